@@ -1,0 +1,44 @@
+// The server's whole configuration: process.env parsed once at start-up by one zod schema,
+// so a wrong value stops the server with a message naming the variable.
+import { z } from 'zod';
+
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+const int = (fallback: number, min: number, max: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+const num = (fallback: number, min: number, max: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().min(min).max(max).default(fallback));
+
+export const envSchema = z.object({
+  PORT: int(3000, 0, 65535),
+  HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
+  LOG_LEVEL: z.preprocess(
+    emptyAsUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+  MIDJOURNEY_API_KEY: optionalString,
+  MIDJOURNEY_API_BASE: z.preprocess(
+    emptyAsUndefined,
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .default('https://api.midjourney.com/v1'),
+  ),
+  UPSTREAM_TIMEOUT_MS: int(15_000, 100, 15_000),
+  IMAGE_MAX_BYTES: int(20 * 1024 * 1024, 1024, 200 * 1024 * 1024),
+  CLIENT_DIST: optionalString,
+  SIM_PORT: int(0, 0, 65535),
+  SIM_TIME_FACTOR: num(1, 0.001, 100),
+  SIM_FAILURE_RATE: num(0.08, 0, 1),
+  SIM_RATE_LIMIT: int(60, 1, 100_000),
+  SIM_BLOCKED_WORDS: optionalString,
+});
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(source);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  throw new EnvError(`Invalid environment configuration:\n${lines.join('\n')}`);
+}

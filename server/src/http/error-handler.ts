@@ -1,0 +1,49 @@
+// The one place errors become responses: every error, ours, the body parser's or the
+// upstream's, leaves as the shared JSON error shape. Only real bugs are 500s.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorBody, ErrorCode } from '../../../shared/schemas/error';
+import { AppError, UpstreamError, toAppError } from '../errors';
+
+const BODY_PARSER_ERRORS: Record<string, { status: number; code: ErrorCode; message: string }> = {
+  'entity.parse.failed': { status: 400, code: 'malformed_json', message: 'The request body is not valid JSON' },
+  'entity.too.large': { status: 413, code: 'payload_too_large', message: 'The request body is too large' },
+  'encoding.unsupported': { status: 415, code: 'unsupported_media_type', message: 'Unsupported content encoding' },
+  'charset.unsupported': { status: 415, code: 'unsupported_media_type', message: 'Unsupported charset' },
+};
+
+function classify(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof UpstreamError) return toAppError(error);
+  if (typeof error === 'object' && error !== null) {
+    const type = 'type' in error && typeof error.type === 'string' ? error.type : '';
+    const known = BODY_PARSER_ERRORS[type];
+    if (known) return new AppError(known.status, known.code, known.message, { cause: error });
+    const status = 'status' in error && typeof error.status === 'number' ? error.status : 500;
+    if (status >= 400 && status < 500) {
+      return new AppError(status === 404 ? 404 : 400, status === 404 ? 'not_found' : 'invalid_request', 'Bad request', {
+        cause: error,
+      });
+    }
+  }
+  return new AppError(500, 'internal', 'Something went wrong on the server', { cause: error });
+}
+
+export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
+  const appError = classify(error);
+  if (appError.status >= 500) {
+    req.log?.error({ err: error }, 'request failed');
+  } else {
+    req.log?.info({ code: appError.code, status: appError.status }, appError.message);
+  }
+  const body: ErrorBody = { error: { code: appError.code, message: appError.message } };
+  if (appError.retryAfterS !== undefined) {
+    body.error.retry_after_s = appError.retryAfterS;
+    res.set('Retry-After', String(appError.retryAfterS));
+  }
+  if (appError.fields) body.error.fields = appError.fields;
+  res.status(appError.status).json(body);
+};
+
+export const apiNotFound: RequestHandler = (req, _res, next) => {
+  next(new AppError(404, 'not_found', `No API route ${req.method} ${req.path}`));
+};

@@ -1,0 +1,106 @@
+// The built-in simulator's HTTP face: the v7 REST contract (UPSTREAMS.md §1) under /v1,
+// with Bearer auth, the per-key rate limit, the content filter and real PNG results.
+import { timingSafeEqual } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { ASPECT_RATIOS, QUALITIES } from '../../../shared/schemas/imagine';
+import type { SimulatorEngine, SimJobView } from './engine';
+import { renderLandscape } from './image';
+
+const submitSchema = z.object({
+  prompt: z.string().trim().min(1).max(4000),
+  aspect_ratio: z.enum(ASPECT_RATIOS).default('1:1'),
+  quality: z.enum(QUALITIES).default('standard'),
+  model: z.literal('v7').optional(),
+});
+
+const IMAGE_CACHE_SIZE = 64;
+
+export function createSimulatorApp(engine: SimulatorEngine): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const imageCache = new Map<string, Buffer>();
+  const expected = Buffer.from(`Bearer ${engine.config.apiKey}`);
+
+  const authenticate = (req: Request, res: Response, next: NextFunction) => {
+    const given = Buffer.from(req.get('authorization') ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      res.status(401).json({ error: 'Invalid or missing API key' });
+      return;
+    }
+    const verdict = engine.takeRateToken(engine.config.apiKey);
+    if (!verdict.ok) {
+      res.set('Retry-After', String(verdict.retryAfterS));
+      res.status(429).json({ error: `Rate limit of ${engine.config.rateLimit} requests per minute exceeded` });
+      return;
+    }
+    next();
+  };
+
+  const describe = (req: Request, job: SimJobView) => ({
+    job_id: job.id,
+    status: job.status,
+    progress: job.progress,
+    ...(job.status === 'complete' ? { image_url: `${req.protocol}://${req.get('host')}/v1/images/${job.id}.png` } : {}),
+    ...(job.error ? { error: job.error } : {}),
+  });
+
+  app.post('/v1/imagine', authenticate, express.json({ limit: '32kb' }), (req, res) => {
+    const parsed = submitSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({ error: parsed.error.issues.map((issue) => issue.message).join('; ') });
+      return;
+    }
+    const blocked = engine.blockedWordIn(parsed.data.prompt);
+    if (blocked) {
+      res.status(422).json({ error: `Prompt refused by the content filter (banned word "${blocked}")` });
+      return;
+    }
+    const job = engine.submit(parsed.data.prompt, parsed.data.aspect_ratio, parsed.data.quality);
+    res.status(200).json({ job_id: job.id, status: job.status });
+  });
+
+  app.get('/v1/jobs/:jobId', authenticate, (req, res) => {
+    const job = engine.get(String(req.params.jobId));
+    if (!job) {
+      res.status(404).json({ error: 'Job not found' });
+      return;
+    }
+    res.json(describe(req, job));
+  });
+
+  app.post('/v1/jobs/:jobId/cancel', authenticate, (req, res) => {
+    const job = engine.cancel(String(req.params.jobId));
+    if (!job) {
+      res.status(404).json({ error: 'Job not found' });
+      return;
+    }
+    res.json(describe(req, job));
+  });
+
+  // Images stand in for a CDN: no key and no rate limit, like the real result links.
+  app.get('/v1/images/:name', (req, res) => {
+    const id = req.params.name.replace(/\.png$/, '');
+    const job = engine.get(id);
+    if (!job || job.status !== 'complete') {
+      res.status(404).json({ error: 'Image not found' });
+      return;
+    }
+    let png = imageCache.get(id);
+    if (!png) {
+      png = renderLandscape(job.prompt, job.aspectRatio, job.quality);
+      imageCache.set(id, png);
+      if (imageCache.size > IMAGE_CACHE_SIZE) imageCache.delete(imageCache.keys().next().value ?? '');
+    }
+    res.set('Cache-Control', 'public, max-age=86400').type('png').send(png);
+  });
+
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: 'Not found' });
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = typeof error === 'object' && error && 'status' in error ? Number(error.status) : 500;
+    res.status(status >= 400 && status < 600 ? status : 500).json({ error: 'Bad request' });
+  });
+  return app;
+}

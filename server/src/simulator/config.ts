@@ -1,0 +1,37 @@
+// Every number the simulator behaves by. One time factor scales all durations and the rate
+// limit window, so a test or benchmark can run the same behaviour many times faster.
+export interface SimulatorConfig {
+  apiKey: string;
+  /** Multiplies every duration and the rate-limit window: 0.01 runs a hundred times faster. */
+  timeFactor: number;
+  queueMs: number;
+  renderMs: number;
+  /** High quality renders take this much longer. */
+  highQualityFactor: number;
+  /** Each job's duration varies by up to this share either way. */
+  jitter: number;
+  failureRate: number;
+  rateLimit: number;
+  rateWindowMs: number;
+  blockedWords: readonly string[];
+  /** How many jobs are remembered before the oldest are forgotten. */
+  maxJobs: number;
+}
+
+export const DEFAULT_BLOCKED_WORDS = ['gore', 'nsfw', 'nude', 'blood', 'massacre'] as const;
+
+export function simulatorConfig(overrides: Partial<SimulatorConfig> & { apiKey: string }): SimulatorConfig {
+  return {
+    timeFactor: 1,
+    queueMs: 1_200,
+    renderMs: 6_000,
+    highQualityFactor: 1.6,
+    jitter: 0.3,
+    failureRate: 0.08,
+    rateLimit: 60,
+    rateWindowMs: 60_000,
+    blockedWords: DEFAULT_BLOCKED_WORDS,
+    maxJobs: 10_000,
+    ...overrides,
+  };
+}

@@ -1,0 +1,140 @@
+// The simulated upstream's state: jobs whose status is derived from the clock (no timers),
+// the content filter, and the per-key sliding-window rate limit.
+import { randomBytes } from 'node:crypto';
+import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
+import type { SimulatorConfig } from './config';
+
+export type SimStatus = 'pending' | 'processing' | 'complete' | 'failed' | 'cancelled';
+
+interface SimJob {
+  id: string;
+  prompt: string;
+  aspectRatio: AspectRatio;
+  quality: Quality;
+  createdAt: number;
+  startsAt: number;
+  endsAt: number;
+  /** Set for jobs that will fail: the share of the render at which they do. */
+  failAt: number | undefined;
+  failReason: string;
+  cancelledAt: number | undefined;
+}
+
+export interface SimJobView {
+  id: string;
+  status: SimStatus;
+  progress: number;
+  prompt: string;
+  aspectRatio: AspectRatio;
+  quality: Quality;
+  error?: string;
+}
+
+const FAIL_REASONS = [
+  'The render worker ran out of GPU memory',
+  'The job timed out in the render queue',
+  'The moderation pass flagged the finished image',
+];
+
+export interface EngineDeps {
+  now?: () => number;
+  random?: () => number;
+}
+
+export class SimulatorEngine {
+  readonly config: SimulatorConfig;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #jobs = new Map<string, SimJob>();
+  readonly #calls = new Map<string, number[]>();
+
+  constructor(config: SimulatorConfig, deps: EngineDeps = {}) {
+    this.config = config;
+    this.#now = deps.now ?? Date.now;
+    this.#random = deps.random ?? Math.random;
+  }
+
+  /** Records one call against the key's budget; answers the seconds to wait when over it. */
+  takeRateToken(key: string): { ok: true } | { ok: false; retryAfterS: number } {
+    const now = this.#now();
+    const windowMs = this.config.rateWindowMs * this.config.timeFactor;
+    const calls = (this.#calls.get(key) ?? []).filter((at) => at > now - windowMs);
+    if (calls.length >= this.config.rateLimit) {
+      this.#calls.set(key, calls);
+      const oldest = calls[0] ?? now;
+      return { ok: false, retryAfterS: Math.max(1, Math.ceil((oldest + windowMs - now) / 1000)) };
+    }
+    calls.push(now);
+    this.#calls.set(key, calls);
+    return { ok: true };
+  }
+
+  blockedWordIn(prompt: string): string | undefined {
+    const words = prompt.toLowerCase().split(/[^\p{L}\p{N}]+/u);
+    return this.config.blockedWords.find((blocked) => words.includes(blocked.toLowerCase()));
+  }
+
+  submit(prompt: string, aspectRatio: AspectRatio, quality: Quality): SimJobView {
+    const { config } = this;
+    const now = this.#now();
+    const spread = 1 + (this.#random() * 2 - 1) * config.jitter;
+    const qualityFactor = quality === 'high' ? config.highQualityFactor : 1;
+    const startsAt = now + config.queueMs * config.timeFactor * spread;
+    const endsAt = startsAt + config.renderMs * config.timeFactor * qualityFactor * spread;
+    const fails = this.#random() < config.failureRate;
+    const job: SimJob = {
+      id: randomBytes(12).toString('base64url'),
+      prompt,
+      aspectRatio,
+      quality,
+      createdAt: now,
+      startsAt,
+      endsAt,
+      failAt: fails ? 0.2 + this.#random() * 0.7 : undefined,
+      failReason: FAIL_REASONS[Math.floor(this.#random() * FAIL_REASONS.length)] ?? 'The render failed',
+      cancelledAt: undefined,
+    };
+    this.#jobs.set(job.id, job);
+    this.#forgetOldest();
+    return this.#view(job, now);
+  }
+
+  get(id: string): SimJobView | undefined {
+    const job = this.#jobs.get(id);
+    return job ? this.#view(job, this.#now()) : undefined;
+  }
+
+  cancel(id: string): SimJobView | undefined {
+    const job = this.#jobs.get(id);
+    if (!job) return undefined;
+    const now = this.#now();
+    const view = this.#view(job, now);
+    if (view.status === 'pending' || view.status === 'processing') job.cancelledAt = now;
+    return this.#view(job, now);
+  }
+
+  #view(job: SimJob, now: number): SimJobView {
+    const base = { id: job.id, prompt: job.prompt, aspectRatio: job.aspectRatio, quality: job.quality };
+    const at = job.cancelledAt ?? now;
+    const share = Math.min(1, Math.max(0, (at - job.startsAt) / (job.endsAt - job.startsAt)));
+    if (job.failAt !== undefined && share >= job.failAt) {
+      return { ...base, status: 'failed', progress: Math.round(job.failAt * 100), error: job.failReason };
+    }
+    if (job.cancelledAt !== undefined) {
+      return { ...base, status: 'cancelled', progress: Math.round(share * 100), error: 'Cancelled by the client' };
+    }
+    if (now < job.startsAt) return { ...base, status: 'pending', progress: 0 };
+    if (share >= 1) return { ...base, status: 'complete', progress: 100 };
+    // Diffusion feels fast at first and slow near the end: ease out.
+    const eased = 1 - (1 - share) ** 1.6;
+    return { ...base, status: 'processing', progress: Math.min(99, Math.max(1, Math.round(eased * 100))) };
+  }
+
+  #forgetOldest(): void {
+    while (this.#jobs.size > this.config.maxJobs) {
+      const oldest = this.#jobs.keys().next();
+      if (oldest.done) return;
+      this.#jobs.delete(oldest.value);
+    }
+  }
+}

@@ -1,0 +1,170 @@
+// Paints the simulator's result: a layered landscape whose palette, sky, ridges and sun are
+// derived from the prompt, in the requested aspect ratio, encoded as a real PNG.
+import { PNG } from 'pngjs';
+import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
+
+type Rgb = readonly [number, number, number];
+
+interface Mood {
+  skyTop: Rgb;
+  skyBottom: Rgb;
+  sun: Rgb;
+  far: Rgb;
+  near: Rgb;
+  stars: boolean;
+}
+
+const MOODS: Record<string, Mood> = {
+  dawn: { skyTop: [72, 96, 170], skyBottom: [250, 190, 170], sun: [255, 236, 200], far: [170, 150, 190], near: [40, 36, 70], stars: false },
+  day: { skyTop: [70, 140, 230], skyBottom: [200, 230, 250], sun: [255, 252, 230], far: [130, 170, 200], near: [30, 70, 60], stars: false },
+  sunset: { skyTop: [60, 40, 110], skyBottom: [255, 150, 80], sun: [255, 220, 140], far: [190, 100, 110], near: [40, 20, 45], stars: false },
+  night: { skyTop: [8, 10, 35], skyBottom: [40, 50, 110], sun: [235, 235, 255], far: [50, 60, 110], near: [10, 12, 30], stars: true },
+  forest: { skyTop: [120, 170, 200], skyBottom: [230, 240, 210], sun: [255, 250, 220], far: [120, 160, 130], near: [20, 55, 35], stars: false },
+  desert: { skyTop: [90, 150, 220], skyBottom: [250, 220, 180], sun: [255, 250, 230], far: [220, 170, 120], near: [140, 80, 50], stars: false },
+};
+
+const MOOD_WORDS: [RegExp, string][] = [
+  [/\b(night|moon|star|stars|galaxy|midnight|neon|cyberpunk)\b/, 'night'],
+  [/\b(sunset|dusk|golden|autumn|fire|lava)\b/, 'sunset'],
+  [/\b(dawn|sunrise|morning|pastel|dream)\b/, 'dawn'],
+  [/\b(forest|jungle|green|spring|garden)\b/, 'forest'],
+  [/\b(desert|dune|sand|canyon|mars)\b/, 'desert'],
+  [/\b(day|summer|sky|alps|mountain)\b/, 'day'],
+];
+
+const SIZES: Record<AspectRatio, [number, number]> = {
+  '1:1': [1, 1],
+  '16:9': [16, 9],
+  '4:3': [4, 3],
+  '9:16': [9, 16],
+  '3:2': [3, 2],
+  '2:3': [2, 3],
+  '21:9': [21, 9],
+};
+
+export function imageSize(aspectRatio: AspectRatio, quality: Quality): { width: number; height: number } {
+  const long = quality === 'high' ? 1024 : 768;
+  const [w, h] = SIZES[aspectRatio];
+  return w >= h
+    ? { width: long, height: Math.round((long * h) / w) }
+    : { width: Math.round((long * w) / h), height: long };
+}
+
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const mix = (a: Rgb, b: Rgb, t: number): Rgb => [
+  a[0] + (b[0] - a[0]) * t,
+  a[1] + (b[1] - a[1]) * t,
+  a[2] + (b[2] - a[2]) * t,
+];
+
+export function pickMood(prompt: string): string {
+  const lower = prompt.toLowerCase();
+  for (const [pattern, mood] of MOOD_WORDS) if (pattern.test(lower)) return mood;
+  const names = Object.keys(MOODS);
+  return names[hash(lower) % names.length] ?? 'day';
+}
+
+export function renderLandscape(prompt: string, aspectRatio: AspectRatio, quality: Quality): Buffer {
+  const { width, height } = imageSize(aspectRatio, quality);
+  const random = mulberry32(hash(`${prompt}|${aspectRatio}`));
+  const mood = MOODS[pickMood(prompt)] ?? (MOODS.day as Mood);
+  const water = /\b(ocean|sea|lake|water|river|reflection|coast)\b/.test(prompt.toLowerCase());
+  const horizon = water ? Math.round(height * 0.72) : height;
+
+  const min = Math.min(width, height);
+  const sunX = width * (0.2 + random() * 0.6);
+  const sunY = height * (0.12 + random() * 0.2);
+  const sunR = min * (0.05 + random() * 0.05);
+
+  const layers = 5;
+  const ridges: Float32Array[] = [];
+  const colors: Rgb[] = [];
+  for (let layer = 0; layer < layers; layer++) {
+    const depth = layer / (layers - 1);
+    const baseline = height * (0.42 + depth * 0.3) * (water ? 0.85 : 1);
+    const amplitude = height * (0.16 - depth * 0.07);
+    const phases = Array.from({ length: 6 }, () => random() * Math.PI * 2);
+    const frequency = (1.5 + random() * 2.5) / width;
+    const ridge = new Float32Array(width);
+    for (let x = 0; x < width; x++) {
+      let y = 0;
+      for (let octave = 1; octave <= 6; octave++) {
+        const wave = Math.sin(x * frequency * Math.PI * 2 * octave ** 1.35 + (phases[octave - 1] ?? 0));
+        // 1 - |sin| gives sharp peaks and round valleys, like eroded ridges.
+        y += ((1 - Math.abs(wave)) * amplitude) / octave ** 1.5;
+      }
+      ridge[x] = baseline - y * 0.9;
+    }
+    ridges.push(ridge);
+    colors.push(mix(mix(mood.skyBottom, mood.far, 0.7), mood.near, depth ** 0.8));
+  }
+
+  const png = new PNG({ width, height });
+  const data = png.data;
+  const paint = (x: number, y: number, reflected: boolean): Rgb => {
+    for (let layer = layers - 1; layer >= 0; layer--) {
+      const top = ridges[layer]?.[x] ?? height;
+      if (y >= top) {
+        const color = colors[layer] ?? mood.near;
+        const shade = Math.min(1, (y - top) / (height * 0.35));
+        return mix(color, mood.near, shade * 0.35);
+      }
+    }
+    const t = y / height;
+    let sky = mix(mood.skyTop, mood.skyBottom, t ** 0.9);
+    const dx = x - sunX;
+    const dy = y - sunY;
+    const distance = Math.sqrt(dx * dx + dy * dy);
+    if (distance < sunR) return mix(mood.sun, [255, 255, 255], 0.2);
+    const spread = (distance - sunR) / (sunR * 3);
+    const glow = Math.exp(-(spread * spread) / 2);
+    sky = mix(sky, mood.sun, glow * 0.55);
+    if (mood.stars && !reflected) {
+      const star = mulberry32(x * 7919 + y * 104729)();
+      if (star > 0.9985) return mix(sky, [255, 255, 255], 0.5 + (star - 0.9985) * 300);
+    }
+    return sky;
+  };
+
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let color: Rgb;
+      if (y < horizon) {
+        color = paint(x, y, false);
+      } else {
+        const depth = y - horizon;
+        const ripple = Math.round(Math.sin(depth * 0.35 + x * 0.02) * (1 + depth * 0.04));
+        const mirrored = Math.max(0, horizon - 1 - depth);
+        const source = paint(Math.min(width - 1, Math.max(0, x + ripple)), mirrored, true);
+        color = mix(source, mood.skyTop, 0.25 + (depth / (height - horizon)) * 0.3);
+      }
+      const grain = (random() - 0.5) * 4;
+      const offset = (y * width + x) * 4;
+      data[offset] = clamp(color[0] + grain);
+      data[offset + 1] = clamp(color[1] + grain);
+      data[offset + 2] = clamp(color[2] + grain);
+      data[offset + 3] = 255;
+    }
+  }
+  return PNG.sync.write(png);
+}
+
+const clamp = (value: number) => (value < 0 ? 0 : value > 255 ? 255 : Math.round(value));

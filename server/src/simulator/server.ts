@@ -1,0 +1,31 @@
+// Starts the simulator on its own loopback port, so the server reaches it over real HTTP
+// through exactly the adapter it would use for the real upstream.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSimulatorApp } from './app';
+import type { SimulatorConfig } from './config';
+import { SimulatorEngine } from './engine';
+
+export interface RunningSimulator {
+  baseUrl: string;
+  engine: SimulatorEngine;
+  close(): Promise<void>;
+}
+
+export async function startSimulator(config: SimulatorConfig, port = 0): Promise<RunningSimulator> {
+  const engine = new SimulatorEngine(config);
+  const app = createSimulatorApp(engine);
+  const server: Server = await new Promise((resolve, reject) => {
+    const listening = app.listen(port, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));
+  });
+  const { port: actualPort } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${actualPort}/v1`,
+    engine,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,82 @@
+// The one outbound HTTP client every upstream call goes through: a time-out on every call,
+// bounded response bodies, and network failures turned into UpstreamErrors. Node's fetch
+// keeps connections alive in its global pool, so repeated calls reuse sockets.
+import { UpstreamError } from '../errors';
+
+export interface UpstreamReply {
+  status: number;
+  headers: Headers;
+  body: Uint8Array;
+}
+
+export interface HttpClientOptions {
+  timeoutMs: number;
+}
+
+export class UpstreamHttpClient {
+  readonly timeoutMs: number;
+
+  constructor(options: HttpClientOptions) {
+    this.timeoutMs = options.timeoutMs;
+  }
+
+  async request(url: string, init: RequestInit & { maxBytes: number }): Promise<UpstreamReply> {
+    const { maxBytes, ...rest } = init;
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(url, { ...rest, signal, redirect: 'follow' });
+    } catch (error) {
+      throw this.#transportError(error, signal);
+    }
+    try {
+      const body = await readBounded(response, maxBytes);
+      return { status: response.status, headers: response.headers, body };
+    } catch (error) {
+      if (error instanceof UpstreamError) throw error;
+      throw this.#transportError(error, signal);
+    }
+  }
+
+  #transportError(error: unknown, signal: AbortSignal): UpstreamError {
+    if (signal.aborted) {
+      return new UpstreamError('timeout', `The upstream did not answer within ${this.timeoutMs} ms`, {
+        cause: error,
+      });
+    }
+    return new UpstreamError('unavailable', 'The upstream could not be reached', { cause: error });
+  }
+}
+
+async function readBounded(response: Response, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel();
+    throw new UpstreamError('bad_response', `The upstream answer is larger than ${maxBytes} bytes`);
+  }
+  if (!response.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new UpstreamError('bad_response', `The upstream answer is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Retry-After is either delay-seconds or an HTTP date; answers whole seconds, at least 1. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Math.max(1, Number.parseInt(trimmed, 10));
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(1, Math.ceil((date - now) / 1000));
+}

@@ -1,0 +1,195 @@
+// Adapter for the v7 REST contract (UPSTREAMS.md §1): Bearer auth, POST /imagine, GET /jobs/:id.
+// Every answer is parsed with zod; the third-party spellings of statuses are mapped to ours.
+import { z } from 'zod';
+import { JOB_ID_PATTERN, type JobStatus } from '../../../shared/schemas/job';
+import { UpstreamError } from '../errors';
+import type { SubmitInput, UpstreamAdapter, UpstreamJob } from './adapter';
+import { parseRetryAfter, type UpstreamHttpClient, type UpstreamReply } from './http-client';
+
+const MAX_JSON_BYTES = 256 * 1024;
+const DEFAULT_RETRY_AFTER_S = 30;
+
+const STATUS_SPELLINGS: Record<string, JobStatus> = {
+  pending: 'pending',
+  queued: 'pending',
+  submitted: 'pending',
+  processing: 'processing',
+  in_progress: 'processing',
+  running: 'processing',
+  complete: 'complete',
+  completed: 'complete',
+  succeeded: 'complete',
+  failed: 'failed',
+  failure: 'failed',
+  error: 'failed',
+  cancelled: 'failed',
+  canceled: 'failed',
+};
+const CANCELLED = new Set(['cancelled', 'canceled']);
+
+const statusSchema = z
+  .string()
+  .transform((value) => value.trim().toLowerCase())
+  .refine((value) => value in STATUS_SPELLINGS, 'unknown job status');
+
+const progressSchema = z
+  .union([z.number(), z.string().regex(/^\s*\d+(\.\d+)?\s*%?\s*$/)])
+  .transform((value) => Math.min(100, Math.max(0, typeof value === 'number' ? value : Number.parseFloat(value))))
+  .refine(Number.isFinite);
+
+const submitAnswerSchema = z.object({
+  job_id: z.string().regex(JOB_ID_PATTERN),
+  status: statusSchema.optional(),
+});
+
+const jobAnswerSchema = z.object({
+  status: statusSchema,
+  progress: progressSchema.nullish(),
+  image_url: z.url({ protocol: /^https?$/ }).nullish(),
+  error: z.unknown().optional(),
+});
+
+export interface V7AdapterOptions {
+  baseUrl: string;
+  apiKey: string;
+  http: UpstreamHttpClient;
+  name?: string;
+}
+
+export function createV7Adapter(options: V7AdapterOptions): UpstreamAdapter {
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const headers = { authorization: `Bearer ${options.apiKey}`, accept: 'application/json' };
+  const scrub = (text: string) => text.split(options.apiKey).join('[redacted]');
+
+  async function call(path: string, init: RequestInit): Promise<UpstreamReply> {
+    const reply = await options.http.request(`${base}${path}`, {
+      ...init,
+      headers: { ...headers, ...(init.headers as Record<string, string> | undefined) },
+      maxBytes: MAX_JSON_BYTES,
+    });
+    if (reply.status >= 200 && reply.status < 300) return reply;
+    throw failureFor(reply, scrub);
+  }
+
+  return {
+    name: options.name ?? 'v7',
+
+    async submit(input: SubmitInput) {
+      const reply = await call('/imagine', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          prompt: input.prompt,
+          aspect_ratio: input.aspectRatio,
+          model: 'v7',
+          quality: input.quality,
+        }),
+      });
+      const answer = parseJson(reply, submitAnswerSchema);
+      return { id: answer.job_id, status: answer.status ? mapStatus(answer.status) : 'pending' };
+    },
+
+    async getJob(id: string): Promise<UpstreamJob> {
+      const reply = await call(`/jobs/${encodeURIComponent(id)}`, { method: 'GET' });
+      const answer = parseJson(reply, jobAnswerSchema);
+      const status = mapStatus(answer.status);
+      const job: UpstreamJob = { id, status };
+      if (answer.progress != null) job.progress = answer.progress;
+      if (status === 'complete') {
+        if (!answer.image_url) {
+          throw new UpstreamError('bad_response', 'The upstream reported a finished job without an image');
+        }
+        job.imageUrl = answer.image_url;
+        job.progress = 100;
+      }
+      if (status === 'failed') {
+        job.error = scrub(
+          describeError(answer.error) ??
+            (CANCELLED.has(answer.status) ? 'The job was cancelled upstream' : 'The upstream reported a failure'),
+        );
+      }
+      return job;
+    },
+  };
+}
+
+function mapStatus(raw: string): JobStatus {
+  const status = STATUS_SPELLINGS[raw];
+  if (!status) throw new UpstreamError('bad_response', `The upstream sent an unknown job status "${raw}"`);
+  return status;
+}
+
+function parseJson<T>(reply: UpstreamReply, schema: z.ZodType<T>): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(reply.body).toString('utf8'));
+  } catch (error) {
+    throw new UpstreamError('bad_response', 'The upstream answered with something that is not JSON', { cause: error });
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    throw new UpstreamError('bad_response', 'The upstream answer did not match its contract', {
+      cause: result.error,
+    });
+  }
+  return result.data;
+}
+
+const reasonSchema = z.union([
+  z.string(),
+  z.object({ message: z.string() }).transform((value) => value.message),
+  z.object({ error: z.string() }).transform((value) => value.error),
+  z.object({ error: z.object({ message: z.string() }) }).transform((value) => value.error.message),
+  z.object({ detail: z.string() }).transform((value) => value.detail),
+]);
+
+function describeError(value: unknown): string | undefined {
+  const result = reasonSchema.safeParse(value);
+  if (!result.success) return undefined;
+  const text = result.data.trim();
+  return text ? text.slice(0, 500) : undefined;
+}
+
+function failureFor(reply: UpstreamReply, scrub: (text: string) => string): UpstreamError {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(reply.body).toString('utf8'));
+  } catch {
+    json = undefined;
+  }
+  const reason = describeError(json);
+  const extra = { upstreamStatus: reply.status };
+  switch (true) {
+    case reply.status === 401 || reply.status === 403:
+      return new UpstreamError(
+        'auth',
+        "The upstream rejected this server's Midjourney API key; the operator should check MIDJOURNEY_API_KEY",
+        extra,
+      );
+    case reply.status === 404:
+      return new UpstreamError('not_found', 'No such job', extra);
+    case reply.status === 422:
+      return new UpstreamError(
+        'refused',
+        scrub(reason ? `The prompt was refused: ${reason}` : 'The prompt was refused by the content filter'),
+        extra,
+      );
+    case reply.status === 429: {
+      const retryAfterS = parseRetryAfter(reply.headers.get('retry-after')) ?? DEFAULT_RETRY_AFTER_S;
+      return new UpstreamError('rate_limited', `The upstream is rate limiting; try again in ${retryAfterS} s`, {
+        ...extra,
+        retryAfterS,
+      });
+    }
+    case reply.status === 400:
+      return new UpstreamError(
+        'rejected',
+        scrub(reason ? `The upstream rejected the request: ${reason}` : 'The upstream rejected the request'),
+        extra,
+      );
+    case reply.status >= 500:
+      return new UpstreamError('unavailable', `The upstream failed with HTTP ${reply.status}`, extra);
+    default:
+      return new UpstreamError('bad_response', `The upstream answered with unexpected HTTP ${reply.status}`, extra);
+  }
+}
