@@ -4,7 +4,7 @@ import express from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { clientAssets } from './http/client-assets';
-import { apiNotFound, errorHandler } from './http/error-handler';
+import { notFound, errorHandler } from './http/error-handler';
 import { imagineRoutes } from './routes/imagine';
 import { jobRoutes } from './routes/jobs';
 import type { UpstreamAdapter } from './upstream/adapter';
@@ -38,11 +38,11 @@ export function createApp(deps: AppDeps): express.Express {
   const api = express.Router();
   api.use(imagineRoutes(deps.upstream, JSON_BODY_LIMIT));
   api.use(jobRoutes({ upstream: deps.upstream, images: deps.images, links: new ResultLinks() }));
-  api.use(apiNotFound);
   app.use('/api', api);
 
   if (deps.clientDist) app.use(clientAssets(deps.clientDist));
 
+  app.use(notFound);
   app.use(errorHandler);
   return app;
 }

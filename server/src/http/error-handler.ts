@@ -44,6 +44,6 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   res.status(appError.status).json(body);
 };
 
-export const apiNotFound: RequestHandler = (req, _res, next) => {
-  next(new AppError(404, 'not_found', `No API route ${req.method} ${req.path}`));
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new AppError(404, 'not_found', `Nothing at ${req.method} ${req.path}`));
 };

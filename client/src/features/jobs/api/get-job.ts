@@ -1,0 +1,37 @@
+// GET /api/jobs/:id and the polling policy that belongs to the job query: poll while the job
+// runs, stop once it is complete or failed or after an error that asking again cannot fix,
+// and after a 429 wait as long as the server said.
+import { type Query, queryOptions } from '@tanstack/react-query';
+import { isTerminalStatus, type JobResponse, jobResponseSchema } from '../../../../../shared/schemas/job';
+import { ApiError, apiRequest } from '../../../lib/api-client';
+
+export const POLL_INTERVAL_MS = 2_000;
+export const ERROR_BACKOFF_MS = 5_000;
+const DEFAULT_RETRY_AFTER_S = 10;
+
+export function getJob(jobId: string, signal?: AbortSignal): Promise<JobResponse> {
+  return apiRequest(`/api/jobs/${encodeURIComponent(jobId)}`, jobResponseSchema, signal ? { signal } : {});
+}
+
+export function nextPollDelay(query: Query<JobResponse, Error>): number | false {
+  const { data, error } = query.state;
+  if (error) {
+    if (!(error instanceof ApiError) || !error.retryable) return false;
+    if (error.code === 'rate_limited') return (error.retryAfterS ?? DEFAULT_RETRY_AFTER_S) * 1000;
+    return ERROR_BACKOFF_MS;
+  }
+  if (data && isTerminalStatus(data.status)) return false;
+  return POLL_INTERVAL_MS;
+}
+
+export function jobQueryOptions(jobId: string) {
+  return queryOptions({
+    queryKey: ['jobs', jobId],
+    queryFn: ({ signal }) => getJob(jobId, signal),
+    refetchInterval: nextPollDelay,
+    // Errors are handled by the polling policy above, not by blind immediate retries.
+    retry: false,
+    // A finished job never changes again: never refetch it on focus or remount.
+    staleTime: (query) => (query.state.data && isTerminalStatus(query.state.data.status) ? Infinity : 0),
+  });
+}

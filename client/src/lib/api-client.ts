@@ -1,0 +1,85 @@
+// The one way the browser talks to our server: JSON in, zod-checked JSON out, and every
+// non-2xx answer turned into an ApiError built from the shared error shape.
+import type { z } from 'zod';
+import { type ErrorCode, errorBodySchema, type FieldIssue } from '../../../shared/schemas/error';
+
+export type ClientErrorCode = ErrorCode | 'network_error' | 'bad_response';
+
+const RETRYABLE: ReadonlySet<ClientErrorCode> = new Set([
+  'network_error',
+  'rate_limited',
+  'upstream_timeout',
+  'upstream_unavailable',
+  'upstream_bad_response',
+  'internal',
+  'bad_response',
+]);
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: ClientErrorCode;
+  readonly retryAfterS: number | undefined;
+  readonly fields: FieldIssue[];
+
+  constructor(
+    status: number,
+    code: ClientErrorCode,
+    message: string,
+    extra: { retryAfterS?: number | undefined; fields?: FieldIssue[] | undefined } = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.retryAfterS = extra.retryAfterS;
+    this.fields = extra.fields ?? [];
+  }
+
+  /** Whether asking again later can succeed (as opposed to bad input or a missing job). */
+  get retryable(): boolean {
+    return RETRYABLE.has(this.code);
+  }
+}
+
+export async function apiRequest<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  init: RequestInit = {},
+): Promise<z.output<S>> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      ...init,
+      headers: { accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}) },
+    });
+  } catch (error) {
+    if (init.signal?.aborted) throw error;
+    throw new ApiError(0, 'network_error', 'Could not reach the server. Check your connection.');
+  }
+
+  const json: unknown = await response.json().catch(() => undefined);
+  if (!response.ok) throw toApiError(response, json);
+
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new ApiError(response.status, 'bad_response', 'The server sent an answer this page does not understand.');
+  }
+  return parsed.data;
+}
+
+function toApiError(response: Response, json: unknown): ApiError {
+  const parsed = errorBodySchema.safeParse(json);
+  const headerRetry = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
+  if (parsed.success) {
+    const { code, message, retry_after_s, fields } = parsed.data.error;
+    return new ApiError(response.status, code, message, {
+      retryAfterS: retry_after_s ?? (Number.isFinite(headerRetry) ? headerRetry : undefined),
+      fields,
+    });
+  }
+  return new ApiError(
+    response.status,
+    response.status >= 500 ? 'internal' : 'bad_response',
+    `The server answered with HTTP ${response.status}.`,
+  );
+}
