@@ -38,6 +38,7 @@ export function createApp(deps: AppDeps): express.Express {
   const api = express.Router();
   api.use(imagineRoutes(deps.upstream, JSON_BODY_LIMIT));
   api.use(jobRoutes({ upstream: deps.upstream, images: deps.images, links: new ResultLinks() }));
+  api.use(notFound);
   app.use('/api', api);
 
   if (deps.clientDist) app.use(clientAssets(deps.clientDist));

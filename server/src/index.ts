@@ -39,7 +39,7 @@ const simulator = env.MIDJOURNEY_API_KEY
         rateLimit: env.SIM_RATE_LIMIT,
         blockedWords: env.SIM_BLOCKED_WORDS?.split(',').map((word) => word.trim()).filter(Boolean) ?? DEFAULT_BLOCKED_WORDS,
       }),
-      env.SIM_PORT,
+      { port: env.SIM_PORT },
     );
 
 const upstream = simulator

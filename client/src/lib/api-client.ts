@@ -48,7 +48,8 @@ export async function apiRequest<S extends z.ZodType>(
 ): Promise<z.output<S>> {
   let response: Response;
   try {
-    response = await fetch(path, {
+    // Resolved against the page so that the same code runs in tests, where fetch needs an absolute URL.
+    response = await fetch(new URL(path, window.location.href), {
       ...init,
       headers: { accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}) },
     });

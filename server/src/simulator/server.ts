@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSimulatorApp } from './app';
 import type { SimulatorConfig } from './config';
-import { SimulatorEngine } from './engine';
+import { type EngineDeps, SimulatorEngine } from './engine';
 
 export interface RunningSimulator {
   baseUrl: string;
@@ -12,11 +12,14 @@ export interface RunningSimulator {
   close(): Promise<void>;
 }
 
-export async function startSimulator(config: SimulatorConfig, port = 0): Promise<RunningSimulator> {
-  const engine = new SimulatorEngine(config);
+export async function startSimulator(
+  config: SimulatorConfig,
+  options: { port?: number; deps?: EngineDeps } = {},
+): Promise<RunningSimulator> {
+  const engine = new SimulatorEngine(config, options.deps);
   const app = createSimulatorApp(engine);
   const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(port, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));
+    const listening = app.listen(options.port ?? 0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));
   });
   const { port: actualPort } = server.address() as AddressInfo;
   return {

@@ -51,7 +51,8 @@ export class UpstreamHttpClient {
 async function readBounded(response: Response, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel();
+    // Not awaited: some bodies only settle a cancel once drained.
+    response.body?.cancel().catch(() => undefined);
     throw new UpstreamError('bad_response', `The upstream answer is larger than ${maxBytes} bytes`);
   }
   if (!response.body) return new Uint8Array();
@@ -63,7 +64,7 @@ async function readBounded(response: Response, maxBytes: number): Promise<Uint8A
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
-      await reader.cancel();
+      reader.cancel().catch(() => undefined);
       throw new UpstreamError('bad_response', `The upstream answer is larger than ${maxBytes} bytes`);
     }
     chunks.push(value);

@@ -1,0 +1,48 @@
+import { delay, HttpResponse, http } from 'msw';
+import request from 'supertest';
+import { expect, test } from 'vitest';
+import { server } from '../mocks/node';
+import { UPSTREAM_BASE, UPSTREAM_KEY } from '../mocks/upstream';
+import { buildTestApp, useUpstreamMocks } from './helpers';
+
+useUpstreamMocks();
+
+const failures: [string, Parameters<typeof http.get>[1]][] = [
+  ['401', () => HttpResponse.json({ error: `key ${UPSTREAM_KEY} is invalid` }, { status: 401 })],
+  ['422 echoing the key', () => HttpResponse.json({ error: `refused for ${UPSTREAM_KEY}` }, { status: 422 })],
+  ['400 echoing the key', () => HttpResponse.json({ message: `bad request from ${UPSTREAM_KEY}` }, { status: 400 })],
+  ['429', () => new HttpResponse(null, { status: 429, headers: { 'Retry-After': '3' } })],
+  ['500', () => HttpResponse.text(`stack trace with Bearer ${UPSTREAM_KEY}`, { status: 500 })],
+  ['network error', () => HttpResponse.error()],
+  ['malformed JSON', () => HttpResponse.text(`{"token":"${UPSTREAM_KEY}"`)],
+  ['a failed job echoing the key', () => HttpResponse.json({ status: 'failed', error: `auth ${UPSTREAM_KEY} expired` })],
+  [
+    'a time-out',
+    async () => {
+      await delay('infinite');
+      return HttpResponse.json({});
+    },
+  ],
+];
+
+test('the upstream key appears in no response, header or log line across every upstream outcome', async () => {
+  const { app, logs } = buildTestApp({ timeoutMs: 50 });
+  const seen: string[] = [];
+  const record = (response: request.Response) => seen.push(JSON.stringify(response.headers), response.text ?? '');
+
+  record(await request(app).post('/api/imagine').send({ prompt: 'a fox' }));
+  record(await request(app).get('/api/jobs/job_1'));
+  record(await request(app).get('/api/jobs/job_1/image'));
+  for (const [, resolver] of failures) {
+    server.use(http.post(`${UPSTREAM_BASE}/imagine`, resolver), http.get(`${UPSTREAM_BASE}/jobs/:jobId`, resolver));
+    record(await request(app).post('/api/imagine').set('authorization', 'Bearer browser-token').send({ prompt: 'a fox' }));
+    record(await request(app).get('/api/jobs/job_2'));
+  }
+
+  expect(seen.length).toBe(3 * 2 + failures.length * 4);
+  expect(logs.length).toBeGreaterThan(failures.length * 2);
+  for (const text of [...seen, ...logs]) expect(text).not.toContain(UPSTREAM_KEY);
+  // The browser's own Authorization header is redacted from request logs as well.
+  expect(logs.join('\n')).not.toContain('browser-token');
+  expect(logs.join('\n')).toContain('[redacted]');
+});
