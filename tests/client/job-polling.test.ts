@@ -1,0 +1,133 @@
+import { QueryObserver } from '@tanstack/react-query';
+import { http } from 'msw';
+import { expect, test } from 'vitest';
+import { ERROR_BACKOFF_MS, jobQueryOptions, POLL_INTERVAL_MS } from '../../client/src/features/jobs/api/get-job';
+import { API, errorAnswer, jobAnswer } from '../mocks/api';
+import { advance, countJobRequests, freshQueryClient, useFakeClock } from './helpers';
+import { server } from './setup';
+
+function watch(jobId: string) {
+  const client = freshQueryClient();
+  const observer = new QueryObserver(client, jobQueryOptions(jobId));
+  const unsubscribe = observer.subscribe(() => undefined);
+  return { observer, unsubscribe };
+}
+
+function answerInOrder(jobId: string, answers: (() => Response)[]) {
+  server.use(...answers.map((answer) => http.get(`${API}/jobs/${jobId}`, answer, { once: true })));
+}
+
+test('polling stops once the job is complete', async () => {
+  useFakeClock();
+  answerInOrder('j1', [
+    () => jobAnswer('j1', { status: 'pending' }),
+    () => jobAnswer('j1', { status: 'processing', progress: 40 }),
+    () => jobAnswer('j1', { status: 'complete', progress: 100, image_url: '/api/jobs/j1/image' }),
+  ]);
+  const requests = countJobRequests('j1');
+
+  const { observer } = watch('j1');
+  await advance(0);
+  await advance(POLL_INTERVAL_MS);
+  await advance(POLL_INTERVAL_MS);
+  const whenComplete = requests.count;
+  await advance(POLL_INTERVAL_MS * 10);
+
+  expect(observer.getCurrentResult().data?.status).toBe('complete');
+  expect(whenComplete).toBe(3);
+  expect(requests.count).toBe(3);
+});
+
+test('polling stops once the job has failed', async () => {
+  useFakeClock();
+  answerInOrder('j2', [
+    () => jobAnswer('j2', { status: 'processing', progress: 10 }),
+    () => jobAnswer('j2', { status: 'failed', error: 'GPU fault' }),
+  ]);
+  const requests = countJobRequests('j2');
+
+  const { observer } = watch('j2');
+  await advance(0);
+  await advance(POLL_INTERVAL_MS);
+  await advance(POLL_INTERVAL_MS * 10);
+
+  expect(observer.getCurrentResult().data).toMatchObject({ status: 'failed', error: 'GPU fault' });
+  expect(requests.count).toBe(2);
+});
+
+test('polling stops when nobody watches the job any more', async () => {
+  useFakeClock();
+  const requests = countJobRequests('j3');
+
+  const { unsubscribe } = watch('j3');
+  await advance(0);
+  await advance(POLL_INTERVAL_MS);
+  unsubscribe();
+  await advance(POLL_INTERVAL_MS * 10);
+
+  expect(requests.count).toBe(2);
+});
+
+test('after a 429 the next poll waits the Retry-After the server gave', async () => {
+  useFakeClock();
+  answerInOrder('j4', [
+    () => jobAnswer('j4', { status: 'processing', progress: 10 }),
+    () => errorAnswer(429, { code: 'rate_limited', message: 'slow down', retry_after_s: 12 }),
+    () => jobAnswer('j4', { status: 'complete', progress: 100, image_url: '/api/jobs/j4/image' }),
+  ]);
+  const requests = countJobRequests('j4');
+
+  const { observer } = watch('j4');
+  await advance(0);
+  await advance(POLL_INTERVAL_MS);
+  const rateLimited = observer.getCurrentResult().error;
+  await advance(11_900);
+  const beforeRetryAfter = requests.count;
+  await advance(200);
+
+  expect(rateLimited).toMatchObject({ code: 'rate_limited', retryAfterS: 12 });
+  expect(beforeRetryAfter).toBe(2);
+  expect(requests.count).toBe(3);
+  expect(observer.getCurrentResult().data?.status).toBe('complete');
+});
+
+test('a passing upstream outage is ridden out with a slower poll, keeping the last known state', async () => {
+  useFakeClock();
+  answerInOrder('j5', [
+    () => jobAnswer('j5', { status: 'processing', progress: 30 }),
+    () => errorAnswer(502, { code: 'upstream_unavailable', message: 'The upstream could not be reached' }),
+    () => jobAnswer('j5', { status: 'processing', progress: 60 }),
+  ]);
+  const requests = countJobRequests('j5');
+
+  const { observer } = watch('j5');
+  await advance(0);
+  await advance(POLL_INTERVAL_MS);
+  const during = observer.getCurrentResult();
+  await advance(ERROR_BACKOFF_MS - 100);
+  const beforeBackoff = requests.count;
+  await advance(100);
+
+  expect(during.error).toMatchObject({ code: 'upstream_unavailable' });
+  expect(during.data).toMatchObject({ status: 'processing', progress: 30 });
+  expect(beforeBackoff).toBe(2);
+  expect(requests.count).toBe(3);
+  expect(observer.getCurrentResult().data?.progress).toBe(60);
+});
+
+test.each([
+  [404, { code: 'not_found' as const, message: 'No such job' }],
+  [400, { code: 'invalid_request' as const, message: 'Invalid job id' }],
+  [502, { code: 'upstream_auth' as const, message: "The upstream rejected this server's key" }],
+])('polling stops after a %i that asking again cannot fix', async (status, error) => {
+  useFakeClock();
+  answerInOrder('j6', [() => errorAnswer(status, error)]);
+  const requests = countJobRequests('j6');
+
+  const { observer } = watch('j6');
+  await advance(0);
+  await advance(POLL_INTERVAL_MS * 20);
+
+  expect(observer.getCurrentResult().error).toMatchObject({ code: error.code });
+  expect(requests.count).toBe(1);
+});
