@@ -18,7 +18,12 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'server', root: '.', include: ['tests/server/**/*.test.ts', 'tests/simulator/**/*.test.ts'], environment: 'node' },
+        test: {
+          name: 'server',
+          root: '.',
+          include: ['tests/server/**/*.test.ts', 'tests/simulator/**/*.test.ts'],
+          environment: 'node',
+        },
       },
       {
         extends: true,

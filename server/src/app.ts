@@ -4,7 +4,7 @@ import express from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { clientAssets } from './http/client-assets';
-import { notFound, errorHandler } from './http/error-handler';
+import { errorHandler, notFound } from './http/error-handler';
 import { imagineRoutes } from './routes/imagine';
 import { jobRoutes } from './routes/jobs';
 import type { UpstreamAdapter } from './upstream/adapter';

@@ -19,9 +19,7 @@ export const envSchema = z.object({
   MIDJOURNEY_API_KEY: optionalString,
   MIDJOURNEY_API_BASE: z.preprocess(
     emptyAsUndefined,
-    z
-      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-      .default('https://api.midjourney.com/v1'),
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://api.midjourney.com/v1'),
   ),
   UPSTREAM_TIMEOUT_MS: int(15_000, 100, 15_000),
   IMAGE_MAX_BYTES: int(20 * 1024 * 1024, 1024, 200 * 1024 * 1024),

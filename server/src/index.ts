@@ -37,7 +37,10 @@ const simulator = env.MIDJOURNEY_API_KEY
         timeFactor: env.SIM_TIME_FACTOR,
         failureRate: env.SIM_FAILURE_RATE,
         rateLimit: env.SIM_RATE_LIMIT,
-        blockedWords: env.SIM_BLOCKED_WORDS?.split(',').map((word) => word.trim()).filter(Boolean) ?? DEFAULT_BLOCKED_WORDS,
+        blockedWords:
+          env.SIM_BLOCKED_WORDS?.split(',')
+            .map((word) => word.trim())
+            .filter(Boolean) ?? DEFAULT_BLOCKED_WORDS,
       }),
       { port: env.SIM_PORT },
     );

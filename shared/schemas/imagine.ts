@@ -12,9 +12,16 @@ export const QUALITIES = ['standard', 'high'] as const;
 export const qualitySchema = z.enum(QUALITIES);
 export type Quality = z.infer<typeof qualitySchema>;
 
-// C0 controls other than tab/newline/CR, DEL, C1 controls, and the bidi overrides that can
-// disguise what a prompt says.
-const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
+// Control characters (C0, DEL, C1) and the bidi overrides that can disguise what a prompt says.
+function isForbiddenCodePoint(codePoint: number): boolean {
+  return (
+    codePoint <= 0x1f ||
+    (codePoint >= 0x7f && codePoint <= 0x9f) ||
+    (codePoint >= 0x202a && codePoint <= 0x202e) ||
+    (codePoint >= 0x2066 && codePoint <= 0x2069)
+  );
+}
+const hasForbiddenChars = (value: string) => [...value].some((char) => isForbiddenCodePoint(char.codePointAt(0) ?? 0));
 
 export const promptSchema = z
   .string({ error: 'Prompt must be text' })
@@ -25,7 +32,7 @@ export const promptSchema = z
       .string()
       .min(1, 'Write a prompt first')
       .max(PROMPT_MAX_LENGTH, `Keep the prompt under ${PROMPT_MAX_LENGTH + 1} characters`)
-      .refine((value) => !FORBIDDEN_CHARS.test(value), 'The prompt contains control characters'),
+      .refine((value) => !hasForbiddenChars(value), 'The prompt contains control characters'),
   );
 
 export const imagineRequestSchema = z.strictObject({

@@ -4,15 +4,19 @@ import { expect, test } from 'vitest';
 import { App } from '../../client/src/app';
 import { POLL_INTERVAL_MS } from '../../client/src/features/jobs/api/get-job';
 import { API, jobAnswer } from '../mocks/api';
-import { advance, countJobRequests, renderWithClient, useFakeClock } from './helpers';
+import { advance, countJobRequests, installFakeClock, renderWithClient } from './helpers';
 import { server } from './setup';
 
 test('several jobs run at once, newest first, and each stops polling on its own', async () => {
-  useFakeClock();
+  installFakeClock();
   let next = 0;
   server.use(
-    http.post(`${API}/imagine`, () => HttpResponse.json({ job_id: `job_${++next}`, status: 'pending' }, { status: 202 })),
-    http.get(`${API}/jobs/job_1`, () => jobAnswer('job_1', { status: 'complete', progress: 100, image_url: '/api/jobs/job_1/image' })),
+    http.post(`${API}/imagine`, () =>
+      HttpResponse.json({ job_id: `job_${++next}`, status: 'pending' }, { status: 202 }),
+    ),
+    http.get(`${API}/jobs/job_1`, () =>
+      jobAnswer('job_1', { status: 'complete', progress: 100, image_url: '/api/jobs/job_1/image' }),
+    ),
     http.get(`${API}/jobs/job_2`, () => jobAnswer('job_2', { status: 'processing', progress: 50 })),
   );
   const first = countJobRequests('job_1');
@@ -36,10 +40,12 @@ test('several jobs run at once, newest first, and each stops polling on its own'
 });
 
 test('trying a failed job again replaces its card with the new job', async () => {
-  useFakeClock();
+  installFakeClock();
   let next = 0;
   server.use(
-    http.post(`${API}/imagine`, () => HttpResponse.json({ job_id: `try_${++next}`, status: 'pending' }, { status: 202 })),
+    http.post(`${API}/imagine`, () =>
+      HttpResponse.json({ job_id: `try_${++next}`, status: 'pending' }, { status: 202 }),
+    ),
     http.get(`${API}/jobs/try_1`, () => jobAnswer('try_1', { status: 'failed', error: 'GPU fault' })),
     http.get(`${API}/jobs/try_2`, () => jobAnswer('try_2', { status: 'processing', progress: 5 })),
   );

@@ -15,7 +15,7 @@ export function renderWithClient(ui: ReactElement) {
 }
 
 /** Fake clocks for polling: timers and Date move only when the test says so. */
-export function useFakeClock(): void {
+export function installFakeClock(): void {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
 }
 

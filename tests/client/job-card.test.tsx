@@ -6,11 +6,18 @@ import { POLL_INTERVAL_MS } from '../../client/src/features/jobs/api/get-job';
 import { JobCard } from '../../client/src/features/jobs/components/job-card';
 import type { SubmittedJob } from '../../client/src/features/jobs/submitted-job';
 import { API, errorAnswer, jobAnswer } from '../mocks/api';
-import { advance, countJobRequests, renderWithClient, useFakeClock } from './helpers';
+import { advance, countJobRequests, installFakeClock, renderWithClient } from './helpers';
 import { server } from './setup';
 
 function job(jobId: string, overrides: Partial<SubmittedJob> = {}): SubmittedJob {
-  return { jobId, prompt: 'a red fox in the snow', aspectRatio: '16:9', quality: 'standard', submittedAt: Date.now(), ...overrides };
+  return {
+    jobId,
+    prompt: 'a red fox in the snow',
+    aspectRatio: '16:9',
+    quality: 'standard',
+    submittedAt: Date.now(),
+    ...overrides,
+  };
 }
 
 function answerInOrder(jobId: string, answers: (() => Response)[]) {
@@ -24,7 +31,7 @@ function renderCard(submitted: SubmittedJob, handlers: { onRetry?: () => void; o
 }
 
 test('a card shows waiting, then progress and elapsed time, then the image with the prompt as alt text', async () => {
-  useFakeClock();
+  installFakeClock();
   answerInOrder('c1', [
     () => jobAnswer('c1', { status: 'pending' }),
     () => jobAnswer('c1', { status: 'processing', progress: 45 }),
@@ -52,7 +59,7 @@ test('a card shows waiting, then progress and elapsed time, then the image with 
 });
 
 test('the image frame has the job aspect ratio before the image arrives, so nothing jumps', async () => {
-  useFakeClock();
+  installFakeClock();
 
   const { container } = renderCard(job('c2', { aspectRatio: '9:16' }));
   await advance(0);
@@ -62,7 +69,7 @@ test('the image frame has the job aspect ratio before the image arrives, so noth
 });
 
 test('a failed job shows the upstream reason and a way to try again', async () => {
-  useFakeClock();
+  installFakeClock();
   answerInOrder('c3', [() => jobAnswer('c3', { status: 'failed', error: 'The render worker ran out of GPU memory' })]);
   const onRetry = vi.fn();
 
@@ -75,7 +82,7 @@ test('a failed job shows the upstream reason and a way to try again', async () =
 });
 
 test('a job the server no longer knows shows the error and offers to try again', async () => {
-  useFakeClock();
+  installFakeClock();
   answerInOrder('c4', [() => errorAnswer(404, { code: 'not_found', message: 'No such job' })]);
 
   renderCard(job('c4'));
@@ -86,7 +93,7 @@ test('a job the server no longer knows shows the error and offers to try again',
 });
 
 test('a rate-limited poll says when it will check again and keeps the last progress', async () => {
-  useFakeClock();
+  installFakeClock();
   answerInOrder('c5', [
     () => jobAnswer('c5', { status: 'processing', progress: 20 }),
     () => errorAnswer(429, { code: 'rate_limited', message: 'The upstream is rate limiting', retry_after_s: 9 }),
@@ -102,7 +109,7 @@ test('a rate-limited poll says when it will check again and keeps the last progr
 });
 
 test('unmounting a card stops its polling', async () => {
-  useFakeClock();
+  installFakeClock();
   const requests = countJobRequests('c6');
 
   const { unmount } = renderCard(job('c6'));

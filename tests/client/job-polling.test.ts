@@ -3,7 +3,7 @@ import { http } from 'msw';
 import { expect, test } from 'vitest';
 import { ERROR_BACKOFF_MS, jobQueryOptions, POLL_INTERVAL_MS } from '../../client/src/features/jobs/api/get-job';
 import { API, errorAnswer, jobAnswer } from '../mocks/api';
-import { advance, countJobRequests, freshQueryClient, useFakeClock } from './helpers';
+import { advance, countJobRequests, freshQueryClient, installFakeClock } from './helpers';
 import { server } from './setup';
 
 function watch(jobId: string) {
@@ -18,7 +18,7 @@ function answerInOrder(jobId: string, answers: (() => Response)[]) {
 }
 
 test('polling stops once the job is complete', async () => {
-  useFakeClock();
+  installFakeClock();
   answerInOrder('j1', [
     () => jobAnswer('j1', { status: 'pending' }),
     () => jobAnswer('j1', { status: 'processing', progress: 40 }),
@@ -39,7 +39,7 @@ test('polling stops once the job is complete', async () => {
 });
 
 test('polling stops once the job has failed', async () => {
-  useFakeClock();
+  installFakeClock();
   answerInOrder('j2', [
     () => jobAnswer('j2', { status: 'processing', progress: 10 }),
     () => jobAnswer('j2', { status: 'failed', error: 'GPU fault' }),
@@ -56,7 +56,7 @@ test('polling stops once the job has failed', async () => {
 });
 
 test('polling stops when nobody watches the job any more', async () => {
-  useFakeClock();
+  installFakeClock();
   const requests = countJobRequests('j3');
 
   const { unsubscribe } = watch('j3');
@@ -69,7 +69,7 @@ test('polling stops when nobody watches the job any more', async () => {
 });
 
 test('after a 429 the next poll waits the Retry-After the server gave', async () => {
-  useFakeClock();
+  installFakeClock();
   answerInOrder('j4', [
     () => jobAnswer('j4', { status: 'processing', progress: 10 }),
     () => errorAnswer(429, { code: 'rate_limited', message: 'slow down', retry_after_s: 12 }),
@@ -92,7 +92,7 @@ test('after a 429 the next poll waits the Retry-After the server gave', async ()
 });
 
 test('a passing upstream outage is ridden out with a slower poll, keeping the last known state', async () => {
-  useFakeClock();
+  installFakeClock();
   answerInOrder('j5', [
     () => jobAnswer('j5', { status: 'processing', progress: 30 }),
     () => errorAnswer(502, { code: 'upstream_unavailable', message: 'The upstream could not be reached' }),
@@ -120,7 +120,7 @@ test.each([
   [400, { code: 'invalid_request' as const, message: 'Invalid job id' }],
   [502, { code: 'upstream_auth' as const, message: "The upstream rejected this server's key" }],
 ])('polling stops after a %i that asking again cannot fix', async (status, error) => {
-  useFakeClock();
+  installFakeClock();
   answerInOrder('j6', [() => errorAnswer(status, error)]);
   const requests = countJobRequests('j6');
 

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { expect, test } from 'vitest';
-import { buildTestApp, useUpstreamMocks } from './helpers';
+import { buildTestApp, mockUpstreamForEachTest } from './helpers';
 
-useUpstreamMocks();
+mockUpstreamForEachTest();
 
 function fakeDist(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'mj-dist-'));

@@ -8,7 +8,7 @@ import { createV7Adapter } from '../../server/src/upstream/v7-adapter';
 import { listenStrictly, server } from '../mocks/node';
 import { UPSTREAM_BASE, UPSTREAM_KEY, upstreamHandlers } from '../mocks/upstream';
 
-export function useUpstreamMocks(): void {
+export function mockUpstreamForEachTest(): void {
   beforeAll(() => listenStrictly());
   afterEach(() => {
     server.resetHandlers(...upstreamHandlers);

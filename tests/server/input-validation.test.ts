@@ -5,9 +5,9 @@ import { errorBodySchema } from '../../shared/schemas/error';
 import { PROMPT_MAX_LENGTH } from '../../shared/schemas/imagine';
 import { server } from '../mocks/node';
 import { UPSTREAM_BASE } from '../mocks/upstream';
-import { buildTestApp, useUpstreamMocks } from './helpers';
+import { buildTestApp, mockUpstreamForEachTest } from './helpers';
 
-useUpstreamMocks();
+mockUpstreamForEachTest();
 
 function countUpstreamCalls() {
   const calls: string[] = [];
@@ -43,7 +43,9 @@ test.each([
 test('POST /api/imagine accepts a prompt of exactly the limit', async () => {
   const { app } = buildTestApp();
 
-  const response = await request(app).post('/api/imagine').send({ prompt: 'x'.repeat(PROMPT_MAX_LENGTH) });
+  const response = await request(app)
+    .post('/api/imagine')
+    .send({ prompt: 'x'.repeat(PROMPT_MAX_LENGTH) });
 
   expect(response.status).toBe(202);
 });
@@ -51,7 +53,9 @@ test('POST /api/imagine accepts a prompt of exactly the limit', async () => {
 test('POST /api/imagine answers 400 for a JSON array body', async () => {
   const { app } = buildTestApp();
 
-  const response = await request(app).post('/api/imagine').send([{ prompt: 'a fox' }]);
+  const response = await request(app)
+    .post('/api/imagine')
+    .send([{ prompt: 'a fox' }]);
 
   expect(response.status).toBe(400);
   expect(errorBodySchema.parse(response.body).error.code).toBe('invalid_request');
@@ -60,7 +64,10 @@ test('POST /api/imagine answers 400 for a JSON array body', async () => {
 test('POST /api/imagine answers 400 for malformed JSON', async () => {
   const { app } = buildTestApp();
 
-  const response = await request(app).post('/api/imagine').set('content-type', 'application/json').send('{"prompt": "a fox"');
+  const response = await request(app)
+    .post('/api/imagine')
+    .set('content-type', 'application/json')
+    .send('{"prompt": "a fox"');
 
   expect(response.status).toBe(400);
   expect(errorBodySchema.parse(response.body).error.code).toBe('malformed_json');
@@ -132,7 +139,9 @@ test('GET /api/jobs/:id puts a valid id into the upstream URL unchanged', async 
     }),
   );
 
-  await request(app).get(`/api/jobs/${'A_z-9'.repeat(25)}`).expect(200);
+  await request(app)
+    .get(`/api/jobs/${'A_z-9'.repeat(25)}`)
+    .expect(200);
 
   expect(seenPath).toBe(`/v1/jobs/${'A_z-9'.repeat(25)}`);
 });

@@ -6,9 +6,9 @@ import { errorBodySchema } from '../../shared/schemas/error';
 import { jobResponseSchema, submitJobResponseSchema } from '../../shared/schemas/job';
 import { server } from '../mocks/node';
 import { UPSTREAM_BASE, UPSTREAM_KEY } from '../mocks/upstream';
-import { buildTestApp, useUpstreamMocks } from './helpers';
+import { buildTestApp, mockUpstreamForEachTest } from './helpers';
 
-useUpstreamMocks();
+mockUpstreamForEachTest();
 
 test('POST /api/imagine answers 202 with the job id and sends the upstream the v7 body with the key', async () => {
   const { app } = buildTestApp();
@@ -51,9 +51,18 @@ test('POST /api/imagine fills in the default aspect ratio and quality', async ()
 test.each([
   [{ status: 'pending' }, { status: 'pending' }],
   [{ status: 'queued' }, { status: 'pending' }],
-  [{ status: 'processing', progress: 12 }, { status: 'processing', progress: 12 }],
-  [{ status: 'in_progress', progress: '46%' }, { status: 'processing', progress: 46 }],
-  [{ status: 'IN_PROGRESS', progress: 140 }, { status: 'processing', progress: 100 }],
+  [
+    { status: 'processing', progress: 12 },
+    { status: 'processing', progress: 12 },
+  ],
+  [
+    { status: 'in_progress', progress: '46%' },
+    { status: 'processing', progress: 46 },
+  ],
+  [
+    { status: 'IN_PROGRESS', progress: 140 },
+    { status: 'processing', progress: 100 },
+  ],
   [
     { status: 'completed', image_url: 'https://cdn.mj.test/images/j1.png' },
     { status: 'complete', progress: 100, image_url: '/api/jobs/j1/image' },
@@ -62,7 +71,10 @@ test.each([
     { status: 'failed', error: 'GPU on fire' },
     { status: 'failed', error: 'GPU on fire' },
   ],
-  [{ status: 'failed', error: { message: 'nested reason' } }, { status: 'failed', error: 'nested reason' }],
+  [
+    { status: 'failed', error: { message: 'nested reason' } },
+    { status: 'failed', error: 'nested reason' },
+  ],
   [{ status: 'failed' }, { status: 'failed', error: 'The upstream reported a failure' }],
   [{ status: 'cancelled' }, { status: 'failed', error: 'The job was cancelled upstream' }],
   [{ status: 'canceled' }, { status: 'failed', error: 'The job was cancelled upstream' }],
@@ -95,7 +107,10 @@ test('GET /api/jobs/:id/image reuses the link learnt from the status poll instea
   server.use(
     http.get(`${UPSTREAM_BASE}/jobs/:jobId`, ({ params }) => {
       statusCalls += 1;
-      return HttpResponse.json({ status: 'complete', image_url: `https://cdn.mj.test/images/${String(params.jobId)}.png` });
+      return HttpResponse.json({
+        status: 'complete',
+        image_url: `https://cdn.mj.test/images/${String(params.jobId)}.png`,
+      });
     }),
   );
 

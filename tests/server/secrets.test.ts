@@ -3,9 +3,9 @@ import request from 'supertest';
 import { expect, test } from 'vitest';
 import { server } from '../mocks/node';
 import { UPSTREAM_BASE, UPSTREAM_KEY } from '../mocks/upstream';
-import { buildTestApp, useUpstreamMocks } from './helpers';
+import { buildTestApp, mockUpstreamForEachTest } from './helpers';
 
-useUpstreamMocks();
+mockUpstreamForEachTest();
 
 const failures: [string, Parameters<typeof http.get>[1]][] = [
   ['401', () => HttpResponse.json({ error: `key ${UPSTREAM_KEY} is invalid` }, { status: 401 })],
@@ -15,7 +15,10 @@ const failures: [string, Parameters<typeof http.get>[1]][] = [
   ['500', () => HttpResponse.text(`stack trace with Bearer ${UPSTREAM_KEY}`, { status: 500 })],
   ['network error', () => HttpResponse.error()],
   ['malformed JSON', () => HttpResponse.text(`{"token":"${UPSTREAM_KEY}"`)],
-  ['a failed job echoing the key', () => HttpResponse.json({ status: 'failed', error: `auth ${UPSTREAM_KEY} expired` })],
+  [
+    'a failed job echoing the key',
+    () => HttpResponse.json({ status: 'failed', error: `auth ${UPSTREAM_KEY} expired` }),
+  ],
   [
     'a time-out',
     async () => {
@@ -35,7 +38,9 @@ test('the upstream key appears in no response, header or log line across every u
   record(await request(app).get('/api/jobs/job_1/image'));
   for (const [, resolver] of failures) {
     server.use(http.post(`${UPSTREAM_BASE}/imagine`, resolver), http.get(`${UPSTREAM_BASE}/jobs/:jobId`, resolver));
-    record(await request(app).post('/api/imagine').set('authorization', 'Bearer browser-token').send({ prompt: 'a fox' }));
+    record(
+      await request(app).post('/api/imagine').set('authorization', 'Bearer browser-token').send({ prompt: 'a fox' }),
+    );
     record(await request(app).get('/api/jobs/job_2'));
   }
 

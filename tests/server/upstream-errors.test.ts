@@ -4,13 +4,15 @@ import { expect, test } from 'vitest';
 import { errorBodySchema } from '../../shared/schemas/error';
 import { server } from '../mocks/node';
 import { UPSTREAM_BASE } from '../mocks/upstream';
-import { buildTestApp, useUpstreamMocks } from './helpers';
+import { buildTestApp, mockUpstreamForEachTest } from './helpers';
 
-useUpstreamMocks();
+mockUpstreamForEachTest();
 
 const submit = (app: Parameters<typeof request>[0]) => request(app).post('/api/imagine').send({ prompt: 'a fox' });
-const onSubmit = (resolver: Parameters<typeof http.post>[1]) => server.use(http.post(`${UPSTREAM_BASE}/imagine`, resolver));
-const onStatus = (resolver: Parameters<typeof http.get>[1]) => server.use(http.get(`${UPSTREAM_BASE}/jobs/:jobId`, resolver));
+const onSubmit = (resolver: Parameters<typeof http.post>[1]) =>
+  server.use(http.post(`${UPSTREAM_BASE}/imagine`, resolver));
+const onStatus = (resolver: Parameters<typeof http.get>[1]) =>
+  server.use(http.get(`${UPSTREAM_BASE}/jobs/:jobId`, resolver));
 
 test('an upstream 401 becomes a 502 that blames the server key, not the browser', async () => {
   const { app } = buildTestApp();
@@ -119,7 +121,10 @@ test.each([
   ['JSON without a status', () => HttpResponse.json({ progress: 5 })],
   ['an unknown status', () => HttpResponse.json({ status: 'exploded' })],
   ['a finished job without an image', () => HttpResponse.json({ status: 'complete' })],
-  ['an image link that is not http(s)', () => HttpResponse.json({ status: 'complete', image_url: 'file:///etc/passwd' })],
+  [
+    'an image link that is not http(s)',
+    () => HttpResponse.json({ status: 'complete', image_url: 'file:///etc/passwd' }),
+  ],
   ['a redirect status', () => new HttpResponse(null, { status: 304 })],
 ])('a malformed upstream status answer (%s) becomes a 502', async (_label, resolver) => {
   const { app } = buildTestApp();

@@ -49,9 +49,11 @@ test('the adapter maps the simulator refusal, rate limit and wrong key to upstre
     http: new UpstreamHttpClient({ timeoutMs: 2_000 }),
   });
 
-  await expect(adapter.submit({ prompt: 'nsfw thing', aspectRatio: '1:1', quality: 'standard' })).rejects.toMatchObject({
-    kind: 'refused',
-  });
+  await expect(adapter.submit({ prompt: 'nsfw thing', aspectRatio: '1:1', quality: 'standard' })).rejects.toMatchObject(
+    {
+      kind: 'refused',
+    },
+  );
   await adapter.getJob('unknown').catch(() => undefined);
   await expect(adapter.getJob('unknown')).rejects.toMatchObject({ kind: 'rate_limited', retryAfterS: 60 });
   await expect(wrongKey.getJob('x')).rejects.toMatchObject({ kind: 'auth' });

@@ -105,7 +105,11 @@ test('blocked words are matched as whole words, case-insensitively', () => {
 
 test('the oldest jobs are forgotten beyond the configured maximum', () => {
   const { engine } = engineAt({ maxJobs: 2 });
-  const [a, b, c] = [engine.submit('a', '1:1', 'standard'), engine.submit('b', '1:1', 'standard'), engine.submit('c', '1:1', 'standard')];
+  const [a, b, c] = [
+    engine.submit('a', '1:1', 'standard'),
+    engine.submit('b', '1:1', 'standard'),
+    engine.submit('c', '1:1', 'standard'),
+  ];
 
   expect(engine.get(a.id)).toBeUndefined();
   expect(engine.get(b.id)).toBeDefined();

@@ -21,7 +21,10 @@ const auth = { authorization: `Bearer ${KEY}` };
 test('POST /v1/imagine answers a job id and pending status', async () => {
   const { app } = simulator();
 
-  const response = await request(app).post('/v1/imagine').set(auth).send({ prompt: 'a fox', aspect_ratio: '16:9', model: 'v7', quality: 'standard' });
+  const response = await request(app)
+    .post('/v1/imagine')
+    .set(auth)
+    .send({ prompt: 'a fox', aspect_ratio: '16:9', model: 'v7', quality: 'standard' });
 
   expect(response.status).toBe(200);
   expect(response.body).toEqual({ job_id: expect.stringMatching(/^[A-Za-z0-9_-]+$/), status: 'pending' });
@@ -47,7 +50,10 @@ test('GET /v1/jobs/:id walks pending, processing with progress, complete with an
 
 test('the image is a real PNG in the requested aspect ratio', async () => {
   const { app, clock } = simulator();
-  const { body } = await request(app).post('/v1/imagine').set(auth).send({ prompt: 'night over the sea', aspect_ratio: '9:16' });
+  const { body } = await request(app)
+    .post('/v1/imagine')
+    .set(auth)
+    .send({ prompt: 'night over the sea', aspect_ratio: '9:16' });
   clock.now += 10_000;
 
   const image = await request(app).get(`/v1/images/${body.job_id}.png`).buffer(true);
@@ -70,14 +76,17 @@ test('the image of an unfinished job is a 404', async () => {
   expect(image.status).toBe(404);
 });
 
-test.each([undefined, 'Bearer wrong', `bearer ${KEY}`, KEY])('a request with authorization %s gets 401', async (header) => {
-  const { app } = simulator();
-  const attempt = request(app).post('/v1/imagine').send({ prompt: 'a fox' });
+test.each([undefined, 'Bearer wrong', `bearer ${KEY}`, KEY])(
+  'a request with authorization %s gets 401',
+  async (header) => {
+    const { app } = simulator();
+    const attempt = request(app).post('/v1/imagine').send({ prompt: 'a fox' });
 
-  const response = await (header ? attempt.set('authorization', header) : attempt);
+    const response = await (header ? attempt.set('authorization', header) : attempt);
 
-  expect(response.status).toBe(401);
-});
+    expect(response.status).toBe(401);
+  },
+);
 
 test('a prompt with a blocked word is refused with 422 naming the word', async () => {
   const { app } = simulator();

@@ -2,7 +2,7 @@
 // upstream's, leaves as the shared JSON error shape. Only real bugs are 500s.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ErrorBody, ErrorCode } from '../../../shared/schemas/error';
-import { AppError, UpstreamError, toAppError } from '../errors';
+import { AppError, toAppError, UpstreamError } from '../errors';
 
 const BODY_PARSER_ERRORS: Record<string, { status: number; code: ErrorCode; message: string }> = {
   'entity.parse.failed': { status: 400, code: 'malformed_json', message: 'The request body is not valid JSON' },

@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ASPECT_RATIOS, QUALITIES } from '../../../shared/schemas/imagine';
-import type { SimulatorEngine, SimJobView } from './engine';
+import type { SimJobView, SimulatorEngine } from './engine';
 import { renderLandscape } from './image';
 
 const submitSchema = z.object({
@@ -82,7 +82,7 @@ export function createSimulatorApp(engine: SimulatorEngine): express.Express {
   app.get('/v1/images/:name', (req, res) => {
     const id = req.params.name.replace(/\.png$/, '');
     const job = engine.get(id);
-    if (!job || job.status !== 'complete') {
+    if (job?.status !== 'complete') {
       res.status(404).json({ error: 'Image not found' });
       return;
     }

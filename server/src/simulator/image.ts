@@ -15,12 +15,54 @@ interface Mood {
 }
 
 const MOODS: Record<string, Mood> = {
-  dawn: { skyTop: [72, 96, 170], skyBottom: [250, 190, 170], sun: [255, 236, 200], far: [170, 150, 190], near: [40, 36, 70], stars: false },
-  day: { skyTop: [70, 140, 230], skyBottom: [200, 230, 250], sun: [255, 252, 230], far: [130, 170, 200], near: [30, 70, 60], stars: false },
-  sunset: { skyTop: [60, 40, 110], skyBottom: [255, 150, 80], sun: [255, 220, 140], far: [190, 100, 110], near: [40, 20, 45], stars: false },
-  night: { skyTop: [8, 10, 35], skyBottom: [40, 50, 110], sun: [235, 235, 255], far: [50, 60, 110], near: [10, 12, 30], stars: true },
-  forest: { skyTop: [120, 170, 200], skyBottom: [230, 240, 210], sun: [255, 250, 220], far: [120, 160, 130], near: [20, 55, 35], stars: false },
-  desert: { skyTop: [90, 150, 220], skyBottom: [250, 220, 180], sun: [255, 250, 230], far: [220, 170, 120], near: [140, 80, 50], stars: false },
+  dawn: {
+    skyTop: [72, 96, 170],
+    skyBottom: [250, 190, 170],
+    sun: [255, 236, 200],
+    far: [170, 150, 190],
+    near: [40, 36, 70],
+    stars: false,
+  },
+  day: {
+    skyTop: [70, 140, 230],
+    skyBottom: [200, 230, 250],
+    sun: [255, 252, 230],
+    far: [130, 170, 200],
+    near: [30, 70, 60],
+    stars: false,
+  },
+  sunset: {
+    skyTop: [60, 40, 110],
+    skyBottom: [255, 150, 80],
+    sun: [255, 220, 140],
+    far: [190, 100, 110],
+    near: [40, 20, 45],
+    stars: false,
+  },
+  night: {
+    skyTop: [8, 10, 35],
+    skyBottom: [40, 50, 110],
+    sun: [235, 235, 255],
+    far: [50, 60, 110],
+    near: [10, 12, 30],
+    stars: true,
+  },
+  forest: {
+    skyTop: [120, 170, 200],
+    skyBottom: [230, 240, 210],
+    sun: [255, 250, 220],
+    far: [120, 160, 130],
+    near: [20, 55, 35],
+    stars: false,
+  },
+  desert: {
+    skyTop: [90, 150, 220],
+    skyBottom: [250, 220, 180],
+    sun: [255, 250, 230],
+    far: [220, 170, 120],
+    near: [140, 80, 50],
+    stars: false,
+  },
 };
 
 const MOOD_WORDS: [RegExp, string][] = [

@@ -19,7 +19,9 @@ export async function startSimulator(
   const engine = new SimulatorEngine(config, options.deps);
   const app = createSimulatorApp(engine);
   const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(options.port ?? 0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));
+    const listening = app.listen(options.port ?? 0, '127.0.0.1', (error?: Error) =>
+      error ? reject(error) : resolve(listening),
+    );
   });
   const { port: actualPort } = server.address() as AddressInfo;
   return {
