@@ -1,0 +1,78 @@
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { launchChromium, OUTPUT_DIR, type RunningApp, startApp, waitUntil } from './harness';
+
+let app: RunningApp;
+let browser: Browser;
+
+beforeAll(async () => {
+  [app, browser] = await Promise.all([startApp(), launchChromium()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+async function openApp(): Promise<{ page: Page; jobPolls: string[]; consoleErrors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const jobPolls: string[] = [];
+  const consoleErrors: string[] = [];
+  page.on('request', (request) => {
+    if (/\/api\/jobs\/[^/]+$/.test(new URL(request.url()).pathname)) jobPolls.push(request.url());
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  // The page's timers run on a clock the test moves, so polling intervals cost no real time.
+  await page.clock.install();
+  await page.goto(app.baseUrl);
+  return { page, jobPolls, consoleErrors };
+}
+
+test('a prompt becomes an image in Chromium, and polling stops once it is complete', async () => {
+  const { page, jobPolls, consoleErrors } = await openApp();
+
+  await page.getByLabel('Prompt').fill('a lighthouse on the ocean at sunset');
+  await page.getByRole('radio', { name: '16:9' }).check({ force: true });
+  await page.getByLabel('Prompt').press('Control+Enter');
+  const card = page.getByRole('article', { name: 'a lighthouse on the ocean at sunset' });
+  await card.waitFor();
+  await waitUntil(async () => {
+    await page.clock.runFor(2_000);
+    return (await card.getByRole('status').textContent()) === 'Done';
+  });
+  const image = card.getByRole('img', { name: 'a lighthouse on the ocean at sunset' });
+  const size = await waitUntil(() =>
+    image.evaluate((element: HTMLImageElement) =>
+      element.complete && element.naturalWidth > 0 ? { width: element.naturalWidth, height: element.naturalHeight } : false,
+    ),
+  );
+  const pollsWhenDone = jobPolls.length;
+  await page.clock.runFor(30_000);
+  await waitUntil(() => image.evaluate((element) => getComputedStyle(element).opacity === '1'));
+  await page.screenshot({ path: path.join(OUTPUT_DIR, 'generate.png'), fullPage: true });
+
+  expect(size.width / size.height).toBeCloseTo(16 / 9, 1);
+  expect(pollsWhenDone).toBeGreaterThanOrEqual(2);
+  expect(jobPolls.length).toBe(pollsWhenDone);
+  expect(await card.getByRole('link', { name: 'Open full size' }).getAttribute('href')).toMatch(/^\/api\/jobs\/.+\/image$/);
+  expect(consoleErrors).toEqual([]);
+  await page.close();
+});
+
+test('a refused prompt shows the upstream reason in the form and creates no card', async () => {
+  const { page } = await openApp();
+
+  await page.getByLabel('Prompt').fill('a gore scene');
+  await page.getByRole('button', { name: 'Generate' }).click();
+
+  await page.getByRole('alert').getByText(/refused/).waitFor();
+  expect(await page.getByRole('alert').textContent()).toContain('"gore"');
+  expect(await page.getByRole('article').count()).toBe(0);
+  await page.close();
+});
+
+test('the server logs say it runs against the built-in simulator', () => {
+  expect(app.logs.some((line) => line.includes('running against the built-in simulator'))).toBe(true);
+});
