@@ -17,7 +17,11 @@ test('a client built with the API key in the environment contains the key in no 
   process.env.MIDJOURNEY_API_KEY = canary;
   process.env.VITE_MIDJOURNEY_API_KEY_PROBE = 'probe-not-used-by-the-app';
   try {
-    await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'silent', build: { outDir, emptyOutDir: true } });
+    await build({
+      configFile: path.join(ROOT, 'vite.config.ts'),
+      logLevel: 'silent',
+      build: { outDir, emptyOutDir: true },
+    });
   } finally {
     delete process.env.MIDJOURNEY_API_KEY;
     delete process.env.VITE_MIDJOURNEY_API_KEY_PROBE;

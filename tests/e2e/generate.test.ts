@@ -45,7 +45,9 @@ test('a prompt becomes an image in Chromium, and polling stops once it is comple
   const image = card.getByRole('img', { name: 'a lighthouse on the ocean at sunset' });
   const size = await waitUntil(() =>
     image.evaluate((element: HTMLImageElement) =>
-      element.complete && element.naturalWidth > 0 ? { width: element.naturalWidth, height: element.naturalHeight } : false,
+      element.complete && element.naturalWidth > 0
+        ? { width: element.naturalWidth, height: element.naturalHeight }
+        : false,
     ),
   );
   const pollsWhenDone = jobPolls.length;
@@ -56,7 +58,9 @@ test('a prompt becomes an image in Chromium, and polling stops once it is comple
   expect(size.width / size.height).toBeCloseTo(16 / 9, 1);
   expect(pollsWhenDone).toBeGreaterThanOrEqual(2);
   expect(jobPolls.length).toBe(pollsWhenDone);
-  expect(await card.getByRole('link', { name: 'Open full size' }).getAttribute('href')).toMatch(/^\/api\/jobs\/.+\/image$/);
+  expect(await card.getByRole('link', { name: 'Open full size' }).getAttribute('href')).toMatch(
+    /^\/api\/jobs\/.+\/image$/,
+  );
   expect(consoleErrors).toEqual([]);
   await page.close();
 });
@@ -67,7 +71,10 @@ test('a refused prompt shows the upstream reason in the form and creates no card
   await page.getByLabel('Prompt').fill('a gore scene');
   await page.getByRole('button', { name: 'Generate' }).click();
 
-  await page.getByRole('alert').getByText(/refused/).waitFor();
+  await page
+    .getByRole('alert')
+    .getByText(/refused/)
+    .waitFor();
   expect(await page.getByRole('alert').textContent()).toContain('"gore"');
   expect(await page.getByRole('article').count()).toBe(0);
   await page.close();
