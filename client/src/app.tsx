@@ -1,31 +1,16 @@
-// The page: the prompt form above the list of this tab's jobs.
+// The page: the prompt form above the gallery of the owner's jobs.
 import { useState } from 'react';
-import { useSubmitJob } from './features/jobs/api/submit-job';
-import { JobList } from './features/jobs/components/job-list';
+import type { ImagineRequest } from '../../shared/schemas/imagine';
+import { Gallery } from './features/jobs/components/gallery';
 import { PromptForm } from './features/jobs/components/prompt-form';
-import type { SubmittedJob } from './features/jobs/submitted-job';
 
 export function App() {
-  const [jobs, setJobs] = useState<SubmittedJob[]>([]);
-  const retry = useSubmitJob();
-  const [retryingId, setRetryingId] = useState<string | null>(null);
+  // "Use again" remounts the form with a job's prompt and options.
+  const [draft, setDraft] = useState<{ key: number; values?: ImagineRequest }>({ key: 0 });
 
-  const add = (job: SubmittedJob) => setJobs((current) => [job, ...current]);
-  const dismiss = (job: SubmittedJob) => setJobs((current) => current.filter((item) => item.jobId !== job.jobId));
-  const retryJob = (job: SubmittedJob) => {
-    setRetryingId(job.jobId);
-    retry.mutate(
-      { prompt: job.prompt, aspect_ratio: job.aspectRatio, quality: job.quality },
-      {
-        onSuccess: (answer) =>
-          setJobs((current) =>
-            current.map((item) =>
-              item.jobId === job.jobId ? { ...job, jobId: answer.job_id, submittedAt: Date.now() } : item,
-            ),
-          ),
-        onSettled: () => setRetryingId(null),
-      },
-    );
+  const handleUseAgain = (values: ImagineRequest) => {
+    setDraft((current) => ({ key: current.key + 1, values }));
+    document.querySelector('.prompt-form')?.scrollIntoView?.({ behavior: 'smooth' });
   };
 
   return (
@@ -35,13 +20,8 @@ export function App() {
         <p className="tagline">Midjourney through your own server</p>
       </header>
       <main>
-        <PromptForm onSubmitted={add} />
-        {retry.error ? (
-          <p className="form-error" role="alert">
-            Could not resubmit: {retry.error.message}
-          </p>
-        ) : null}
-        <JobList jobs={jobs} retryingId={retryingId} onRetry={retryJob} onDismiss={dismiss} />
+        <PromptForm key={draft.key} initial={draft.values} autoFocus={draft.key > 0} />
+        <Gallery onUseAgain={handleUseAgain} />
       </main>
     </div>
   );

@@ -1,22 +1,26 @@
 // createApp(deps) builds the whole HTTP application from its dependencies and never listens:
 // tests drive it with supertest, index.ts puts it on a port.
+import cookieParser from 'cookie-parser';
 import express from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { clientAssets } from './http/client-assets';
 import { errorHandler, notFound } from './http/error-handler';
+import { assignOwner } from './http/owner';
+import type { JobService } from './jobs/job-service';
+import { imageRoutes } from './routes/images';
 import { imagineRoutes } from './routes/imagine';
 import { jobRoutes } from './routes/jobs';
-import type { UpstreamAdapter } from './upstream/adapter';
-import type { ImageFetcher } from './upstream/image-fetcher';
-import { ResultLinks } from './upstream/result-links';
+import type { ImageFiles } from './store/image-files';
 
 export const JSON_BODY_LIMIT = '16kb';
 
 export interface AppDeps {
-  upstream: UpstreamAdapter;
-  images: ImageFetcher;
+  jobs: JobService;
+  images: ImageFiles;
   logger: Logger;
+  /** Signs the owner cookie. */
+  cookieSecret: string;
   /** The built client (dist/client); when set, the SPA is served from the same origin. */
   clientDist?: string;
 }
@@ -32,12 +36,14 @@ export function createApp(deps: AppDeps): express.Express {
   );
 
   app.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok', upstream: deps.upstream.name });
+    res.set('Cache-Control', 'no-store').json({ status: 'ok', upstream: deps.jobs.upstreamName });
   });
 
   const api = express.Router();
-  api.use(imagineRoutes(deps.upstream, JSON_BODY_LIMIT));
-  api.use(jobRoutes({ upstream: deps.upstream, images: deps.images, links: new ResultLinks() }));
+  api.use(cookieParser(deps.cookieSecret), assignOwner);
+  api.use(imagineRoutes(deps.jobs, JSON_BODY_LIMIT));
+  api.use(jobRoutes(deps.jobs));
+  api.use(imageRoutes(deps.jobs, deps.images));
   api.use(notFound);
   app.use('/api', api);
 

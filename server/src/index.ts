@@ -1,14 +1,20 @@
-// The process entry point: reads the environment, picks the upstream (the real v7 API when a
-// key is configured, otherwise the built-in simulator), listens, and shuts down gracefully.
+// The process entry point: reads the environment, opens the store, picks the upstream (the
+// real v7 API when a key is configured, otherwise the built-in simulator), resumes unfinished
+// jobs, listens, and shuts down gracefully.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app';
 import { EnvError, parseEnv } from './env';
+import { JobService } from './jobs/job-service';
+import { JobTracker } from './jobs/job-tracker';
 import { createLogger } from './logger';
 import { DEFAULT_BLOCKED_WORDS, simulatorConfig } from './simulator/config';
 import { startSimulator } from './simulator/server';
+import { sqliteSimPersistence } from './simulator/sim-store';
+import { ImageFiles } from './store/image-files';
+import { SqliteJobStore } from './store/sqlite-job-store';
 import { UpstreamHttpClient } from './upstream/http-client';
 import { createImageFetcher } from './upstream/image-fetcher';
 import { createV7Adapter } from './upstream/v7-adapter';
@@ -27,6 +33,19 @@ try {
 }
 
 const logger = createLogger({ level: env.LOG_LEVEL });
+const dataDir = path.resolve(root, env.DATA_DIR);
+mkdirSync(dataDir, { recursive: true });
+
+/** The cookie-signing secret: from the environment, or made once and kept in DATA_DIR. */
+function cookieSecret(): string {
+  if (env.SESSION_SECRET) return env.SESSION_SECRET;
+  const file = path.join(dataDir, 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
 const http = new UpstreamHttpClient({ timeoutMs: env.UPSTREAM_TIMEOUT_MS });
 
 const simulator = env.MIDJOURNEY_API_KEY
@@ -42,7 +61,7 @@ const simulator = env.MIDJOURNEY_API_KEY
             .map((word) => word.trim())
             .filter(Boolean) ?? DEFAULT_BLOCKED_WORDS,
       }),
-      { port: env.SIM_PORT },
+      { port: env.SIM_PORT, deps: { persistence: sqliteSimPersistence(path.join(dataDir, 'simulator.sqlite')) } },
     );
 
 const upstream = simulator
@@ -58,14 +77,35 @@ if (simulator) {
   logger.info({ upstream: env.MIDJOURNEY_API_BASE }, 'using the v7 REST upstream');
 }
 
+const store = new SqliteJobStore(path.join(dataDir, 'jobs.sqlite'));
+const images = new ImageFiles(path.join(dataDir, 'images'));
+const jobs = new JobService({
+  store,
+  images,
+  upstream,
+  fetcher: createImageFetcher(http, env.IMAGE_MAX_BYTES),
+  logger,
+  deadlineMs: env.JOB_DEADLINE_MS,
+});
+const interrupted = jobs.recoverInterrupted();
+const resumed = store.listActive().length;
+if (interrupted || resumed) logger.info({ interrupted, resumed }, 'recovered jobs from the previous run');
+const tracker = new JobTracker(jobs, store, logger, {
+  jobIntervalMs: env.TRACK_JOB_INTERVAL_MS,
+  spacingMs: env.TRACK_SPACING_MS,
+  idleMs: Math.min(500, env.TRACK_JOB_INTERVAL_MS),
+});
+tracker.start();
+
 const clientDist = path.resolve(root, env.CLIENT_DIST ?? 'dist/client');
 const serveClient = existsSync(path.join(clientDist, 'index.html'));
 if (!serveClient) logger.info({ clientDist }, 'no client build found: serving the API only');
 
 const app = createApp({
-  upstream,
-  images: createImageFetcher(http, env.IMAGE_MAX_BYTES),
+  jobs,
+  images,
   logger,
+  cookieSecret: cookieSecret(),
   ...(serveClient ? { clientDist } : {}),
 });
 
@@ -77,7 +117,7 @@ const server = app.listen(env.PORT, env.HOST, (error?: Error) => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
   const shownHost = env.HOST === '0.0.0.0' || env.HOST === '127.0.0.1' ? 'localhost' : env.HOST;
-  logger.info({ port, host: env.HOST }, `mj-studio listening on http://${shownHost}:${port}`);
+  logger.info({ port, host: env.HOST, data_dir: dataDir }, `mj-studio listening on http://${shownHost}:${port}`);
 });
 
 let stopping = false;
@@ -85,6 +125,7 @@ function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'shutting down');
+  tracker.stop();
   const force = setTimeout(() => {
     logger.warn('connections did not close in time; exiting');
     process.exit(1);
@@ -92,6 +133,7 @@ function shutdown(signal: string) {
   force.unref();
   server.close(async () => {
     await simulator?.close();
+    store.close();
     logger.info('stopped');
     process.exit(0);
   });

@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   'payload_too_large',
   'unsupported_media_type',
   'not_found',
+  'conflict',
   'content_refused',
   'rate_limited',
   'upstream_auth',

@@ -1,11 +1,12 @@
 // Our normalised view of a generation job, whatever the upstream called things.
 import { z } from 'zod';
+import { aspectRatioSchema, qualitySchema } from './imagine';
 
-export const JOB_STATUSES = ['pending', 'processing', 'complete', 'failed'] as const;
+export const JOB_STATUSES = ['pending', 'processing', 'complete', 'failed', 'cancelled'] as const;
 export const jobStatusSchema = z.enum(JOB_STATUSES);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
 
-export const TERMINAL_STATUSES: readonly JobStatus[] = ['complete', 'failed'];
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['complete', 'failed', 'cancelled'];
 export const isTerminalStatus = (status: JobStatus): boolean => TERMINAL_STATUSES.includes(status);
 
 // Letters, digits, '-' and '_' only: nothing that can change the meaning of a URL path
@@ -13,17 +14,34 @@ export const isTerminalStatus = (status: JobStatus): boolean => TERMINAL_STATUSE
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const jobIdSchema = z.string().regex(JOB_ID_PATTERN, 'Job ids are 1-128 letters, digits, "-" or "_"');
 
-export const submitJobResponseSchema = z.object({
-  job_id: jobIdSchema,
-  status: jobStatusSchema,
-});
-export type SubmitJobResponse = z.infer<typeof submitJobResponseSchema>;
-
-export const jobResponseSchema = z.object({
+export const jobSchema = z.object({
   job_id: jobIdSchema,
   status: jobStatusSchema,
   progress: z.number().min(0).max(100).optional(),
+  prompt: z.string(),
+  aspect_ratio: aspectRatioSchema,
+  quality: qualitySchema,
+  created_at: z.iso.datetime(),
+  finished_at: z.iso.datetime().optional(),
   image_url: z.string().optional(),
+  download_name: z.string().optional(),
   error: z.string().optional(),
 });
-export type JobResponse = z.infer<typeof jobResponseSchema>;
+export type Job = z.infer<typeof jobSchema>;
+
+export const JOB_PAGE_MAX = 100;
+export const JOB_PAGE_DEFAULT = 24;
+
+export const jobListQuerySchema = z.strictObject({
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, 'Not a cursor this server made')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(JOB_PAGE_MAX).default(JOB_PAGE_DEFAULT),
+});
+
+export const jobListSchema = z.object({
+  jobs: z.array(jobSchema),
+  next_cursor: z.string().nullable(),
+});
+export type JobList = z.infer<typeof jobListSchema>;

@@ -3,68 +3,157 @@ import { HttpResponse, http } from 'msw';
 import { expect, test } from 'vitest';
 import { App } from '../../client/src/app';
 import { POLL_INTERVAL_MS } from '../../client/src/features/jobs/api/get-job';
-import { API, jobAnswer } from '../mocks/api';
+import type { Job } from '../../shared/schemas/job';
+import { API, jobAnswer, makeJob } from '../mocks/api';
 import { advance, countJobRequests, installFakeClock, renderWithClient } from './helpers';
 import { server } from './setup';
 
-test('several jobs run at once, newest first, and each stops polling on its own', async () => {
+test('several jobs run at once, newest first, each stopping its own polling, while the form stays usable', async () => {
   installFakeClock();
   let next = 0;
   server.use(
-    http.post(`${API}/imagine`, () =>
-      HttpResponse.json({ job_id: `job_${++next}`, status: 'pending' }, { status: 202 }),
-    ),
+    http.post(`${API}/imagine`, async ({ request }) => {
+      const body = (await request.json()) as { prompt: string };
+      return HttpResponse.json(makeJob(`job_${++next}`, { prompt: body.prompt }), { status: 202 });
+    }),
     http.get(`${API}/jobs/job_1`, () =>
-      jobAnswer('job_1', { status: 'complete', progress: 100, image_url: '/api/jobs/job_1/image' }),
+      jobAnswer('job_1', {
+        prompt: 'first prompt',
+        status: 'complete',
+        progress: 100,
+        image_url: '/api/images/job_1.png',
+      }),
     ),
-    http.get(`${API}/jobs/job_2`, () => jobAnswer('job_2', { status: 'processing', progress: 50 })),
+    http.get(`${API}/jobs/job_2`, () =>
+      jobAnswer('job_2', { prompt: 'second prompt', status: 'processing', progress: 50 }),
+    ),
+    http.get(`${API}/jobs/job_3`, () =>
+      jobAnswer('job_3', { prompt: 'third prompt', status: 'failed', error: 'GPU fault' }),
+    ),
   );
-  const first = countJobRequests('job_1');
-  const second = countJobRequests('job_2');
+  const counts = ['job_1', 'job_2', 'job_3'].map(countJobRequests);
   renderWithClient(<App />);
+  await advance(0);
   const prompt = screen.getByLabelText('Prompt');
 
-  fireEvent.change(prompt, { target: { value: 'first prompt' } });
-  fireEvent.click(screen.getByRole('button', { name: 'Generate' }));
-  await advance(0);
-  fireEvent.change(prompt, { target: { value: 'second prompt' } });
-  fireEvent.click(screen.getByRole('button', { name: 'Generate' }));
-  await advance(0);
+  for (const text of ['first prompt', 'second prompt', 'third prompt']) {
+    fireEvent.change(prompt, { target: { value: text } });
+    fireEvent.click(screen.getByRole('button', { name: 'Generate' }));
+    await advance(0);
+    await advance(0);
+  }
   await advance(POLL_INTERVAL_MS * 5);
 
   const cards = screen.getAllByRole('article');
-  expect(cards.map((card) => card.getAttribute('aria-label'))).toEqual(['second prompt', 'first prompt']);
+  expect(cards.map((card) => card.getAttribute('aria-label'))).toEqual([
+    'third prompt',
+    'second prompt',
+    'first prompt',
+  ]);
   expect(screen.getByRole('img', { name: 'first prompt' })).toBeInTheDocument();
-  expect(first.count).toBe(1);
-  expect(second.count).toBe(6);
+  expect(counts.map((count) => count.count)).toEqual([1, 6, 1]);
+  expect(screen.getByRole('button', { name: 'Generate' })).toBeEnabled();
 });
 
-test('trying a failed job again replaces its card with the new job', async () => {
+test('the history from earlier visits is listed after a reload, and running jobs resume polling', async () => {
   installFakeClock();
-  let next = 0;
+  const earlier: Job[] = [
+    makeJob('old_running', { prompt: 'still rendering', status: 'processing', progress: 70 }),
+    makeJob('old_done', { prompt: 'done yesterday', status: 'complete', image_url: '/api/images/old_done.png' }),
+  ];
   server.use(
-    http.post(`${API}/imagine`, () =>
-      HttpResponse.json({ job_id: `try_${++next}`, status: 'pending' }, { status: 202 }),
+    http.get(`${API}/jobs`, () => HttpResponse.json({ jobs: earlier, next_cursor: null })),
+    http.get(`${API}/jobs/old_running`, () =>
+      jobAnswer('old_running', {
+        prompt: 'still rendering',
+        status: 'complete',
+        image_url: '/api/images/old_running.png',
+      }),
     ),
-    http.get(`${API}/jobs/try_1`, () => jobAnswer('try_1', { status: 'failed', error: 'GPU fault' })),
-    http.get(`${API}/jobs/try_2`, () => jobAnswer('try_2', { status: 'processing', progress: 5 })),
   );
+  const running = countJobRequests('old_running');
+  const done = countJobRequests('old_done');
+
   renderWithClient(<App />);
+  await advance(0);
+  await advance(POLL_INTERVAL_MS * 3);
 
-  fireEvent.change(screen.getByLabelText('Prompt'), { target: { value: 'a fox' } });
-  fireEvent.click(screen.getByRole('button', { name: 'Generate' }));
-  await advance(50);
-  await advance(50);
-  fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
-  await advance(50);
-  await advance(50);
-
-  expect(screen.getAllByRole('article')).toHaveLength(1);
-  expect(screen.getByRole('status')).toHaveTextContent('Generating… 5%');
+  expect(screen.getAllByRole('article').map((card) => card.getAttribute('aria-label'))).toEqual([
+    'still rendering',
+    'done yesterday',
+  ]);
+  expect(screen.getByRole('img', { name: 'still rendering' })).toBeInTheDocument();
+  expect(running.count).toBe(1);
+  expect(done.count).toBe(0);
 });
 
-test('an empty page invites the first prompt', () => {
+test('the history loads more pages on demand', async () => {
+  installFakeClock();
+  server.use(
+    http.get(`${API}/jobs`, ({ request }) => {
+      const cursor = new URL(request.url).searchParams.get('cursor');
+      return cursor === 'page2'
+        ? HttpResponse.json({
+            jobs: [makeJob('p2', { prompt: 'older', status: 'failed', error: 'x' })],
+            next_cursor: null,
+          })
+        : HttpResponse.json({
+            jobs: [makeJob('p1', { prompt: 'newer', status: 'failed', error: 'x' })],
+            next_cursor: 'page2',
+          });
+    }),
+  );
+
+  renderWithClient(<App />);
+  await advance(0);
+  fireEvent.click(screen.getByRole('button', { name: 'Load more' }));
+  await advance(0);
+
+  expect(screen.getAllByRole('article').map((card) => card.getAttribute('aria-label'))).toEqual(['newer', 'older']);
+  expect(screen.queryByRole('button', { name: 'Load more' })).not.toBeInTheDocument();
+});
+
+test('removing a job takes it off the page', async () => {
+  installFakeClock();
+  server.use(
+    http.get(`${API}/jobs`, () =>
+      HttpResponse.json({
+        jobs: [makeJob('gone', { prompt: 'remove me', status: 'failed', error: 'x' })],
+        next_cursor: null,
+      }),
+    ),
+    http.delete(`${API}/jobs/gone`, () => new HttpResponse(null, { status: 204 })),
+  );
+
+  renderWithClient(<App />);
+  await advance(0);
+  fireEvent.click(screen.getByRole('button', { name: 'Remove from history' }));
+  await advance(0);
+
+  expect(screen.queryByRole('article')).not.toBeInTheDocument();
+});
+
+test('"Use again" fills the form with the job’s prompt and options', async () => {
+  installFakeClock();
+  server.use(
+    http.get(`${API}/jobs`, () =>
+      HttpResponse.json({
+        jobs: [makeJob('again', { prompt: 'a lantern festival', aspect_ratio: '21:9', status: 'failed', error: 'x' })],
+        next_cursor: null,
+      }),
+    ),
+  );
+
+  renderWithClient(<App />);
+  await advance(0);
+  fireEvent.click(screen.getByRole('button', { name: 'Use this prompt again' }));
+
+  expect(screen.getByLabelText('Prompt')).toHaveValue('a lantern festival');
+  expect(screen.getByLabelText('More aspect ratios')).toHaveValue('21:9');
+});
+
+test('an empty history invites the first prompt', async () => {
   renderWithClient(<App />);
 
-  expect(screen.getByText(/Your images will appear here/)).toBeInTheDocument();
+  expect(await screen.findByText(/Your images will appear here/)).toBeInTheDocument();
 });

@@ -1,44 +1,39 @@
 import { fireEvent, screen } from '@testing-library/react';
-import userEvent from '@testing-library/user-event';
-import { http } from 'msw';
+import { HttpResponse, http } from 'msw';
 import { expect, test, vi } from 'vitest';
 import { POLL_INTERVAL_MS } from '../../client/src/features/jobs/api/get-job';
 import { JobCard } from '../../client/src/features/jobs/components/job-card';
-import type { SubmittedJob } from '../../client/src/features/jobs/submitted-job';
-import { API, errorAnswer, jobAnswer } from '../mocks/api';
+import type { Job } from '../../shared/schemas/job';
+import { API, errorAnswer, jobAnswer, makeJob } from '../mocks/api';
 import { advance, countJobRequests, installFakeClock, renderWithClient } from './helpers';
 import { server } from './setup';
-
-function job(jobId: string, overrides: Partial<SubmittedJob> = {}): SubmittedJob {
-  return {
-    jobId,
-    prompt: 'a red fox in the snow',
-    aspectRatio: '16:9',
-    quality: 'standard',
-    submittedAt: Date.now(),
-    ...overrides,
-  };
-}
 
 function answerInOrder(jobId: string, answers: (() => Response)[]) {
   server.use(...answers.map((answer) => http.get(`${API}/jobs/${jobId}`, answer, { once: true })));
 }
 
-function renderCard(submitted: SubmittedJob, handlers: { onRetry?: () => void; onDismiss?: () => void } = {}) {
-  return renderWithClient(
-    <JobCard job={submitted} onRetry={handlers.onRetry ?? vi.fn()} onDismiss={handlers.onDismiss ?? vi.fn()} />,
-  );
+function renderCard(job: Job, onUseAgain = vi.fn()) {
+  return { ...renderWithClient(<JobCard job={job} onUseAgain={onUseAgain} />), onUseAgain };
 }
 
 test('a card shows waiting, then progress and elapsed time, then the image with the prompt as alt text', async () => {
   installFakeClock();
+  const created = new Date(Date.now()).toISOString();
   answerInOrder('c1', [
-    () => jobAnswer('c1', { status: 'pending' }),
-    () => jobAnswer('c1', { status: 'processing', progress: 45 }),
-    () => jobAnswer('c1', { status: 'complete', progress: 100, image_url: '/api/jobs/c1/image' }),
+    () => jobAnswer('c1', { status: 'pending', created_at: created }),
+    () => jobAnswer('c1', { status: 'processing', progress: 45, created_at: created }),
+    () =>
+      jobAnswer('c1', {
+        status: 'complete',
+        progress: 100,
+        created_at: created,
+        finished_at: new Date(Date.now()).toISOString(),
+        image_url: '/api/images/c1.png',
+        download_name: 'a-red-fox-in-the-snow.png',
+      }),
   ]);
 
-  renderCard(job('c1'));
+  renderCard(makeJob('c1', { created_at: created }));
   await advance(0);
   const waiting = screen.getByRole('status').textContent;
   await advance(POLL_INTERVAL_MS);
@@ -52,40 +47,87 @@ test('a card shows waiting, then progress and elapsed time, then the image with 
   expect(progress).toHaveAttribute('value', '45');
   expect(elapsed).toBeInTheDocument();
   expect(screen.getByRole('status')).toHaveTextContent('Done');
-  expect(screen.getByRole('img', { name: 'a red fox in the snow' })).toHaveAttribute('src', '/api/jobs/c1/image');
-  expect(screen.getByRole('link', { name: 'Open full size' })).toHaveAttribute('href', '/api/jobs/c1/image');
+  expect(screen.getByRole('img', { name: 'a red fox in the snow' })).toHaveAttribute('src', '/api/images/c1.png');
+  expect(screen.getByRole('link', { name: 'Download' })).toHaveAttribute('download', 'a-red-fox-in-the-snow.png');
+  expect(screen.getByRole('link', { name: 'Full size' })).toHaveAttribute('href', '/api/images/c1.png');
   expect(screen.getByText(/took 4 s/)).toBeInTheDocument();
   expect(screen.queryByRole('progressbar')).not.toBeInTheDocument();
+  expect(screen.queryByRole('button', { name: 'Cancel' })).not.toBeInTheDocument();
+});
+
+test('a finished job from the history is shown without asking the server again', async () => {
+  installFakeClock();
+  const requests = countJobRequests('done');
+
+  renderCard(
+    makeJob('done', { status: 'complete', image_url: '/api/images/done.png', finished_at: new Date().toISOString() }),
+  );
+  await advance(POLL_INTERVAL_MS * 5);
+
+  expect(screen.getByRole('status')).toHaveTextContent('Done');
+  expect(requests.count).toBe(0);
 });
 
 test('the image frame has the job aspect ratio before the image arrives, so nothing jumps', async () => {
   installFakeClock();
+  answerInOrder('c2', [() => jobAnswer('c2', { status: 'processing', progress: 5, aspect_ratio: '9:16' })]);
 
-  const { container } = renderCard(job('c2', { aspectRatio: '9:16' }));
+  const { container } = renderCard(makeJob('c2', { aspect_ratio: '9:16' }));
   await advance(0);
 
-  const frame = container.querySelector('.job-frame');
-  expect(frame).toHaveStyle({ aspectRatio: '9 / 16' });
+  expect(container.querySelector('.job-frame')).toHaveStyle({ aspectRatio: '9 / 16' });
 });
 
-test('a failed job shows the upstream reason and a way to try again', async () => {
+test('a failed job shows the upstream reason, and trying again submits the same prompt and options', async () => {
   installFakeClock();
-  answerInOrder('c3', [() => jobAnswer('c3', { status: 'failed', error: 'The render worker ran out of GPU memory' })]);
-  const onRetry = vi.fn();
+  answerInOrder('c3', [
+    () =>
+      jobAnswer('c3', {
+        status: 'failed',
+        error: 'The render worker ran out of GPU memory',
+        quality: 'high',
+        aspect_ratio: '4:3',
+      }),
+  ]);
+  let resubmitted: unknown;
+  server.use(
+    http.post(`${API}/imagine`, async ({ request }) => {
+      resubmitted = await request.json();
+      return HttpResponse.json(makeJob('c3b'), { status: 202 });
+    }),
+  );
 
-  renderCard(job('c3'), { onRetry });
+  renderCard(makeJob('c3', { quality: 'high', aspect_ratio: '4:3' }));
   await advance(0);
   fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
+  await advance(10);
 
   expect(screen.getByRole('status')).toHaveTextContent('Failed: The render worker ran out of GPU memory');
-  expect(onRetry).toHaveBeenCalledWith(expect.objectContaining({ jobId: 'c3' }));
+  expect(resubmitted).toEqual({ prompt: 'a red fox in the snow', aspect_ratio: '4:3', quality: 'high' });
+});
+
+test('cancelling a running job stops its polling at once', async () => {
+  installFakeClock();
+  server.use(http.post(`${API}/jobs/c4/cancel`, () => jobAnswer('c4', { status: 'cancelled', error: 'Cancelled' })));
+  const requests = countJobRequests('c4');
+
+  renderCard(makeJob('c4', { status: 'processing', progress: 30 }));
+  await advance(0);
+  fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+  await advance(10);
+  const afterCancel = requests.count;
+  await advance(POLL_INTERVAL_MS * 10);
+
+  expect(screen.getByRole('status')).toHaveTextContent('Cancelled');
+  expect(screen.getByRole('button', { name: 'Try again' })).toBeInTheDocument();
+  expect(requests.count).toBe(afterCancel);
 });
 
 test('a job the server no longer knows shows the error and offers to try again', async () => {
   installFakeClock();
-  answerInOrder('c4', [() => errorAnswer(404, { code: 'not_found', message: 'No such job' })]);
+  answerInOrder('c5', [() => errorAnswer(404, { code: 'not_found', message: 'No such job' })]);
 
-  renderCard(job('c4'));
+  renderCard(makeJob('c5'));
   await advance(0);
 
   expect(screen.getByRole('status')).toHaveTextContent('No such job');
@@ -94,12 +136,12 @@ test('a job the server no longer knows shows the error and offers to try again',
 
 test('a rate-limited poll says when it will check again and keeps the last progress', async () => {
   installFakeClock();
-  answerInOrder('c5', [
-    () => jobAnswer('c5', { status: 'processing', progress: 20 }),
+  answerInOrder('c6', [
+    () => jobAnswer('c6', { status: 'processing', progress: 20 }),
     () => errorAnswer(429, { code: 'rate_limited', message: 'The upstream is rate limiting', retry_after_s: 9 }),
   ]);
 
-  renderCard(job('c5'));
+  renderCard(makeJob('c6'));
   await advance(0);
   await advance(POLL_INTERVAL_MS);
 
@@ -110,9 +152,9 @@ test('a rate-limited poll says when it will check again and keeps the last progr
 
 test('unmounting a card stops its polling', async () => {
   installFakeClock();
-  const requests = countJobRequests('c6');
+  const requests = countJobRequests('c7');
 
-  const { unmount } = renderCard(job('c6'));
+  const { unmount } = renderCard(makeJob('c7'));
   await advance(0);
   await advance(POLL_INTERVAL_MS);
   unmount();
@@ -121,12 +163,21 @@ test('unmounting a card stops its polling', async () => {
   expect(requests.count).toBe(2);
 });
 
-test('the remove button hands the job back to the list', async () => {
-  const onDismiss = vi.fn();
-  const user = userEvent.setup();
+test('"Use again" hands the prompt and options back to the page', async () => {
+  const { onUseAgain } = renderCard(makeJob('c8', { status: 'failed', aspect_ratio: '1:1', quality: 'high' }));
 
-  renderCard(job('c7'), { onDismiss });
-  await user.click(screen.getByRole('button', { name: 'Remove from list' }));
+  fireEvent.click(screen.getByRole('button', { name: 'Use this prompt again' }));
 
-  expect(onDismiss).toHaveBeenCalledWith(expect.objectContaining({ jobId: 'c7' }));
+  expect(onUseAgain).toHaveBeenCalledWith({ prompt: 'a red fox in the snow', aspect_ratio: '1:1', quality: 'high' });
+});
+
+test('"Copy" puts the prompt on the clipboard', async () => {
+  const writeText = vi.fn().mockResolvedValue(undefined);
+  Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+
+  renderCard(makeJob('c9', { status: 'complete', image_url: '/api/images/c9.png' }));
+  fireEvent.click(screen.getByRole('button', { name: 'Copy prompt' }));
+
+  expect(await screen.findByText('Copied')).toBeInTheDocument();
+  expect(writeText).toHaveBeenCalledWith('a red fox in the snow');
 });

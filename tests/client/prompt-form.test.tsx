@@ -4,7 +4,7 @@ import { HttpResponse, http } from 'msw';
 import { expect, test, vi } from 'vitest';
 import { PromptForm } from '../../client/src/features/jobs/components/prompt-form';
 import { PROMPT_MAX_LENGTH } from '../../shared/schemas/imagine';
-import { API, errorAnswer } from '../mocks/api';
+import { API, errorAnswer, makeJob } from '../mocks/api';
 import { renderWithClient } from './helpers';
 import { server } from './setup';
 
@@ -19,7 +19,12 @@ test('submitting sends the prompt and options and hands the new job to the page'
   server.use(
     http.post(`${API}/imagine`, async ({ request }) => {
       sent = await request.json();
-      return HttpResponse.json({ job_id: 'new_1', status: 'pending' }, { status: 202 });
+      return HttpResponse.json(
+        makeJob('new_1', { prompt: 'a castle in the clouds', aspect_ratio: '16:9', quality: 'high' }),
+        {
+          status: 202,
+        },
+      );
     }),
   );
   const { onSubmitted, user } = renderForm();
@@ -31,12 +36,7 @@ test('submitting sends the prompt and options and hands the new job to the page'
 
   await waitFor(() => expect(onSubmitted).toHaveBeenCalledTimes(1));
   expect(sent).toEqual({ prompt: 'a castle in the clouds', aspect_ratio: '16:9', quality: 'high' });
-  expect(onSubmitted.mock.calls[0]?.[0]).toMatchObject({
-    jobId: 'new_1',
-    prompt: 'a castle in the clouds',
-    aspectRatio: '16:9',
-    quality: 'high',
-  });
+  expect(onSubmitted.mock.calls[0]?.[0]).toMatchObject({ job_id: 'new_1', status: 'pending' });
 });
 
 test('the form is disabled and says Submitting… until the server answers', async () => {
@@ -50,7 +50,7 @@ test('the form is disabled and says Submitting… until the server answers', asy
   const button = await screen.findByRole('button', { name: 'Submitting…' });
   expect(button).toBeDisabled();
   expect(screen.getByLabelText('Prompt')).toBeDisabled();
-  answer(HttpResponse.json({ job_id: 'j', status: 'pending' }, { status: 202 }));
+  answer(HttpResponse.json(makeJob('j'), { status: 202 }));
   await waitFor(() => expect(screen.getByRole('button', { name: 'Generate' })).toBeEnabled());
   expect(onSubmitted).toHaveBeenCalledTimes(1);
 });
@@ -88,6 +88,14 @@ test('a prompt with control characters is stopped with the shared schema message
 
   expect(screen.getByRole('alert')).toHaveTextContent('The prompt contains control characters');
   expect(onSubmitted).not.toHaveBeenCalled();
+});
+
+test('the form starts from a draft when one is given', () => {
+  renderWithClient(<PromptForm initial={{ prompt: 'use me again', aspect_ratio: '9:16', quality: 'high' }} />);
+
+  expect(screen.getByLabelText('Prompt')).toHaveValue('use me again');
+  expect(screen.getByRole('radio', { name: /9:16/ })).toBeChecked();
+  expect(screen.getByLabelText('Quality')).toHaveValue('high');
 });
 
 test('the Generate button is disabled while the prompt is empty', () => {

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launchChromium, OUTPUT_DIR, type RunningApp, startApp, waitUntil } from './harness';
+import type { ServerProcess } from '../support/server-process';
+import { launchChromium, OUTPUT_DIR, startApp, waitUntil } from './harness';
 
-let app: RunningApp;
+let app: ServerProcess;
 let browser: Browser;
 
 beforeAll(async () => {
@@ -19,7 +20,7 @@ async function openApp(): Promise<{ page: Page; jobPolls: string[]; consoleError
   const jobPolls: string[] = [];
   const consoleErrors: string[] = [];
   page.on('request', (request) => {
-    if (/\/api\/jobs\/[^/]+$/.test(new URL(request.url()).pathname)) jobPolls.push(request.url());
+    if (/^\/api\/jobs\/[^/]+$/.test(new URL(request.url()).pathname)) jobPolls.push(request.url());
   });
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text());
@@ -33,9 +34,9 @@ async function openApp(): Promise<{ page: Page; jobPolls: string[]; consoleError
 test('a prompt becomes an image in Chromium, and polling stops once it is complete', async () => {
   const { page, jobPolls, consoleErrors } = await openApp();
 
-  await page.getByLabel('Prompt').fill('a lighthouse on the ocean at sunset');
+  await page.getByLabel('Prompt', { exact: true }).fill('a lighthouse on the ocean at sunset');
   await page.getByRole('radio', { name: '16:9' }).check({ force: true });
-  await page.getByLabel('Prompt').press('Control+Enter');
+  await page.getByLabel('Prompt', { exact: true }).press('Control+Enter');
   const card = page.getByRole('article', { name: 'a lighthouse on the ocean at sunset' });
   await card.waitFor();
   await waitUntil(async () => {
@@ -58,17 +59,58 @@ test('a prompt becomes an image in Chromium, and polling stops once it is comple
   expect(size.width / size.height).toBeCloseTo(16 / 9, 1);
   expect(pollsWhenDone).toBeGreaterThanOrEqual(2);
   expect(jobPolls.length).toBe(pollsWhenDone);
-  expect(await card.getByRole('link', { name: 'Open full size' }).getAttribute('href')).toMatch(
-    /^\/api\/jobs\/.+\/image$/,
+  expect(await card.getByRole('link', { name: 'Full size' }).getAttribute('href')).toMatch(
+    /^\/api\/images\/[\w-]+\.png$/,
   );
   expect(consoleErrors).toEqual([]);
+  await page.close();
+});
+
+test('three prompts survive a reload while they run, and all three images appear', async () => {
+  const { page } = await openApp();
+  const prompts = ['misty forest valley at dawn', 'night sky over snowy peaks', 'desert dunes under a red sun'];
+
+  for (const prompt of prompts) {
+    await page.getByLabel('Prompt', { exact: true }).fill(prompt);
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.getByRole('article', { name: prompt }).waitFor();
+  }
+  const statusesBeforeReload = await page.getByRole('article').getByRole('status').allTextContents();
+  await page.reload();
+  await page.getByRole('article').first().waitFor();
+  await waitUntil(async () => {
+    await page.clock.runFor(2_000);
+    const statuses = await page.getByRole('article').getByRole('status').allTextContents();
+    return statuses.length === 3 && statuses.every((status) => status === 'Done');
+  });
+  const loaded = await waitUntil(async () => {
+    const sizes = await page
+      .getByRole('article')
+      .getByRole('img')
+      .evaluateAll((images) => images.map((image) => (image as HTMLImageElement).naturalWidth));
+    return sizes.length === 3 && sizes.every((width) => width > 0) && sizes;
+  });
+  await page.clock.runFor(30_000);
+  await waitUntil(() =>
+    page
+      .getByRole('article')
+      .getByRole('img')
+      .evaluateAll((images) => images.every((image) => getComputedStyle(image).opacity === '1')),
+  );
+  await page.screenshot({ path: path.join(OUTPUT_DIR, 'gallery-after-reload.png'), fullPage: true });
+
+  expect(statusesBeforeReload.some((status) => status !== 'Done')).toBe(true);
+  expect(loaded).toHaveLength(3);
+  expect(
+    await page.getByRole('article').evaluateAll((cards) => cards.map((card) => card.getAttribute('aria-label'))),
+  ).toEqual([...prompts].reverse());
   await page.close();
 });
 
 test('a refused prompt shows the upstream reason in the form and creates no card', async () => {
   const { page } = await openApp();
 
-  await page.getByLabel('Prompt').fill('a gore scene');
+  await page.getByLabel('Prompt', { exact: true }).fill('a gore scene');
   await page.getByRole('button', { name: 'Generate' }).click();
 
   await page

@@ -2,19 +2,32 @@
 // failures are added inside tests with server.use(...) and { once: true }.
 import { HttpResponse, http } from 'msw';
 import type { ErrorBody } from '../../shared/schemas/error';
-import type { JobResponse } from '../../shared/schemas/job';
+import type { Job, JobList } from '../../shared/schemas/job';
 
 export const API = 'http://localhost:3000/api';
 
+export function makeJob(jobId: string, rest: Partial<Omit<Job, 'job_id'>> = {}): Job {
+  return {
+    job_id: jobId,
+    status: 'pending',
+    prompt: 'a red fox in the snow',
+    aspect_ratio: '16:9',
+    quality: 'standard',
+    created_at: new Date(Date.now()).toISOString(),
+    ...rest,
+  };
+}
+
 export const apiHandlers = [
-  http.post(`${API}/imagine`, () => HttpResponse.json({ job_id: 'job_1', status: 'pending' }, { status: 202 })),
+  http.get(`${API}/jobs`, () => HttpResponse.json({ jobs: [], next_cursor: null } satisfies JobList)),
+  http.post(`${API}/imagine`, () => HttpResponse.json(makeJob('job_1'), { status: 202 })),
   http.get(`${API}/jobs/:jobId`, ({ params }) =>
-    HttpResponse.json({ job_id: String(params.jobId), status: 'processing', progress: 10 } satisfies JobResponse),
+    HttpResponse.json(makeJob(String(params.jobId), { status: 'processing', progress: 10 })),
   ),
 ];
 
-export function jobAnswer(jobId: string, rest: Omit<JobResponse, 'job_id'>) {
-  return HttpResponse.json({ job_id: jobId, ...rest } satisfies JobResponse);
+export function jobAnswer(jobId: string, rest: Partial<Omit<Job, 'job_id'>>) {
+  return HttpResponse.json(makeJob(jobId, rest));
 }
 
 export function errorAnswer(status: number, error: ErrorBody['error']) {

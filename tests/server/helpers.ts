@@ -1,7 +1,14 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
+import request from 'supertest';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createApp } from '../../server/src/app';
+import { JobService } from '../../server/src/jobs/job-service';
 import { createLogger } from '../../server/src/logger';
+import { ImageFiles } from '../../server/src/store/image-files';
+import { SqliteJobStore } from '../../server/src/store/sqlite-job-store';
 import { UpstreamHttpClient } from '../../server/src/upstream/http-client';
 import { createImageFetcher } from '../../server/src/upstream/image-fetcher';
 import { createV7Adapter } from '../../server/src/upstream/v7-adapter';
@@ -18,7 +25,17 @@ export function mockUpstreamForEachTest(): void {
   server.resetHandlers(...upstreamHandlers);
 }
 
-export function buildTestApp(options: { timeoutMs?: number; imageMaxBytes?: number; clientDist?: string } = {}) {
+export const tempDir = (prefix = 'mj-test-') => mkdtempSync(path.join(tmpdir(), prefix));
+
+export interface TestAppOptions {
+  timeoutMs?: number;
+  imageMaxBytes?: number;
+  clientDist?: string;
+  deadlineMs?: number;
+  now?: () => number;
+}
+
+export function buildTestApp(options: TestAppOptions = {}) {
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -28,11 +45,31 @@ export function buildTestApp(options: { timeoutMs?: number; imageMaxBytes?: numb
   });
   const logger = createLogger({ level: 'debug', destination });
   const http = new UpstreamHttpClient({ timeoutMs: options.timeoutMs ?? 2_000 });
-  const app = createApp({
+  const dataDir = tempDir();
+  const store = new SqliteJobStore(path.join(dataDir, 'jobs.sqlite'));
+  const images = new ImageFiles(path.join(dataDir, 'images'));
+  const jobs = new JobService({
+    store,
+    images,
     upstream: createV7Adapter({ baseUrl: UPSTREAM_BASE, apiKey: UPSTREAM_KEY, http }),
-    images: createImageFetcher(http, options.imageMaxBytes ?? 1024 * 1024),
+    fetcher: createImageFetcher(http, options.imageMaxBytes ?? 1024 * 1024),
     logger,
+    deadlineMs: options.deadlineMs ?? 10 * 60_000,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const app = createApp({
+    jobs,
+    images,
+    logger,
+    cookieSecret: 'test-cookie-secret-0123456789abcdef',
     ...(options.clientDist ? { clientDist: options.clientDist } : {}),
   });
-  return { app, logs };
+  return { app, logs, jobs, store, images, dataDir, agent: request.agent(app) };
+}
+
+/** Submits a prompt as this agent's owner and answers the new job's id. */
+export async function submitJob(agent: request.Agent, prompt = 'a fox in the snow'): Promise<string> {
+  const response = await agent.post('/api/imagine').send({ prompt });
+  if (response.status !== 202) throw new Error(`submit failed: ${response.status} ${response.text}`);
+  return String(response.body.job_id);
 }

@@ -1,9 +1,8 @@
 import { delay, HttpResponse, http } from 'msw';
-import request from 'supertest';
 import { expect, test } from 'vitest';
 import { server } from '../mocks/node';
-import { UPSTREAM_BASE, UPSTREAM_KEY } from '../mocks/upstream';
-import { buildTestApp, mockUpstreamForEachTest } from './helpers';
+import { UPSTREAM_BASE, UPSTREAM_KEY, upstreamHandlers } from '../mocks/upstream';
+import { buildTestApp, mockUpstreamForEachTest, submitJob } from './helpers';
 
 mockUpstreamForEachTest();
 
@@ -29,25 +28,31 @@ const failures: [string, Parameters<typeof http.get>[1]][] = [
 ];
 
 test('the upstream key appears in no response, header or log line across every upstream outcome', async () => {
-  const { app, logs } = buildTestApp({ timeoutMs: 50 });
+  const { agent, jobs, logs } = buildTestApp({ timeoutMs: 50 });
   const seen: string[] = [];
-  const record = (response: request.Response) => seen.push(JSON.stringify(response.headers), response.text ?? '');
+  const record = (response: { headers: unknown; text?: string }) =>
+    seen.push(JSON.stringify(response.headers), response.text ?? '');
 
-  record(await request(app).post('/api/imagine').send({ prompt: 'a fox' }));
-  record(await request(app).get('/api/jobs/job_1'));
-  record(await request(app).get('/api/jobs/job_1/image'));
+  const id = await submitJob(agent);
+  await jobs.refresh(id);
+  record(await agent.get(`/api/jobs/${id}`));
+  record(await agent.get(`/api/images/${id}.png`));
   for (const [, resolver] of failures) {
-    server.use(http.post(`${UPSTREAM_BASE}/imagine`, resolver), http.get(`${UPSTREAM_BASE}/jobs/:jobId`, resolver));
-    record(
-      await request(app).post('/api/imagine').set('authorization', 'Bearer browser-token').send({ prompt: 'a fox' }),
-    );
-    record(await request(app).get('/api/jobs/job_2'));
+    server.use(http.post(`${UPSTREAM_BASE}/imagine`, resolver));
+    record(await agent.post('/api/imagine').set('authorization', 'Bearer browser-token').send({ prompt: 'a fox' }));
+    server.resetHandlers(...upstreamHandlers);
+    const running = await submitJob(agent);
+    server.use(http.get(`${UPSTREAM_BASE}/jobs/:jobId`, resolver));
+    await jobs.refresh(running).catch(() => undefined);
+    record(await agent.get(`/api/jobs/${running}`));
+    server.resetHandlers(...upstreamHandlers);
   }
+  record(await agent.get('/api/jobs?limit=100'));
 
-  expect(seen.length).toBe(3 * 2 + failures.length * 4);
-  expect(logs.length).toBeGreaterThan(failures.length * 2);
+  expect(seen.length).toBe(2 * 2 + failures.length * 4 + 2);
+  expect(logs.length).toBeGreaterThan(failures.length * 3);
   for (const text of [...seen, ...logs]) expect(text).not.toContain(UPSTREAM_KEY);
-  // The browser's own Authorization header is redacted from request logs as well.
+  // The browser's own Authorization header and cookies are redacted from request logs as well.
   expect(logs.join('\n')).not.toContain('browser-token');
   expect(logs.join('\n')).toContain('[redacted]');
 });

@@ -1,26 +1,21 @@
-// POST /api/imagine: validate the submission against the shared schema and hand it upstream.
+// POST /api/imagine: validate the submission against the shared schema and start a job.
 import express, { type Router } from 'express';
 import { imagineRequestSchema } from '../../../shared/schemas/imagine';
-import type { SubmitJobResponse } from '../../../shared/schemas/job';
 import { AppError } from '../errors';
+import { toJobView } from '../http/job-view';
+import { ownerOf } from '../http/owner';
 import { parseOrThrow } from '../http/validate';
-import type { UpstreamAdapter } from '../upstream/adapter';
+import type { JobService } from '../jobs/job-service';
 
-export function imagineRoutes(upstream: UpstreamAdapter, jsonLimit: string): Router {
+export function imagineRoutes(jobs: JobService, jsonLimit: string): Router {
   const router = express.Router();
   router.post('/imagine', express.json({ limit: jsonLimit }), async (req, res) => {
     if (!req.is('application/json')) {
       throw new AppError(415, 'unsupported_media_type', 'Send the request body as application/json');
     }
     const input = parseOrThrow(imagineRequestSchema, req.body, 'request body');
-    const job = await upstream.submit({
-      prompt: input.prompt,
-      aspectRatio: input.aspect_ratio,
-      quality: input.quality,
-    });
-    req.log.info({ job_id: job.id, upstream: upstream.name }, 'job submitted');
-    const body: SubmitJobResponse = { job_id: job.id, status: job.status };
-    res.status(202).location(`/api/jobs/${job.id}`).json(body);
+    const job = await jobs.submit(ownerOf(req), input);
+    res.status(202).location(`/api/jobs/${job.id}`).json(toJobView(job));
   });
   return router;
 }

@@ -1,50 +1,46 @@
-// GET /api/jobs/:jobId and its image. The id is checked against the shared strict pattern
-// before it goes anywhere near an upstream URL; the image is served from our own origin.
+// The owner's jobs: list (cursor pages, newest first), read, cancel, delete. Ids are checked
+// against the shared strict pattern first; another owner's job is a 404 like a missing one.
 import express, { type Router } from 'express';
-import { type JobResponse, jobIdSchema } from '../../../shared/schemas/job';
+import { type JobList, jobIdSchema, jobListQuerySchema } from '../../../shared/schemas/job';
 import { AppError } from '../errors';
+import { toJobView } from '../http/job-view';
+import { ownerOf } from '../http/owner';
 import { parseOrThrow } from '../http/validate';
-import type { UpstreamAdapter } from '../upstream/adapter';
-import type { ImageFetcher } from '../upstream/image-fetcher';
-import type { ResultLinks } from '../upstream/result-links';
+import type { JobService } from '../jobs/job-service';
+import { InvalidCursorError } from '../store/sqlite-job-store';
 
-export interface JobRoutesDeps {
-  upstream: UpstreamAdapter;
-  images: ImageFetcher;
-  links: ResultLinks;
-}
-
-export function jobRoutes({ upstream, images, links }: JobRoutesDeps): Router {
+export function jobRoutes(jobs: JobService): Router {
   const router = express.Router();
 
-  router.get('/jobs/:jobId', async (req, res) => {
-    const jobId = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
-    const job = await upstream.getJob(jobId);
-    if (job.imageUrl) links.remember(jobId, job.imageUrl);
-    const body: JobResponse = { job_id: jobId, status: job.status };
-    if (job.progress !== undefined) body.progress = job.progress;
-    if (job.status === 'complete') body.image_url = `/api/jobs/${jobId}/image`;
-    if (job.error) body.error = job.error;
+  router.get('/jobs', (req, res) => {
+    const query = parseOrThrow(jobListQuerySchema, req.query, 'query');
+    let page: ReturnType<JobService['list']>;
+    try {
+      page = jobs.list(ownerOf(req), query);
+    } catch (error) {
+      if (!(error instanceof InvalidCursorError)) throw error;
+      throw new AppError(400, 'invalid_request', error.message, {
+        fields: [{ path: 'cursor', message: error.message }],
+      });
+    }
+    const body: JobList = { jobs: page.jobs.map(toJobView), next_cursor: page.nextCursor };
     res.set('Cache-Control', 'no-store').json(body);
   });
 
-  router.get('/jobs/:jobId/image', async (req, res) => {
-    const jobId = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
-    let url = links.lookup(jobId);
-    if (!url) {
-      const job = await upstream.getJob(jobId);
-      if (job.status !== 'complete' || !job.imageUrl) {
-        throw new AppError(404, 'not_found', 'This job has no image yet');
-      }
-      url = job.imageUrl;
-      links.remember(jobId, url);
-    }
-    const image = await images.fetch(url);
-    res
-      .set('Cache-Control', 'private, max-age=31536000, immutable')
-      .set('X-Content-Type-Options', 'nosniff')
-      .type(image.contentType)
-      .send(Buffer.from(image.body));
+  router.get('/jobs/:jobId', (req, res) => {
+    const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
+    res.set('Cache-Control', 'no-store').json(toJobView(jobs.get(ownerOf(req), id)));
+  });
+
+  router.post('/jobs/:jobId/cancel', async (req, res) => {
+    const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
+    res.json(toJobView(await jobs.cancel(ownerOf(req), id)));
+  });
+
+  router.delete('/jobs/:jobId', async (req, res) => {
+    const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
+    await jobs.remove(ownerOf(req), id);
+    res.status(204).end();
   });
 
   return router;

@@ -3,22 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
 import type { SimulatorConfig } from './config';
+import type { SimJob, SimJobPersistence } from './sim-store';
 
 export type SimStatus = 'pending' | 'processing' | 'complete' | 'failed' | 'cancelled';
-
-interface SimJob {
-  id: string;
-  prompt: string;
-  aspectRatio: AspectRatio;
-  quality: Quality;
-  createdAt: number;
-  startsAt: number;
-  endsAt: number;
-  /** Set for jobs that will fail: the share of the render at which they do. */
-  failAt: number | undefined;
-  failReason: string;
-  cancelledAt: number | undefined;
-}
 
 export interface SimJobView {
   id: string;
@@ -39,6 +26,7 @@ const FAIL_REASONS = [
 export interface EngineDeps {
   now?: () => number;
   random?: () => number;
+  persistence?: SimJobPersistence;
 }
 
 export class SimulatorEngine {
@@ -47,11 +35,14 @@ export class SimulatorEngine {
   readonly #random: () => number;
   readonly #jobs = new Map<string, SimJob>();
   readonly #calls = new Map<string, number[]>();
+  readonly #persistence: SimJobPersistence | undefined;
 
   constructor(config: SimulatorConfig, deps: EngineDeps = {}) {
     this.config = config;
     this.#now = deps.now ?? Date.now;
     this.#random = deps.random ?? Math.random;
+    this.#persistence = deps.persistence;
+    for (const job of this.#persistence?.loadNewest(config.maxJobs) ?? []) this.#jobs.set(job.id, job);
   }
 
   /** Records one call against the key's budget; answers the seconds to wait when over it. */
@@ -90,11 +81,11 @@ export class SimulatorEngine {
       createdAt: now,
       startsAt,
       endsAt,
-      failAt: fails ? 0.2 + this.#random() * 0.7 : undefined,
       failReason: FAIL_REASONS[Math.floor(this.#random() * FAIL_REASONS.length)] ?? 'The render failed',
-      cancelledAt: undefined,
     };
+    if (fails) job.failAt = 0.2 + this.#random() * 0.7;
     this.#jobs.set(job.id, job);
+    this.#persistence?.save(job);
     this.#forgetOldest();
     return this.#view(job, now);
   }
@@ -109,7 +100,10 @@ export class SimulatorEngine {
     if (!job) return undefined;
     const now = this.#now();
     const view = this.#view(job, now);
-    if (view.status === 'pending' || view.status === 'processing') job.cancelledAt = now;
+    if (view.status === 'pending' || view.status === 'processing') {
+      job.cancelledAt = now;
+      this.#persistence?.save(job);
+    }
     return this.#view(job, now);
   }
 

@@ -30,7 +30,10 @@ export async function startSimulator(
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => {
+          options.deps?.persistence?.close();
+          resolve();
+        });
       }),
   };
 }

@@ -1,7 +1,8 @@
 // The interface every upstream contract (v7 REST, the simulator behind it, later
-// midjourney-proxy) is reached through. Routes only ever see this.
+// midjourney-proxy) is reached through. The job service only ever sees this.
 import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
-import type { JobStatus } from '../../../shared/schemas/job';
+
+export type UpstreamStatus = 'pending' | 'processing' | 'complete' | 'failed' | 'cancelled';
 
 export interface SubmitInput {
   prompt: string;
@@ -11,7 +12,7 @@ export interface SubmitInput {
 
 export interface UpstreamJob {
   id: string;
-  status: JobStatus;
+  status: UpstreamStatus;
   progress?: number;
   imageUrl?: string;
   error?: string;
@@ -20,6 +21,8 @@ export interface UpstreamJob {
 export interface UpstreamAdapter {
   /** A short label for logs and /healthz, e.g. "v7" or "simulator". */
   readonly name: string;
-  submit(input: SubmitInput): Promise<{ id: string; status: JobStatus }>;
+  submit(input: SubmitInput): Promise<{ id: string; status: UpstreamStatus }>;
   getJob(id: string): Promise<UpstreamJob>;
+  /** Present only where the upstream can cancel a running job. */
+  cancel?(id: string): Promise<void>;
 }

@@ -1,11 +1,12 @@
 // Downloads a result image from the upstream's link. The key is never sent along (the link
-// may point anywhere); the answer must be a bounded raster image or it is refused.
+// may point anywhere); the bytes must really be a raster image, within the size bound.
+
 import { UpstreamError } from '../errors';
+import { sniffImage } from '../store/image-files';
 import type { UpstreamHttpClient } from './http-client';
 
-const RASTER_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/avif'];
-
 export interface FetchedImage {
+  ext: 'png' | 'jpg' | 'webp' | 'gif';
   contentType: string;
   body: Uint8Array;
 }
@@ -22,17 +23,12 @@ export function createImageFetcher(http: UpstreamHttpClient, maxBytes: number): 
         throw new UpstreamError('bad_response', 'The upstream image link is not an http(s) URL');
       }
       const reply = await http.request(parsed.href, { method: 'GET', maxBytes });
-      if (reply.status === 404 || reply.status === 410) {
-        throw new UpstreamError('not_found', 'The upstream no longer has this image');
-      }
       if (reply.status < 200 || reply.status >= 300) {
         throw new UpstreamError('unavailable', `The image download failed with HTTP ${reply.status}`);
       }
-      const contentType = (reply.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-      if (!RASTER_TYPES.includes(contentType)) {
-        throw new UpstreamError('bad_response', 'The upstream image link did not answer with a raster image');
-      }
-      return { contentType, body: reply.body };
+      const image = sniffImage(reply.body);
+      if (!image) throw new UpstreamError('bad_response', 'The upstream image link did not answer with an image');
+      return { ext: image.ext, contentType: image.type, body: reply.body };
     },
   };
 }

@@ -1,15 +1,15 @@
 // Adapter for the v7 REST contract (UPSTREAMS.md §1): Bearer auth, POST /imagine, GET /jobs/:id.
 // Every answer is parsed with zod; the third-party spellings of statuses are mapped to ours.
 import { z } from 'zod';
-import { JOB_ID_PATTERN, type JobStatus } from '../../../shared/schemas/job';
+import { JOB_ID_PATTERN } from '../../../shared/schemas/job';
 import { UpstreamError } from '../errors';
-import type { SubmitInput, UpstreamAdapter, UpstreamJob } from './adapter';
+import type { SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus } from './adapter';
 import { parseRetryAfter, type UpstreamHttpClient, type UpstreamReply } from './http-client';
 
 const MAX_JSON_BYTES = 256 * 1024;
 const DEFAULT_RETRY_AFTER_S = 30;
 
-const STATUS_SPELLINGS: Record<string, JobStatus> = {
+const STATUS_SPELLINGS: Record<string, UpstreamStatus> = {
   pending: 'pending',
   queued: 'pending',
   submitted: 'pending',
@@ -22,10 +22,9 @@ const STATUS_SPELLINGS: Record<string, JobStatus> = {
   failed: 'failed',
   failure: 'failed',
   error: 'failed',
-  cancelled: 'failed',
-  canceled: 'failed',
+  cancelled: 'cancelled',
+  canceled: 'cancelled',
 };
-const CANCELLED = new Set(['cancelled', 'canceled']);
 
 const statusSchema = z
   .string()
@@ -102,18 +101,22 @@ export function createV7Adapter(options: V7AdapterOptions): UpstreamAdapter {
         job.imageUrl = answer.image_url;
         job.progress = 100;
       }
-      if (status === 'failed') {
+      if (status === 'failed' || status === 'cancelled') {
         job.error = scrub(
           describeError(answer.error) ??
-            (CANCELLED.has(answer.status) ? 'The job was cancelled upstream' : 'The upstream reported a failure'),
+            (status === 'cancelled' ? 'The job was cancelled upstream' : 'The upstream reported a failure'),
         );
       }
       return job;
     },
+
+    async cancel(id: string) {
+      await call(`/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
+    },
   };
 }
 
-function mapStatus(raw: string): JobStatus {
+function mapStatus(raw: string): UpstreamStatus {
   const status = STATUS_SPELLINGS[raw];
   if (!status) throw new UpstreamError('bad_response', `The upstream sent an unknown job status "${raw}"`);
   return status;

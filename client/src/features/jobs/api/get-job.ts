@@ -1,19 +1,19 @@
 // GET /api/jobs/:id and the polling policy that belongs to the job query: poll while the job
-// runs, stop once it is complete or failed or after an error that asking again cannot fix,
-// and after a 429 wait as long as the server said.
+// runs, stop once it has ended or after an error that asking again cannot fix, and after a
+// 429 wait as long as the server said.
 import { type Query, queryOptions } from '@tanstack/react-query';
-import { isTerminalStatus, type JobResponse, jobResponseSchema } from '../../../../../shared/schemas/job';
+import { isTerminalStatus, type Job, jobSchema } from '../../../../../shared/schemas/job';
 import { ApiError, apiRequest } from '../../../lib/api-client';
 
 export const POLL_INTERVAL_MS = 2_000;
 export const ERROR_BACKOFF_MS = 5_000;
 const DEFAULT_RETRY_AFTER_S = 10;
 
-export function getJob(jobId: string, signal?: AbortSignal): Promise<JobResponse> {
-  return apiRequest(`/api/jobs/${encodeURIComponent(jobId)}`, jobResponseSchema, signal ? { signal } : {});
+export function getJob(jobId: string, signal?: AbortSignal): Promise<Job> {
+  return apiRequest(`/api/jobs/${encodeURIComponent(jobId)}`, jobSchema, signal ? { signal } : {});
 }
 
-export function nextPollDelay(query: Query<JobResponse, Error>): number | false {
+export function nextPollDelay(query: Query<Job, Error>): number | false {
   const { data, error } = query.state;
   if (error) {
     if (!(error instanceof ApiError) || !error.retryable) return false;
@@ -24,9 +24,11 @@ export function nextPollDelay(query: Query<JobResponse, Error>): number | false 
   return POLL_INTERVAL_MS;
 }
 
+export const jobKey = (jobId: string) => ['jobs', 'detail', jobId] as const;
+
 export function jobQueryOptions(jobId: string) {
   return queryOptions({
-    queryKey: ['jobs', jobId],
+    queryKey: jobKey(jobId),
     queryFn: ({ signal }) => getJob(jobId, signal),
     refetchInterval: nextPollDelay,
     // Errors are handled by the polling policy above, not by blind immediate retries.

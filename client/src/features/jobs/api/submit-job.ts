@@ -1,16 +1,23 @@
-// POST /api/imagine: the submission fetcher and its mutation hook.
-import { useMutation } from '@tanstack/react-query';
+// POST /api/imagine: the submission fetcher and its mutation hook, which puts the new job at
+// the top of the history at once.
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { ImagineRequest } from '../../../../../shared/schemas/imagine';
-import { submitJobResponseSchema } from '../../../../../shared/schemas/job';
+import { jobSchema } from '../../../../../shared/schemas/job';
 import { apiRequest } from '../../../lib/api-client';
+import { jobKey } from './get-job';
+import { prependToList } from './list-jobs';
 
 export function submitJob(input: ImagineRequest) {
-  return apiRequest('/api/imagine', submitJobResponseSchema, {
-    method: 'POST',
-    body: JSON.stringify(input),
-  });
+  return apiRequest('/api/imagine', jobSchema, { method: 'POST', body: JSON.stringify(input) });
 }
 
 export function useSubmitJob() {
-  return useMutation({ mutationFn: submitJob });
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: submitJob,
+    onSuccess: (job) => {
+      client.setQueryData(jobKey(job.job_id), job);
+      prependToList(client, job);
+    },
+  });
 }

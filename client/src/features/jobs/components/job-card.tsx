@@ -1,60 +1,108 @@
-// One job's card: tracks its job through the polling query and shows every state:
-// waiting, generating with progress, finished image, upstream failure, connection trouble.
-import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
-import { isTerminalStatus, type JobResponse } from '../../../../../shared/schemas/job';
+// One job's card: tracks its job through the polling query and shows every state (waiting,
+// generating with progress, the kept image, failure, cancellation, connection trouble) with
+// the actions that fit it.
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import type { ImagineRequest } from '../../../../../shared/schemas/imagine';
+import { isTerminalStatus, type Job } from '../../../../../shared/schemas/job';
 import { ApiError } from '../../../lib/api-client';
+import { useCancelJob } from '../api/cancel-job';
+import { useDeleteJob } from '../api/delete-job';
 import { jobQueryOptions } from '../api/get-job';
+import { replaceInList } from '../api/list-jobs';
+import { useSubmitJob } from '../api/submit-job';
 import { formatDuration, useNow } from '../hooks/use-now';
-import type { SubmittedJob } from '../submitted-job';
+import { JobFrame } from './job-frame';
 
 interface JobCardProps {
-  job: SubmittedJob;
-  onRetry: (job: SubmittedJob) => void;
-  onDismiss: (job: SubmittedJob) => void;
-  retrying?: boolean;
+  job: Job;
+  onUseAgain: (draft: ImagineRequest) => void;
 }
 
-export function JobCard({ job, onRetry, onDismiss, retrying = false }: JobCardProps) {
-  const query = useQuery(jobQueryOptions(job.jobId));
-  const data = query.data;
-  const finished = data ? isTerminalStatus(data.status) : false;
+export function JobCard({ job: initial, onUseAgain }: JobCardProps) {
+  const query = useQuery({ ...jobQueryOptions(initial.job_id), initialData: initial, initialDataUpdatedAt: 0 });
+  const job = query.data;
+  const finished = isTerminalStatus(job.status);
   const fatalError = query.error && !(query.error instanceof ApiError && query.error.retryable) ? query.error : null;
-  const running = !finished && !fatalError;
-  const now = useNow(running);
-  const endedAt = finished ? query.dataUpdatedAt : now;
-  const elapsed = formatDuration(endedAt - job.submittedAt);
+  const now = useNow(!finished && !fatalError);
+  const cancel = useCancelJob();
+  const remove = useDeleteJob();
+  const retry = useSubmitJob();
+  const [copied, setCopied] = useState(false);
+
+  const client = useQueryClient();
+  // Keep the cached history in step with what this card's polling learns.
+  useEffect(() => replaceInList(client, job), [client, job]);
+
+  const startedAt = Date.parse(job.created_at);
+  const elapsed = formatDuration((job.finished_at ? Date.parse(job.finished_at) : now) - startedAt);
+  const draft: ImagineRequest = { prompt: job.prompt, aspect_ratio: job.aspect_ratio, quality: job.quality };
+  const actionError = cancel.error ?? remove.error ?? retry.error;
+
+  async function copyPrompt() {
+    await navigator.clipboard?.writeText(job.prompt);
+    setCopied(true);
+  }
 
   return (
-    <article className={`job-card status-${data?.status ?? 'pending'}`} aria-label={job.prompt}>
-      <JobFrame job={job} data={data} />
+    <article className={`job-card status-${job.status}`} aria-label={job.prompt}>
+      <JobFrame job={job} />
       <div className="job-body">
         <p className="job-prompt" title={job.prompt}>
           {job.prompt}
         </p>
         <p className="job-meta">
-          {job.aspectRatio} · {job.quality} · {finished ? `took ${elapsed}` : `${elapsed} elapsed`}
+          {job.aspect_ratio} · {job.quality} · {finished ? `took ${elapsed}` : `${elapsed} elapsed`}
         </p>
         <p className="job-status" role="status" aria-live="polite">
-          {statusText(data, query.error, fatalError)}
+          {statusText(job, query.error, fatalError)}
         </p>
-        {data?.status === 'processing' && data.progress !== undefined ? (
-          <progress className="job-progress" max={100} value={data.progress} aria-label="Generation progress">
-            {data.progress}%
+        {job.status === 'processing' && job.progress !== undefined ? (
+          <progress className="job-progress" max={100} value={job.progress} aria-label="Generation progress">
+            {job.progress}%
           </progress>
         ) : null}
+        {actionError ? (
+          <p className="form-error" role="alert">
+            {actionError.message}
+          </p>
+        ) : null}
         <div className="job-actions">
-          {data?.status === 'complete' && data.image_url ? (
-            <a href={data.image_url} target="_blank" rel="noopener">
-              Open full size
-            </a>
+          {job.status === 'complete' && job.image_url ? (
+            <>
+              <a className="button" href={job.image_url} download={job.download_name}>
+                Download
+              </a>
+              <a href={job.image_url} target="_blank" rel="noopener">
+                Full size
+              </a>
+            </>
           ) : null}
-          {data?.status === 'failed' || fatalError ? (
-            <button type="button" onClick={() => onRetry(job)} disabled={retrying}>
-              {retrying ? 'Submitting…' : 'Try again'}
+          {!finished ? (
+            <button type="button" onClick={() => cancel.mutate(job.job_id)} disabled={cancel.isPending}>
+              {cancel.isPending ? 'Cancelling…' : 'Cancel'}
             </button>
           ) : null}
-          <button type="button" className="quiet" onClick={() => onDismiss(job)} aria-label="Remove from list">
+          {job.status === 'failed' || job.status === 'cancelled' || fatalError ? (
+            <button type="button" onClick={() => retry.mutate(draft)} disabled={retry.isPending}>
+              {retry.isPending ? 'Submitting…' : 'Try again'}
+            </button>
+          ) : null}
+        </div>
+        <div className="job-actions secondary">
+          <button type="button" className="quiet" onClick={copyPrompt} aria-label="Copy prompt">
+            {copied ? 'Copied' : 'Copy'}
+          </button>
+          <button type="button" className="quiet" onClick={() => onUseAgain(draft)} aria-label="Use this prompt again">
+            Use again
+          </button>
+          <button
+            type="button"
+            className="quiet"
+            onClick={() => remove.mutate(job.job_id)}
+            disabled={remove.isPending}
+            aria-label="Remove from history"
+          >
             Remove
           </button>
         </div>
@@ -63,47 +111,22 @@ export function JobCard({ job, onRetry, onDismiss, retrying = false }: JobCardPr
   );
 }
 
-function JobFrame({ job, data }: { job: SubmittedJob; data: JobResponse | undefined }) {
-  const [loaded, setLoaded] = useState(false);
-  const [broken, setBroken] = useState(false);
-  const ratio = job.aspectRatio.replace(':', ' / ');
-  const imageUrl = data?.status === 'complete' ? data.image_url : undefined;
-  return (
-    <div className={`job-frame${loaded ? ' loaded' : ''}`} style={{ aspectRatio: ratio }}>
-      {imageUrl && !broken ? (
-        <img
-          src={imageUrl}
-          alt={job.prompt}
-          onLoad={() => setLoaded(true)}
-          onError={() => setBroken(true)}
-          decoding="async"
-        />
-      ) : null}
-      {!loaded ? (
-        <div className="job-placeholder" aria-hidden>
-          {broken ? 'The image could not be loaded' : data?.status === 'failed' ? 'No image' : null}
-        </div>
-      ) : null}
-    </div>
-  );
-}
-
-function statusText(data: JobResponse | undefined, error: Error | null, fatalError: Error | null): string {
+function statusText(job: Job, error: Error | null, fatalError: Error | null): string {
   if (fatalError) return fatalError.message;
   if (error instanceof ApiError) {
     const wait = error.code === 'rate_limited' && error.retryAfterS ? ` Checking again in ${error.retryAfterS} s.` : '';
     return `${error.message}${wait || ' Retrying…'}`;
   }
-  switch (data?.status) {
-    case undefined:
-      return 'Checking status…';
+  switch (job.status) {
     case 'pending':
       return 'Waiting in the upstream queue…';
     case 'processing':
-      return data.progress !== undefined ? `Generating… ${Math.round(data.progress)}%` : 'Generating…';
+      return job.progress !== undefined ? `Generating… ${Math.round(job.progress)}%` : 'Generating…';
     case 'complete':
       return 'Done';
     case 'failed':
-      return `Failed: ${data.error ?? 'the upstream gave no reason'}`;
+      return `Failed: ${job.error ?? 'the upstream gave no reason'}`;
+    case 'cancelled':
+      return 'Cancelled';
   }
 }

@@ -4,21 +4,28 @@ import { type FormEvent, type KeyboardEvent, useId, useState } from 'react';
 import {
   ASPECT_RATIOS,
   type AspectRatio,
+  type ImagineRequest,
   imagineRequestSchema,
   PROMPT_MAX_LENGTH,
   type Quality,
 } from '../../../../../shared/schemas/imagine';
+import type { Job } from '../../../../../shared/schemas/job';
 import { ApiError } from '../../../lib/api-client';
 import { useSubmitJob } from '../api/submit-job';
-import type { SubmittedJob } from '../submitted-job';
 
 const MAIN_RATIOS: readonly AspectRatio[] = ['1:1', '16:9', '4:3', '9:16'];
 const MORE_RATIOS = ASPECT_RATIOS.filter((ratio) => !MAIN_RATIOS.includes(ratio));
 
-export function PromptForm({ onSubmitted }: { onSubmitted: (job: SubmittedJob) => void }) {
-  const [prompt, setPrompt] = useState('');
-  const [aspectRatio, setAspectRatio] = useState<AspectRatio>('1:1');
-  const [quality, setQuality] = useState<Quality>('standard');
+interface PromptFormProps {
+  initial?: ImagineRequest | undefined;
+  autoFocus?: boolean;
+  onSubmitted?: (job: Job) => void;
+}
+
+export function PromptForm({ initial, autoFocus = false, onSubmitted }: PromptFormProps) {
+  const [prompt, setPrompt] = useState(initial?.prompt ?? '');
+  const [aspectRatio, setAspectRatio] = useState<AspectRatio>(initial?.aspect_ratio ?? '1:1');
+  const [quality, setQuality] = useState<Quality>(initial?.quality ?? 'standard');
   const [validationError, setValidationError] = useState<string | null>(null);
   const submit = useSubmitJob();
   const ids = { prompt: useId(), counter: useId(), error: useId() };
@@ -34,17 +41,7 @@ export function PromptForm({ onSubmitted }: { onSubmitted: (job: SubmittedJob) =
       return;
     }
     setValidationError(null);
-    const input = parsed.data;
-    submit.mutate(input, {
-      onSuccess: (answer) =>
-        onSubmitted({
-          jobId: answer.job_id,
-          prompt: input.prompt,
-          aspectRatio: input.aspect_ratio,
-          quality: input.quality,
-          submittedAt: Date.now(),
-        }),
-    });
+    submit.mutate(parsed.data, { onSuccess: (job) => onSubmitted?.(job) });
   }
 
   function onSubmit(event: FormEvent) {
@@ -78,6 +75,8 @@ export function PromptForm({ onSubmitted }: { onSubmitted: (job: SubmittedJob) =
         onKeyDown={onKeyDown}
         placeholder="A lighthouse on a cliff at sunset, volumetric light, oil painting"
         rows={3}
+        // biome-ignore lint/a11y/noAutofocus: focus moves here only after the user chose "Use again".
+        autoFocus={autoFocus}
         disabled={submit.isPending}
         aria-invalid={message ? true : undefined}
         aria-describedby={`${ids.counter}${message ? ` ${ids.error}` : ''}`}

@@ -1,0 +1,21 @@
+// POST /api/jobs/:id/cancel: stops a running job; its card stops polling at once.
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { jobSchema } from '../../../../../shared/schemas/job';
+import { apiRequest } from '../../../lib/api-client';
+import { jobKey } from './get-job';
+import { replaceInList } from './list-jobs';
+
+export function cancelJob(jobId: string) {
+  return apiRequest(`/api/jobs/${encodeURIComponent(jobId)}/cancel`, jobSchema, { method: 'POST' });
+}
+
+export function useCancelJob() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: cancelJob,
+    onSuccess: (job) => {
+      client.setQueryData(jobKey(job.job_id), job);
+      replaceInList(client, job);
+    },
+  });
+}

@@ -1,0 +1,21 @@
+// DELETE /api/jobs/:id: removes a job and its image from the history.
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { z } from 'zod';
+import { apiRequest } from '../../../lib/api-client';
+import { jobKey } from './get-job';
+import { removeFromList } from './list-jobs';
+
+export function deleteJob(jobId: string) {
+  return apiRequest(`/api/jobs/${encodeURIComponent(jobId)}`, z.undefined(), { method: 'DELETE' });
+}
+
+export function useDeleteJob() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: deleteJob,
+    onSuccess: (_answer, jobId) => {
+      removeFromList(client, jobId);
+      client.removeQueries({ queryKey: jobKey(jobId) });
+    },
+  });
+}

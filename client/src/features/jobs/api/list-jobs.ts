@@ -1,0 +1,59 @@
+// GET /api/jobs: the owner's history, newest first, one cursor page at a time, and the
+// helpers that keep that cached history in step with what the cards learn.
+import { type InfiniteData, infiniteQueryOptions, type QueryClient } from '@tanstack/react-query';
+import { type Job, type JobList, jobListSchema } from '../../../../../shared/schemas/job';
+import { apiRequest } from '../../../lib/api-client';
+
+export const JOBS_PAGE_SIZE = 24;
+export const jobListKey = ['jobs', 'list'] as const;
+
+export function listJobs(cursor: string | undefined, signal?: AbortSignal): Promise<JobList> {
+  const params = new URLSearchParams({ limit: String(JOBS_PAGE_SIZE) });
+  if (cursor) params.set('cursor', cursor);
+  return apiRequest(`/api/jobs?${params}`, jobListSchema, signal ? { signal } : {});
+}
+
+export function jobListQueryOptions() {
+  return infiniteQueryOptions({
+    queryKey: jobListKey,
+    queryFn: ({ pageParam, signal }) => listJobs(pageParam, signal),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (page) => page.next_cursor ?? undefined,
+  });
+}
+
+type ListData = InfiniteData<JobList, string | undefined>;
+
+export function prependToList(client: QueryClient, job: Job): void {
+  client.setQueryData<ListData>(jobListKey, (data) => {
+    if (!data) return data;
+    const [first, ...rest] = data.pages;
+    const firstPage = first ?? { jobs: [], next_cursor: null };
+    return { ...data, pages: [{ ...firstPage, jobs: [job, ...firstPage.jobs] }, ...rest] };
+  });
+}
+
+export function replaceInList(client: QueryClient, job: Job): void {
+  client.setQueryData<ListData>(jobListKey, (data) =>
+    data
+      ? {
+          ...data,
+          pages: data.pages.map((page) => ({
+            ...page,
+            jobs: page.jobs.map((item) => (item.job_id === job.job_id ? job : item)),
+          })),
+        }
+      : data,
+  );
+}
+
+export function removeFromList(client: QueryClient, jobId: string): void {
+  client.setQueryData<ListData>(jobListKey, (data) =>
+    data
+      ? {
+          ...data,
+          pages: data.pages.map((page) => ({ ...page, jobs: page.jobs.filter((item) => item.job_id !== jobId) })),
+        }
+      : data,
+  );
+}

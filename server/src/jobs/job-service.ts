@@ -1,0 +1,204 @@
+// Owns the life of a job: recorded before the upstream is called, confirmed after it answers,
+// refreshed from the upstream until it ends, its image downloaded and kept. Routes and the
+// tracker call this; only this talks to the store, the image files and the upstream.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ImagineRequest } from '../../../shared/schemas/imagine';
+import { AppError, UpstreamError } from '../errors';
+import type { ImageFiles } from '../store/image-files';
+import { isActive, type JobPatch, type JobRecord, type JobStore } from '../store/job-store';
+import type { UpstreamAdapter } from '../upstream/adapter';
+import type { ImageFetcher } from '../upstream/image-fetcher';
+
+export interface JobServiceDeps {
+  store: JobStore;
+  images: ImageFiles;
+  upstream: UpstreamAdapter;
+  fetcher: ImageFetcher;
+  logger: Logger;
+  /** A job still unfinished this long after submission is given up as failed. */
+  deadlineMs: number;
+  now?: () => number;
+}
+
+// Refusals the upstream answered definitively: it did not take the job, so no record is kept.
+const NOT_ACCEPTED = new Set(['refused', 'rejected', 'rate_limited', 'auth']);
+
+export const newJobId = (): string => randomBytes(16).toString('base64url');
+
+export class JobService {
+  readonly upstreamName: string;
+  readonly canCancel: boolean;
+  readonly #deps: JobServiceDeps;
+  readonly #now: () => number;
+  readonly #inFlight = new Map<string, Promise<JobRecord | undefined>>();
+
+  constructor(deps: JobServiceDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.upstreamName = deps.upstream.name;
+    this.canCancel = typeof deps.upstream.cancel === 'function';
+  }
+
+  async submit(ownerId: string, input: ImagineRequest): Promise<JobRecord> {
+    const { store, upstream } = this.#deps;
+    const job = store.insert({
+      id: newJobId(),
+      ownerId,
+      prompt: input.prompt,
+      aspectRatio: input.aspect_ratio,
+      quality: input.quality,
+      createdAt: this.#now(),
+    });
+    let answer: Awaited<ReturnType<UpstreamAdapter['submit']>>;
+    try {
+      answer = await upstream.submit({ prompt: job.prompt, aspectRatio: job.aspectRatio, quality: job.quality });
+    } catch (error) {
+      if (error instanceof UpstreamError && NOT_ACCEPTED.has(error.kind)) {
+        store.delete(job.id);
+      } else {
+        this.#finish(job.id, {
+          status: 'failed',
+          error: `The upstream never confirmed this submission (${describe(error)}); it may or may not have run there`,
+        });
+      }
+      throw error;
+    }
+    const status = answer.status === 'processing' ? 'processing' : 'pending';
+    const confirmed = store.updateActive(
+      job.id,
+      { upstreamId: answer.id, status, checkedAt: this.#now() },
+      this.#now(),
+    );
+    this.#deps.logger.info({ job_id: job.id, upstream: upstream.name }, 'job submitted');
+    return confirmed ?? this.#mustGet(job.id);
+  }
+
+  /** The job if it exists and belongs to this owner; anyone else gets the same 404. */
+  get(ownerId: string, id: string): JobRecord {
+    const job = this.#deps.store.get(id);
+    if (!job || job.ownerId !== ownerId) throw new AppError(404, 'not_found', 'No such job');
+    return job;
+  }
+
+  list(ownerId: string, options: { limit: number; cursor?: string | undefined }) {
+    return this.#deps.store.listByOwner(ownerId, options);
+  }
+
+  async cancel(ownerId: string, id: string): Promise<JobRecord> {
+    const job = this.get(ownerId, id);
+    if (!isActive(job.status)) throw new AppError(409, 'conflict', `The job is already ${job.status}`);
+    const cancelled = this.#finish(id, { status: 'cancelled', error: 'Cancelled' });
+    if (job.upstreamId) this.#cancelUpstream(job.upstreamId);
+    return cancelled ?? this.#mustGet(id);
+  }
+
+  async remove(ownerId: string, id: string): Promise<void> {
+    const job = this.get(ownerId, id);
+    this.#deps.store.delete(id);
+    if (job.imageFile) await this.#deps.images.remove(job.imageFile);
+    if (isActive(job.status) && job.upstreamId) this.#cancelUpstream(job.upstreamId);
+  }
+
+  /** Asks the upstream about one job, once at a time per job however many callers ask. */
+  refresh(id: string): Promise<JobRecord | undefined> {
+    const running = this.#inFlight.get(id);
+    if (running) return running;
+    const work = this.#refresh(id).finally(() => this.#inFlight.delete(id));
+    this.#inFlight.set(id, work);
+    return work;
+  }
+
+  /** At start-up: a submission the upstream never answered cannot be resumed; say so. */
+  recoverInterrupted(): number {
+    let count = 0;
+    for (const job of this.#deps.store.listActive()) {
+      if (job.status !== 'submitting') continue;
+      this.#finish(job.id, {
+        status: 'failed',
+        error: 'The server stopped before the upstream confirmed this submission, so it was not tracked; try again',
+      });
+      count += 1;
+    }
+    return count;
+  }
+
+  async #refresh(id: string): Promise<JobRecord | undefined> {
+    const { store, upstream, logger } = this.#deps;
+    const job = store.get(id);
+    if (!job || !isActive(job.status) || !job.upstreamId) return job;
+    if (this.#now() - job.createdAt > this.#deps.deadlineMs) {
+      const minutes = Math.round(this.#deps.deadlineMs / 60_000);
+      return this.#finish(id, {
+        status: 'failed',
+        error: `No result after ${minutes} min: the upstream job seems stuck, so it was given up`,
+      });
+    }
+    let answer: Awaited<ReturnType<UpstreamAdapter['getJob']>>;
+    try {
+      answer = await upstream.getJob(job.upstreamId);
+    } catch (error) {
+      if (error instanceof UpstreamError && error.kind === 'not_found') {
+        return this.#finish(id, { status: 'failed', error: 'The upstream no longer knows this job' });
+      }
+      store.updateActive(id, { checkedAt: this.#now() }, this.#now());
+      throw error;
+    }
+    switch (answer.status) {
+      case 'pending':
+      case 'processing':
+        return store.updateActive(
+          id,
+          { status: answer.status, progress: answer.progress ?? null, checkedAt: this.#now() },
+          this.#now(),
+        );
+      case 'failed':
+      case 'cancelled':
+        return this.#finish(id, {
+          status: answer.status,
+          error: answer.error ?? 'The upstream reported a failure',
+          progress: answer.progress ?? null,
+        });
+      case 'complete':
+        logger.debug({ job_id: id }, 'job finished upstream; downloading the image');
+        return this.#keepImage(job, answer.imageUrl ?? '');
+    }
+  }
+
+  async #keepImage(job: JobRecord, url: string): Promise<JobRecord | undefined> {
+    let name: string;
+    try {
+      const image = await this.#deps.fetcher.fetch(url);
+      name = await this.#deps.images.save(job.id, image.body, image.ext);
+    } catch (error) {
+      this.#deps.logger.warn({ job_id: job.id, err: error }, 'image download failed');
+      return this.#finish(job.id, { status: 'failed', error: `The image could not be downloaded: ${describe(error)}` });
+    }
+    const done = this.#finish(job.id, { status: 'complete', progress: 100, imageFile: name, error: null });
+    // Cancelled or removed while downloading: the file belongs to nobody.
+    if (!done || done.imageFile !== name) await this.#deps.images.remove(name);
+    return done ?? this.#deps.store.get(job.id);
+  }
+
+  #finish(id: string, patch: JobPatch): JobRecord | undefined {
+    const now = this.#now();
+    return this.#deps.store.updateActive(id, { ...patch, finishedAt: now, checkedAt: now }, now);
+  }
+
+  #cancelUpstream(upstreamId: string): void {
+    this.#deps.upstream.cancel?.(upstreamId).catch((error: unknown) => {
+      this.#deps.logger.info({ err: error }, 'the upstream could not cancel a job');
+    });
+  }
+
+  #mustGet(id: string): JobRecord {
+    const job = this.#deps.store.get(id);
+    if (!job) throw new AppError(404, 'not_found', 'No such job');
+    return job;
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof UpstreamError) return error.message;
+  return 'an unexpected error';
+}

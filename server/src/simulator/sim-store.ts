@@ -1,0 +1,54 @@
+// Optional persistence for the simulator's jobs, so that the built-in upstream, like a real
+// one, still knows its jobs after our server restarts (jobs are timestamps, not timers).
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { aspectRatioSchema, qualitySchema } from '../../../shared/schemas/imagine';
+
+export const simJobSchema = z.object({
+  id: z.string(),
+  prompt: z.string(),
+  aspectRatio: aspectRatioSchema,
+  quality: qualitySchema,
+  createdAt: z.number(),
+  startsAt: z.number(),
+  endsAt: z.number(),
+  failAt: z.number().optional(),
+  failReason: z.string(),
+  cancelledAt: z.number().optional(),
+});
+export type SimJob = z.infer<typeof simJobSchema>;
+
+export interface SimJobPersistence {
+  loadNewest(limit: number): SimJob[];
+  save(job: SimJob): void;
+  close(): void;
+}
+
+export function sqliteSimPersistence(file: string): SimJobPersistence {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE IF NOT EXISTS sim_jobs (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, body TEXT NOT NULL)');
+  const upsert = db.prepare(
+    'INSERT INTO sim_jobs (id, created_at, body) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body',
+  );
+  const newest = db.prepare('SELECT body FROM sim_jobs ORDER BY created_at DESC LIMIT ?');
+  const prune = db.prepare(
+    'DELETE FROM sim_jobs WHERE id NOT IN (SELECT id FROM sim_jobs ORDER BY created_at DESC LIMIT ?)',
+  );
+  return {
+    loadNewest(limit) {
+      prune.run(limit);
+      return newest
+        .all(limit)
+        .map((row) => simJobSchema.safeParse(JSON.parse(z.object({ body: z.string() }).parse(row).body)))
+        .flatMap((parsed) => (parsed.success ? [parsed.data] : []))
+        .reverse();
+    },
+    save(job) {
+      upsert.run(job.id, Math.round(job.createdAt), JSON.stringify(job));
+    },
+    close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// Result images kept as files beside the database, so the gallery never depends on an
+// upstream link staying alive. Writes are atomic (temp file, then rename).
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export const IMAGE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,128}\.(png|jpg|webp|gif)$/;
+
+const SIGNATURES: { ext: ImageExt; type: string; test: (bytes: Uint8Array) => boolean }[] = [
+  {
+    ext: 'png',
+    type: 'image/png',
+    test: (b) => [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((byte, i) => b[i] === byte),
+  },
+  { ext: 'jpg', type: 'image/jpeg', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  {
+    ext: 'webp',
+    type: 'image/webp',
+    test: (b) => ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 12) === 'WEBP',
+  },
+  { ext: 'gif', type: 'image/gif', test: (b) => ['GIF87a', 'GIF89a'].includes(ascii(b, 0, 6)) },
+];
+
+type ImageExt = 'png' | 'jpg' | 'webp' | 'gif';
+
+function ascii(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.subarray(start, end)).toString('latin1');
+}
+
+/** Identifies a raster image by its magic bytes, whatever the sender claimed it was. */
+export function sniffImage(bytes: Uint8Array): { ext: ImageExt; type: string } | undefined {
+  if (bytes.length < 12) return undefined;
+  const match = SIGNATURES.find((signature) => signature.test(bytes));
+  return match ? { ext: match.ext, type: match.type } : undefined;
+}
+
+export function contentTypeFor(name: string): string {
+  const ext = path.extname(name).slice(1);
+  return SIGNATURES.find((signature) => signature.ext === ext)?.type ?? 'application/octet-stream';
+}
+
+export class ImageFiles {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    mkdirSync(dir, { recursive: true });
+  }
+
+  async save(jobId: string, bytes: Uint8Array, ext: ImageExt): Promise<string> {
+    const name = `${jobId}.${ext}`;
+    const temporary = path.join(this.dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+    await writeFile(temporary, bytes, { flag: 'wx' });
+    await rename(temporary, path.join(this.dir, name));
+    return name;
+  }
+
+  /** The absolute path of a stored image; the name must match the strict pattern. */
+  pathOf(name: string): string {
+    if (!IMAGE_NAME_PATTERN.test(name)) throw new Error(`Not an image name: ${name}`);
+    return path.join(this.dir, name);
+  }
+
+  async remove(name: string): Promise<void> {
+    await rm(this.pathOf(name), { force: true });
+  }
+}

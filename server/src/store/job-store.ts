@@ -1,0 +1,54 @@
+// The job store's interface: the seam between job state and where it lives. SQLite in one
+// process today; a networked store (Redis, Postgres) can implement the same contract later.
+import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
+
+/** `submitting`: recorded, the upstream has not confirmed it yet. */
+export const ACTIVE_STATUSES = ['submitting', 'pending', 'processing'] as const;
+export type StoredStatus = (typeof ACTIVE_STATUSES)[number] | 'complete' | 'failed' | 'cancelled';
+
+export interface JobRecord {
+  id: string;
+  ownerId: string;
+  prompt: string;
+  aspectRatio: AspectRatio;
+  quality: Quality;
+  status: StoredStatus;
+  progress: number | null;
+  upstreamId: string | null;
+  error: string | null;
+  imageFile: string | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+  checkedAt: number | null;
+}
+
+export type NewJob = Pick<JobRecord, 'id' | 'ownerId' | 'prompt' | 'aspectRatio' | 'quality' | 'createdAt'>;
+
+export type JobPatch = Partial<
+  Pick<JobRecord, 'status' | 'progress' | 'upstreamId' | 'error' | 'imageFile' | 'finishedAt' | 'checkedAt'>
+>;
+
+export interface JobPage {
+  jobs: JobRecord[];
+  nextCursor: string | null;
+}
+
+export interface JobStore {
+  insert(job: NewJob): JobRecord;
+  get(id: string): JobRecord | undefined;
+  /**
+   * Applies the patch only while the job is still active, so a late upstream answer can
+   * never overwrite a cancellation or a finished result. Answers the updated record, or
+   * undefined when the job is gone or already finished.
+   */
+  updateActive(id: string, patch: JobPatch, now: number): JobRecord | undefined;
+  /** Newest first; the cursor is opaque and stays valid while new jobs arrive. */
+  listByOwner(ownerId: string, options: { limit: number; cursor?: string | undefined }): JobPage;
+  listActive(): JobRecord[];
+  delete(id: string): boolean;
+  close(): void;
+}
+
+export const isActive = (status: StoredStatus): boolean =>
+  (ACTIVE_STATUSES as readonly StoredStatus[]).includes(status);

@@ -1,0 +1,182 @@
+// The embedded job store: one SQLite file in DATA_DIR through better-sqlite3, WAL mode,
+// schema migrations applied in order at open. Only this file knows SQL.
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { aspectRatioSchema, qualitySchema } from '../../../shared/schemas/imagine';
+import type { JobPage, JobPatch, JobRecord, JobStore, NewJob, StoredStatus } from './job-store';
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE jobs (
+     id           TEXT PRIMARY KEY,
+     owner_id     TEXT NOT NULL,
+     prompt       TEXT NOT NULL,
+     aspect_ratio TEXT NOT NULL,
+     quality      TEXT NOT NULL,
+     status       TEXT NOT NULL,
+     progress     REAL,
+     upstream_id  TEXT,
+     error        TEXT,
+     image_file   TEXT,
+     created_at   INTEGER NOT NULL,
+     updated_at   INTEGER NOT NULL,
+     finished_at  INTEGER,
+     checked_at   INTEGER
+   ) STRICT;
+   CREATE INDEX jobs_by_owner ON jobs (owner_id, created_at DESC, id DESC);
+   CREATE INDEX jobs_active ON jobs (status) WHERE status IN ('submitting', 'pending', 'processing');`,
+];
+
+const rowSchema = z.object({
+  id: z.string(),
+  owner_id: z.string(),
+  prompt: z.string(),
+  aspect_ratio: aspectRatioSchema,
+  quality: qualitySchema,
+  status: z.enum(['submitting', 'pending', 'processing', 'complete', 'failed', 'cancelled']),
+  progress: z.number().nullable(),
+  upstream_id: z.string().nullable(),
+  error: z.string().nullable(),
+  image_file: z.string().nullable(),
+  created_at: z.number(),
+  updated_at: z.number(),
+  finished_at: z.number().nullable(),
+  checked_at: z.number().nullable(),
+});
+
+function toRecord(row: unknown): JobRecord {
+  const r = rowSchema.parse(row);
+  return {
+    id: r.id,
+    ownerId: r.owner_id,
+    prompt: r.prompt,
+    aspectRatio: r.aspect_ratio,
+    quality: r.quality,
+    status: r.status satisfies StoredStatus,
+    progress: r.progress,
+    upstreamId: r.upstream_id,
+    error: r.error,
+    imageFile: r.image_file,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+    checkedAt: r.checked_at,
+  };
+}
+
+const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
+  status: 'status',
+  progress: 'progress',
+  upstreamId: 'upstream_id',
+  error: 'error',
+  imageFile: 'image_file',
+  finishedAt: 'finished_at',
+  checkedAt: 'checked_at',
+};
+
+const cursorSchema = z.tuple([z.number().int(), z.string()]);
+
+function encodeCursor(job: JobRecord): string {
+  return Buffer.from(JSON.stringify([job.createdAt, job.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [number, string] | undefined {
+  try {
+    const parsed = cursorSchema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class InvalidCursorError extends Error {}
+
+export function migrate(db: Database.Database): void {
+  const current = Number(db.pragma('user_version', { simple: true }));
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] ?? '');
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}
+
+export class SqliteJobStore implements JobStore {
+  readonly #db: Database.Database;
+  readonly #statements;
+
+  constructor(file: string) {
+    this.#db = new Database(file);
+    this.#db.pragma('journal_mode = WAL');
+    // WAL with synchronous=NORMAL survives a process crash (kill -9) without losing commits.
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('busy_timeout = 5000');
+    migrate(this.#db);
+    this.#statements = {
+      insert: this.#db.prepare(
+        `INSERT INTO jobs (id, owner_id, prompt, aspect_ratio, quality, status, created_at, updated_at)
+         VALUES (@id, @ownerId, @prompt, @aspectRatio, @quality, 'submitting', @createdAt, @createdAt)`,
+      ),
+      get: this.#db.prepare('SELECT * FROM jobs WHERE id = ?'),
+      firstPage: this.#db.prepare('SELECT * FROM jobs WHERE owner_id = ? ORDER BY created_at DESC, id DESC LIMIT ?'),
+      nextPage: this.#db.prepare(
+        `SELECT * FROM jobs WHERE owner_id = ? AND (created_at, id) < (?, ?)
+         ORDER BY created_at DESC, id DESC LIMIT ?`,
+      ),
+      active: this.#db.prepare(
+        "SELECT * FROM jobs WHERE status IN ('submitting', 'pending', 'processing') ORDER BY created_at",
+      ),
+      delete: this.#db.prepare('DELETE FROM jobs WHERE id = ?'),
+    };
+  }
+
+  insert(job: NewJob): JobRecord {
+    this.#statements.insert.run(job);
+    const stored = this.get(job.id);
+    if (!stored) throw new Error('An inserted job could not be read back');
+    return stored;
+  }
+
+  get(id: string): JobRecord | undefined {
+    const row = this.#statements.get.get(id);
+    return row ? toRecord(row) : undefined;
+  }
+
+  updateActive(id: string, patch: JobPatch, now: number): JobRecord | undefined {
+    const entries = Object.entries(patch).filter(([, value]) => value !== undefined);
+    const sets = entries.map(([key]) => `${PATCH_COLUMNS[key as keyof JobPatch]} = @${key}`);
+    const result = this.#db
+      .prepare(
+        `UPDATE jobs SET ${[...sets, 'updated_at = @now'].join(', ')}
+         WHERE id = @id AND status IN ('submitting', 'pending', 'processing')`,
+      )
+      .run({ ...Object.fromEntries(entries), id, now });
+    return result.changes > 0 ? this.get(id) : undefined;
+  }
+
+  listByOwner(ownerId: string, options: { limit: number; cursor?: string | undefined }): JobPage {
+    const fetch = options.limit + 1;
+    let rows: unknown[];
+    if (options.cursor) {
+      const position = decodeCursor(options.cursor);
+      if (!position) throw new InvalidCursorError('Not a cursor this server made');
+      rows = this.#statements.nextPage.all(ownerId, position[0], position[1], fetch);
+    } else {
+      rows = this.#statements.firstPage.all(ownerId, fetch);
+    }
+    const jobs = rows.slice(0, options.limit).map(toRecord);
+    const last = jobs.at(-1);
+    return { jobs, nextCursor: rows.length > options.limit && last ? encodeCursor(last) : null };
+  }
+
+  listActive(): JobRecord[] {
+    return this.#statements.active.all().map(toRecord);
+  }
+
+  delete(id: string): boolean {
+    return this.#statements.delete.run(id).changes > 0;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,76 @@
+// The real server as a child process in simulator mode, killed with SIGKILL while jobs
+// render, then started again on the same DATA_DIR: every job must finish with its image.
+import { afterEach, expect, test } from 'vitest';
+import { jobListSchema } from '../../shared/schemas/job';
+import { type ServerProcess, startServerProcess, waitUntil } from '../support/server-process';
+import { tempDir } from './helpers';
+
+let running: ServerProcess | undefined;
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+const settings = (dataDir: string) => ({
+  DATA_DIR: dataDir,
+  SIM_TIME_FACTOR: '0.5',
+  SIM_RATE_LIMIT: '1000',
+  TRACK_JOB_INTERVAL_MS: '250',
+  TRACK_SPACING_MS: '20',
+});
+
+test('jobs running when the server is killed with SIGKILL all finish with images after a restart', async () => {
+  const dataDir = tempDir('mj-crash-');
+  running = await startServerProcess(settings(dataDir));
+  const cookie = String((await fetch(`${running.baseUrl}/api/jobs`)).headers.get('set-cookie')).split(';')[0] ?? '';
+  const headers = { cookie, 'content-type': 'application/json' };
+  const submitted: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const response = await fetch(`${running.baseUrl}/api/imagine`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ prompt: `crash test ${i}`, aspect_ratio: '4:3' }),
+    });
+    expect(response.status).toBe(202);
+    submitted.push(String(((await response.json()) as { job_id: string }).job_id));
+  }
+
+  await running.kill();
+  running = await startServerProcess(settings(dataDir));
+  const baseUrl = running.baseUrl;
+  const listAll = async () =>
+    jobListSchema.parse(await (await fetch(`${baseUrl}/api/jobs?limit=100`, { headers })).json()).jobs;
+  const beforeFinish = await listAll();
+  const finished = await waitUntil(async () => {
+    const jobs = await listAll();
+    return jobs.every((job) => job.status === 'complete') && jobs;
+  }, 30_000);
+  const images = await Promise.all(
+    finished.map(async (job) => {
+      const response = await fetch(`${baseUrl}${job.image_url}`, { headers });
+      return {
+        status: response.status,
+        type: response.headers.get('content-type'),
+        bytes: (await response.arrayBuffer()).byteLength,
+      };
+    }),
+  );
+
+  expect(beforeFinish.map((job) => job.job_id).sort()).toEqual([...submitted].sort());
+  expect(beforeFinish.some((job) => job.status !== 'complete')).toBe(true);
+  expect(finished.map((job) => job.job_id).sort()).toEqual([...submitted].sort());
+  for (const image of images) {
+    expect(image).toMatchObject({ status: 200, type: 'image/png' });
+    expect(image.bytes).toBeGreaterThan(10_000);
+  }
+  expect(running.logs.some((line) => line.includes('recovered jobs from the previous run'))).toBe(true);
+}, 60_000);
+
+test('the server stops cleanly on SIGTERM', async () => {
+  const server = await startServerProcess({ DATA_DIR: tempDir('mj-stop-') });
+
+  const code = await server.stop();
+
+  expect(code).toBe(0);
+  expect(server.logs.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
+});

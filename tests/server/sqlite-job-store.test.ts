@@ -1,0 +1,108 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { expect, test } from 'vitest';
+import { migrate, SqliteJobStore } from '../../server/src/store/sqlite-job-store';
+import { tempDir } from './helpers';
+
+const newJob = (id: string, createdAt: number, ownerId = 'owner-a') => ({
+  id,
+  ownerId,
+  prompt: `prompt ${id}`,
+  aspectRatio: '1:1' as const,
+  quality: 'standard' as const,
+  createdAt,
+});
+
+test('closing and reopening the file keeps every job and field', () => {
+  const file = path.join(tempDir(), 'jobs.sqlite');
+  const store = new SqliteJobStore(file);
+  store.insert(newJob('a', 1_000));
+  store.updateActive('a', { upstreamId: 'up-1', status: 'processing', progress: 42.5, checkedAt: 1_500 }, 1_500);
+  store.close();
+
+  const reopened = new SqliteJobStore(file);
+
+  expect(reopened.get('a')).toEqual({
+    ...newJob('a', 1_000),
+    status: 'processing',
+    progress: 42.5,
+    upstreamId: 'up-1',
+    error: null,
+    imageFile: null,
+    updatedAt: 1_500,
+    finishedAt: null,
+    checkedAt: 1_500,
+  });
+  reopened.close();
+});
+
+test('migrations are idempotent: running them again changes nothing', () => {
+  const file = path.join(tempDir(), 'jobs.sqlite');
+  new SqliteJobStore(file).close();
+  const db = new Database(file);
+  const before = db.prepare('SELECT sql FROM sqlite_master ORDER BY name').all();
+
+  migrate(db);
+  migrate(db);
+
+  expect(db.prepare('SELECT sql FROM sqlite_master ORDER BY name').all()).toEqual(before);
+  expect(db.pragma('user_version', { simple: true })).toBe(1);
+  db.close();
+});
+
+test('a finished job cannot be changed by a late update', () => {
+  const store = new SqliteJobStore(path.join(tempDir(), 'jobs.sqlite'));
+  store.insert(newJob('a', 1));
+  store.updateActive('a', { status: 'cancelled', finishedAt: 2 }, 2);
+
+  const late = store.updateActive('a', { status: 'complete', imageFile: 'a.png' }, 3);
+
+  expect(late).toBeUndefined();
+  expect(store.get('a')?.status).toBe('cancelled');
+});
+
+test('pagination is stable while new jobs arrive between pages', () => {
+  const store = new SqliteJobStore(path.join(tempDir(), 'jobs.sqlite'));
+  for (let i = 0; i < 10; i++) store.insert(newJob(`job-${i}`, 1_000 + i));
+  // Two jobs share a timestamp: the id breaks the tie, so none is skipped or repeated.
+  store.insert(newJob('job-5b', 1_005));
+
+  const first = store.listByOwner('owner-a', { limit: 4 });
+  for (let i = 0; i < 5; i++) store.insert(newJob(`late-${i}`, 2_000 + i));
+  const second = store.listByOwner('owner-a', { limit: 4, cursor: first.nextCursor ?? undefined });
+  const third = store.listByOwner('owner-a', { limit: 4, cursor: second.nextCursor ?? undefined });
+
+  const ids = [...first.jobs, ...second.jobs, ...third.jobs].map((job) => job.id);
+  expect(ids).toEqual([
+    'job-9',
+    'job-8',
+    'job-7',
+    'job-6',
+    'job-5b',
+    'job-5',
+    'job-4',
+    'job-3',
+    'job-2',
+    'job-1',
+    'job-0',
+  ]);
+  expect(third.nextCursor).toBeNull();
+});
+
+test('one owner never sees another owner’s jobs in a list', () => {
+  const store = new SqliteJobStore(path.join(tempDir(), 'jobs.sqlite'));
+  store.insert(newJob('mine', 1, 'owner-a'));
+  store.insert(newJob('theirs', 2, 'owner-b'));
+
+  expect(store.listByOwner('owner-a', { limit: 10 }).jobs.map((job) => job.id)).toEqual(['mine']);
+});
+
+test('listActive returns only unfinished jobs, oldest first', () => {
+  const store = new SqliteJobStore(path.join(tempDir(), 'jobs.sqlite'));
+  store.insert(newJob('b', 2));
+  store.insert(newJob('a', 1));
+  store.insert(newJob('done', 3));
+  store.updateActive('done', { status: 'complete', finishedAt: 4 }, 4);
+
+  expect(store.listActive().map((job) => job.id)).toEqual(['a', 'b']);
+});
