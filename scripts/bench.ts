@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApp } from '../server/src/app';
+import { KeyBudget } from '../server/src/budget/key-budget';
 import { JobService } from '../server/src/jobs/job-service';
+import { UpstreamScheduler } from '../server/src/jobs/upstream-scheduler';
 import { createLogger } from '../server/src/logger';
 import { ImageFiles } from '../server/src/store/image-files';
 import { SqliteJobStore } from '../server/src/store/sqlite-job-store';
@@ -34,7 +36,22 @@ const jobs = new JobService({
   logger,
   deadlineMs: 600_000,
 });
-const app = createApp({ jobs, images, logger, cookieSecret: 'bench-secret-0123456789abcdef0123456789' });
+const budget = new KeyBudget({ limit: 60, windowMs: 60_000, burst: 2 });
+const scheduler = new UpstreamScheduler(jobs, store, budget, logger, {
+  minGapMs: 1_000,
+  maxGapMs: 60_000,
+  expectedDurationMs: 30_000,
+  queueMax: 50,
+  finishMarginMs: 250,
+});
+const app = createApp({
+  jobs,
+  scheduler,
+  budget,
+  images,
+  logger,
+  cookieSecret: 'bench-secret-0123456789abcdef0123456789',
+});
 const server = app.listen(0, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,6 +1,7 @@
 // The page: the prompt form above the gallery of the owner's jobs.
 import { useState } from 'react';
 import type { ImagineRequest } from '../../shared/schemas/imagine';
+import { BudgetLine } from './features/budget/components/budget-line';
 import { Gallery } from './features/jobs/components/gallery';
 import { PromptForm } from './features/jobs/components/prompt-form';
 
@@ -18,6 +19,7 @@ export function App() {
       <header className="top">
         <h1>mj-studio</h1>
         <p className="tagline">Midjourney through your own server</p>
+        <BudgetLine />
       </header>
       <main>
         <PromptForm key={draft.key} initial={draft.values} autoFocus={draft.key > 0} />

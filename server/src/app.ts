@@ -4,10 +4,12 @@ import cookieParser from 'cookie-parser';
 import express from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import type { KeyBudget } from './budget/key-budget';
 import { clientAssets } from './http/client-assets';
 import { errorHandler, notFound } from './http/error-handler';
 import { assignOwner } from './http/owner';
 import type { JobService } from './jobs/job-service';
+import type { UpstreamScheduler } from './jobs/upstream-scheduler';
 import { imageRoutes } from './routes/images';
 import { imagineRoutes } from './routes/imagine';
 import { jobRoutes } from './routes/jobs';
@@ -17,6 +19,8 @@ export const JSON_BODY_LIMIT = '16kb';
 
 export interface AppDeps {
   jobs: JobService;
+  scheduler: UpstreamScheduler;
+  budget: KeyBudget;
   images: ImageFiles;
   logger: Logger;
   /** Signs the owner cookie. */
@@ -41,8 +45,8 @@ export function createApp(deps: AppDeps): express.Express {
 
   const api = express.Router();
   api.use(cookieParser(deps.cookieSecret), assignOwner);
-  api.use(imagineRoutes(deps.jobs, JSON_BODY_LIMIT));
-  api.use(jobRoutes(deps.jobs));
+  api.use(imagineRoutes(deps.jobs, deps.scheduler, JSON_BODY_LIMIT));
+  api.use(jobRoutes(deps.jobs, deps.scheduler, deps.budget));
   api.use(imageRoutes(deps.jobs, deps.images));
   api.use(notFound);
   app.use('/api', api);

@@ -6,9 +6,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app';
+import { KeyBudget } from './budget/key-budget';
 import { EnvError, parseEnv } from './env';
 import { JobService } from './jobs/job-service';
-import { JobTracker } from './jobs/job-tracker';
+import { UpstreamScheduler } from './jobs/upstream-scheduler';
 import { createLogger } from './logger';
 import { DEFAULT_BLOCKED_WORDS, simulatorConfig } from './simulator/config';
 import { startSimulator } from './simulator/server';
@@ -90,12 +91,19 @@ const jobs = new JobService({
 const interrupted = jobs.recoverInterrupted();
 const resumed = store.listActive().length;
 if (interrupted || resumed) logger.info({ interrupted, resumed }, 'recovered jobs from the previous run');
-const tracker = new JobTracker(jobs, store, logger, {
-  jobIntervalMs: env.TRACK_JOB_INTERVAL_MS,
-  spacingMs: env.TRACK_SPACING_MS,
-  idleMs: Math.min(500, env.TRACK_JOB_INTERVAL_MS),
+const budget = new KeyBudget({ limit: env.BUDGET_PER_MINUTE, windowMs: env.BUDGET_WINDOW_MS, burst: env.BUDGET_BURST });
+const scheduler = new UpstreamScheduler(jobs, store, budget, logger, {
+  minGapMs: env.MIN_CHECK_GAP_MS,
+  maxGapMs: 60_000,
+  // The simulator's own numbers are known; a real upstream's are learnt as jobs finish.
+  expectedDurationMs: simulator
+    ? (simulator.engine.config.queueMs + simulator.engine.config.renderMs) * simulator.engine.config.timeFactor
+    : env.EXPECTED_JOB_MS,
+  queueMax: env.SUBMIT_QUEUE_MAX,
+  finishMarginMs: 250,
 });
-tracker.start();
+scheduler.resume();
+scheduler.start();
 
 const clientDist = path.resolve(root, env.CLIENT_DIST ?? 'dist/client');
 const serveClient = existsSync(path.join(clientDist, 'index.html'));
@@ -103,6 +111,8 @@ if (!serveClient) logger.info({ clientDist }, 'no client build found: serving th
 
 const app = createApp({
   jobs,
+  scheduler,
+  budget,
   images,
   logger,
   cookieSecret: cookieSecret(),
@@ -125,7 +135,7 @@ function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'shutting down');
-  tracker.stop();
+  scheduler.stop();
   const force = setTimeout(() => {
     logger.warn('connections did not close in time; exiting');
     process.exit(1);

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { aspectRatioSchema, qualitySchema } from './imagine';
 
-export const JOB_STATUSES = ['pending', 'processing', 'complete', 'failed', 'cancelled'] as const;
+export const JOB_STATUSES = ['queued', 'pending', 'processing', 'complete', 'failed', 'cancelled'] as const;
 export const jobStatusSchema = z.enum(JOB_STATUSES);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
 
@@ -26,8 +26,21 @@ export const jobSchema = z.object({
   image_url: z.string().optional(),
   download_name: z.string().optional(),
   error: z.string().optional(),
+  /** While queued for the upstream budget: 1 is next. */
+  queue_position: z.number().int().positive().optional(),
+  /** When asking again is worthwhile: the server's own next upstream check, roughly. */
+  poll_after_ms: z.number().int().nonnegative().optional(),
 });
 export type Job = z.infer<typeof jobSchema>;
+
+export const budgetSchema = z.object({
+  limit: z.number().int().positive(),
+  window_s: z.number().positive(),
+  used: z.number().int().nonnegative(),
+  queue_length: z.number().int().nonnegative(),
+  paused_for_s: z.number().int().nonnegative().optional(),
+});
+export type Budget = z.infer<typeof budgetSchema>;
 
 export const JOB_PAGE_MAX = 100;
 export const JOB_PAGE_DEFAULT = 24;

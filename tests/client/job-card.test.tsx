@@ -181,3 +181,14 @@ test('"Copy" puts the prompt on the clipboard', async () => {
   expect(await screen.findByText('Copied')).toBeInTheDocument();
   expect(writeText).toHaveBeenCalledWith('a red fox in the snow');
 });
+
+test('a queued job shows its place in the queue', async () => {
+  installFakeClock();
+  answerInOrder('q1', [() => jobAnswer('q1', { status: 'queued', queue_position: 3, poll_after_ms: 3_000 })]);
+
+  renderCard(makeJob('q1', { status: 'queued', queue_position: 3 }));
+  await advance(0);
+
+  expect(screen.getByRole('status')).toHaveTextContent('Queued for the upstream, position 3');
+  expect(screen.getByRole('button', { name: 'Cancel' })).toBeInTheDocument();
+});

@@ -131,3 +131,33 @@ test.each([
   expect(observer.getCurrentResult().error).toMatchObject({ code: error.code });
   expect(requests.count).toBe(1);
 });
+
+test('the next poll waits for the server’s poll_after_ms hint instead of the default interval', async () => {
+  installFakeClock();
+  answerInOrder('j7', [
+    () => jobAnswer('j7', { status: 'processing', progress: 40, poll_after_ms: 9_000 }),
+    () => jobAnswer('j7', { status: 'complete', progress: 100, image_url: '/api/images/j7.png' }),
+  ]);
+  const requests = countJobRequests('j7');
+
+  watch('j7');
+  await advance(0);
+  await advance(8_900);
+  const beforeHint = requests.count;
+  await advance(200);
+
+  expect(beforeHint).toBe(1);
+  expect(requests.count).toBe(2);
+});
+
+test('a hint outside 1-30 s is clamped, so a bad server cannot make the page spin or stall', async () => {
+  installFakeClock();
+  server.use(http.get(`${API}/jobs/j8`, () => jobAnswer('j8', { status: 'pending', poll_after_ms: 0 })));
+  const requests = countJobRequests('j8');
+
+  watch('j8');
+  await advance(0);
+  await advance(5_000);
+
+  expect(requests.count).toBe(6);
+});

@@ -15,8 +15,8 @@ const settings = (dataDir: string) => ({
   DATA_DIR: dataDir,
   SIM_TIME_FACTOR: '0.5',
   SIM_RATE_LIMIT: '1000',
-  TRACK_JOB_INTERVAL_MS: '250',
-  TRACK_SPACING_MS: '20',
+  BUDGET_PER_MINUTE: '1000',
+  MIN_CHECK_GAP_MS: '200',
 });
 
 test('jobs running when the server is killed with SIGKILL all finish with images after a restart', async () => {

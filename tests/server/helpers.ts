@@ -5,7 +5,9 @@ import { Writable } from 'node:stream';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createApp } from '../../server/src/app';
+import { KeyBudget } from '../../server/src/budget/key-budget';
 import { JobService } from '../../server/src/jobs/job-service';
+import { UpstreamScheduler } from '../../server/src/jobs/upstream-scheduler';
 import { createLogger } from '../../server/src/logger';
 import { ImageFiles } from '../../server/src/store/image-files';
 import { SqliteJobStore } from '../../server/src/store/sqlite-job-store';
@@ -33,6 +35,10 @@ export interface TestAppOptions {
   clientDist?: string;
   deadlineMs?: number;
   now?: () => number;
+  budgetPerMinute?: number;
+  queueMax?: number;
+  expectedDurationMs?: number;
+  minGapMs?: number;
 }
 
 export function buildTestApp(options: TestAppOptions = {}) {
@@ -57,14 +63,25 @@ export function buildTestApp(options: TestAppOptions = {}) {
     deadlineMs: options.deadlineMs ?? 10 * 60_000,
     ...(options.now ? { now: options.now } : {}),
   });
+  const budget = new KeyBudget({ limit: options.budgetPerMinute ?? 1_000, windowMs: 60_000, burst: 2 });
+  // Checks are planned a minute out, so no test sees a status call it did not make itself.
+  const scheduler = new UpstreamScheduler(jobs, store, budget, logger, {
+    minGapMs: options.minGapMs ?? 1_000,
+    maxGapMs: 60_000,
+    expectedDurationMs: options.expectedDurationMs ?? 120_000,
+    queueMax: options.queueMax ?? 50,
+    finishMarginMs: 250,
+  });
   const app = createApp({
     jobs,
+    scheduler,
+    budget,
     images,
     logger,
     cookieSecret: 'test-cookie-secret-0123456789abcdef',
     ...(options.clientDist ? { clientDist: options.clientDist } : {}),
   });
-  return { app, logs, jobs, store, images, dataDir, agent: request.agent(app) };
+  return { app, logs, jobs, scheduler, budget, store, images, dataDir, agent: request.agent(app) };
 }
 
 /** Submits a prompt as this agent's owner and answers the new job's id. */

@@ -2,7 +2,7 @@ import { HttpResponse, http } from 'msw';
 import { PNG } from 'pngjs';
 import { expect, test } from 'vitest';
 import { errorBodySchema } from '../../shared/schemas/error';
-import { jobListSchema, jobSchema } from '../../shared/schemas/job';
+import { budgetSchema, jobListSchema, jobSchema } from '../../shared/schemas/job';
 import { server } from '../mocks/node';
 import { UPSTREAM_BASE, UPSTREAM_KEY } from '../mocks/upstream';
 import { buildTestApp, mockUpstreamForEachTest, submitJob } from './helpers';
@@ -262,7 +262,7 @@ test('a browser status poll answers from the store and never calls the upstream'
 
   for (let i = 0; i < 20; i++) await agent.get(`/api/jobs/${id}`).expect(200);
 
-  expect(upstreamCalls.filter((url) => url.startsWith(UPSTREAM_BASE))).toEqual([]);
+  expect(upstreamCalls.filter((url) => url.startsWith(`${UPSTREAM_BASE}/jobs/`))).toEqual([]);
 });
 
 test('GET /healthz answers ok and names the upstream', async () => {
@@ -279,3 +279,31 @@ async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
   if (!condition()) throw new Error('condition never became true');
 }
+
+test('a submission that finds the budget spent is queued, and its status says where and when to ask', async () => {
+  const { agent } = buildTestApp({ budgetPerMinute: 4 });
+
+  const answers = [];
+  for (let i = 0; i < 3; i++)
+    answers.push(jobSchema.parse((await agent.post('/api/imagine').send({ prompt: `p${i}` })).body));
+  const queued = jobSchema.parse((await agent.get(`/api/jobs/${answers[2]?.job_id}`)).body);
+  const budget = budgetSchema.parse((await agent.get('/api/budget')).body);
+
+  expect(answers.map((job) => job.status)).toEqual(['pending', 'pending', 'queued']);
+  expect(queued).toMatchObject({ status: 'queued', queue_position: 1 });
+  expect(queued.poll_after_ms).toBeGreaterThanOrEqual(1_000);
+  expect(answers[0]?.poll_after_ms).toBeGreaterThanOrEqual(1_000);
+  expect(budget).toEqual({ limit: 4, window_s: 60, used: 2, queue_length: 1 });
+});
+
+test('a full submission queue answers 429 with Retry-After and keeps no job', async () => {
+  const { agent } = buildTestApp({ budgetPerMinute: 4, queueMax: 1 });
+  for (let i = 0; i < 3; i++) await agent.post('/api/imagine').send({ prompt: `p${i}` });
+
+  const response = await agent.post('/api/imagine').send({ prompt: 'one too many' });
+
+  expect(response.status).toBe(429);
+  expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+  expect(errorBodySchema.parse(response.body).error.code).toBe('rate_limited');
+  expect(jobListSchema.parse((await agent.get('/api/jobs')).body).jobs).toHaveLength(3);
+});

@@ -40,9 +40,9 @@ export class JobService {
     this.canCancel = typeof deps.upstream.cancel === 'function';
   }
 
-  async submit(ownerId: string, input: ImagineRequest): Promise<JobRecord> {
-    const { store, upstream } = this.#deps;
-    const job = store.insert({
+  /** Records a new job before anything is sent anywhere, so that no crash can lose it. */
+  record(ownerId: string, input: ImagineRequest): JobRecord {
+    return this.#deps.store.insert({
       id: newJobId(),
       ownerId,
       prompt: input.prompt,
@@ -50,14 +50,29 @@ export class JobService {
       quality: input.quality,
       createdAt: this.#now(),
     });
+  }
+
+  /**
+   * Sends a recorded job upstream. `waiting` says whether someone waits for the answer (an
+   * HTTP request): then a definitive refusal removes the record and is thrown to them; for a
+   * job that waited in the queue the refusal stays visible on the job instead. An upstream
+   * 429 puts a queued job back to `queued` and is thrown so the caller can retry later.
+   */
+  async send(id: string, mode: { waiting: boolean }): Promise<JobRecord | undefined> {
+    const { store, upstream } = this.#deps;
+    const job = store.updateActive(id, { status: 'submitting' }, this.#now());
+    if (!job) return store.get(id);
     let answer: Awaited<ReturnType<UpstreamAdapter['submit']>>;
     try {
       answer = await upstream.submit({ prompt: job.prompt, aspectRatio: job.aspectRatio, quality: job.quality });
     } catch (error) {
-      if (error instanceof UpstreamError && NOT_ACCEPTED.has(error.kind)) {
-        store.delete(job.id);
+      if (error instanceof UpstreamError && error.kind === 'rate_limited' && !mode.waiting) {
+        store.updateActive(id, { status: 'queued' }, this.#now());
+      } else if (error instanceof UpstreamError && NOT_ACCEPTED.has(error.kind)) {
+        if (mode.waiting) store.delete(id);
+        else this.#finish(id, { status: 'failed', error: error.message });
       } else {
-        this.#finish(job.id, {
+        this.#finish(id, {
           status: 'failed',
           error: `The upstream never confirmed this submission (${describe(error)}); it may or may not have run there`,
         });
@@ -65,13 +80,15 @@ export class JobService {
       throw error;
     }
     const status = answer.status === 'processing' ? 'processing' : 'pending';
-    const confirmed = store.updateActive(
-      job.id,
-      { upstreamId: answer.id, status, checkedAt: this.#now() },
-      this.#now(),
-    );
-    this.#deps.logger.info({ job_id: job.id, upstream: upstream.name }, 'job submitted');
-    return confirmed ?? this.#mustGet(job.id);
+    const now = this.#now();
+    const confirmed = store.updateActive(id, { upstreamId: answer.id, status, checkedAt: now }, now);
+    this.#deps.logger.info({ job_id: id, upstream: upstream.name }, 'job submitted');
+    return confirmed ?? store.get(id);
+  }
+
+  /** Whether the job has outlived the deadline (the next refresh gives it up without asking). */
+  isOverdue(job: JobRecord): boolean {
+    return this.#now() - job.createdAt > this.#deps.deadlineMs;
   }
 
   /** The job if it exists and belongs to this owner; anyone else gets the same 404. */
@@ -127,7 +144,7 @@ export class JobService {
     const { store, upstream, logger } = this.#deps;
     const job = store.get(id);
     if (!job || !isActive(job.status) || !job.upstreamId) return job;
-    if (this.#now() - job.createdAt > this.#deps.deadlineMs) {
+    if (this.isOverdue(job)) {
       const minutes = Math.round(this.#deps.deadlineMs / 60_000);
       return this.#finish(id, {
         status: 'failed',

@@ -1,15 +1,33 @@
 // The owner's jobs: list (cursor pages, newest first), read, cancel, delete. Ids are checked
 // against the shared strict pattern first; another owner's job is a 404 like a missing one.
 import express, { type Router } from 'express';
-import { type JobList, jobIdSchema, jobListQuerySchema } from '../../../shared/schemas/job';
+import { type Budget, type Job, type JobList, jobIdSchema, jobListQuerySchema } from '../../../shared/schemas/job';
+import type { KeyBudget } from '../budget/key-budget';
 import { AppError } from '../errors';
 import { toJobView } from '../http/job-view';
 import { ownerOf } from '../http/owner';
 import { parseOrThrow } from '../http/validate';
 import type { JobService } from '../jobs/job-service';
+import type { UpstreamScheduler } from '../jobs/upstream-scheduler';
+import { isActive, type JobRecord } from '../store/job-store';
 import { InvalidCursorError } from '../store/sqlite-job-store';
 
-export function jobRoutes(jobs: JobService): Router {
+const MIN_POLL_MS = 1_000;
+const MAX_POLL_MS = 30_000;
+
+/** The job as its owner sees it, with the queue position and a hint for the next poll. */
+export function viewFor(job: JobRecord, scheduler: UpstreamScheduler): Job {
+  const view = toJobView(job);
+  if (!isActive(job.status)) return view;
+  const position = scheduler.queuePosition(job.id);
+  if (position !== undefined) view.queue_position = position;
+  const next = scheduler.nextUpdateAt(job.id);
+  const wait = next === undefined ? MIN_POLL_MS * 2 : next - Date.now() + 300;
+  view.poll_after_ms = Math.round(Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, wait)));
+  return view;
+}
+
+export function jobRoutes(jobs: JobService, scheduler: UpstreamScheduler, budget: KeyBudget): Router {
   const router = express.Router();
 
   router.get('/jobs', (req, res) => {
@@ -23,24 +41,36 @@ export function jobRoutes(jobs: JobService): Router {
         fields: [{ path: 'cursor', message: error.message }],
       });
     }
-    const body: JobList = { jobs: page.jobs.map(toJobView), next_cursor: page.nextCursor };
+    const body: JobList = { jobs: page.jobs.map((job) => viewFor(job, scheduler)), next_cursor: page.nextCursor };
     res.set('Cache-Control', 'no-store').json(body);
   });
 
   router.get('/jobs/:jobId', (req, res) => {
     const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
-    res.set('Cache-Control', 'no-store').json(toJobView(jobs.get(ownerOf(req), id)));
+    res.set('Cache-Control', 'no-store').json(viewFor(jobs.get(ownerOf(req), id), scheduler));
   });
 
   router.post('/jobs/:jobId/cancel', async (req, res) => {
     const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
-    res.json(toJobView(await jobs.cancel(ownerOf(req), id)));
+    res.json(viewFor(await jobs.cancel(ownerOf(req), id), scheduler));
   });
 
   router.delete('/jobs/:jobId', async (req, res) => {
     const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
     await jobs.remove(ownerOf(req), id);
     res.status(204).end();
+  });
+
+  router.get('/budget', (_req, res) => {
+    const paused = budget.pausedUntil;
+    const body: Budget = {
+      limit: budget.limit,
+      window_s: budget.windowMs / 1000,
+      used: budget.usedInWindow(),
+      queue_length: scheduler.queueLength,
+    };
+    if (paused !== undefined) body.paused_for_s = Math.ceil((paused - Date.now()) / 1000);
+    res.set('Cache-Control', 'no-store').json(body);
   });
 
   return router;

@@ -2,8 +2,11 @@
 // process today; a networked store (Redis, Postgres) can implement the same contract later.
 import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
 
-/** `submitting`: recorded, the upstream has not confirmed it yet. */
-export const ACTIVE_STATUSES = ['submitting', 'pending', 'processing'] as const;
+/**
+ * `queued`: recorded, waiting for budget to be sent upstream (safe to send after a restart).
+ * `submitting`: sent, the upstream has not confirmed it yet (unknown after a crash).
+ */
+export const ACTIVE_STATUSES = ['queued', 'submitting', 'pending', 'processing'] as const;
 export type StoredStatus = (typeof ACTIVE_STATUSES)[number] | 'complete' | 'failed' | 'cancelled';
 
 export interface JobRecord {

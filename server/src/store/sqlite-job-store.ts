@@ -24,6 +24,10 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT;
    CREATE INDEX jobs_by_owner ON jobs (owner_id, created_at DESC, id DESC);
    CREATE INDEX jobs_active ON jobs (status) WHERE status IN ('submitting', 'pending', 'processing');`,
+  // Submissions can wait in a queue for budget: `queued` joins the active statuses.
+  `DROP INDEX jobs_active;
+   CREATE INDEX jobs_active ON jobs (status, created_at)
+     WHERE status IN ('queued', 'submitting', 'pending', 'processing');`,
 ];
 
 const rowSchema = z.object({
@@ -32,7 +36,7 @@ const rowSchema = z.object({
   prompt: z.string(),
   aspect_ratio: aspectRatioSchema,
   quality: qualitySchema,
-  status: z.enum(['submitting', 'pending', 'processing', 'complete', 'failed', 'cancelled']),
+  status: z.enum(['queued', 'submitting', 'pending', 'processing', 'complete', 'failed', 'cancelled']),
   progress: z.number().nullable(),
   upstream_id: z.string().nullable(),
   error: z.string().nullable(),
@@ -114,7 +118,7 @@ export class SqliteJobStore implements JobStore {
     this.#statements = {
       insert: this.#db.prepare(
         `INSERT INTO jobs (id, owner_id, prompt, aspect_ratio, quality, status, created_at, updated_at)
-         VALUES (@id, @ownerId, @prompt, @aspectRatio, @quality, 'submitting', @createdAt, @createdAt)`,
+         VALUES (@id, @ownerId, @prompt, @aspectRatio, @quality, 'queued', @createdAt, @createdAt)`,
       ),
       get: this.#db.prepare('SELECT * FROM jobs WHERE id = ?'),
       firstPage: this.#db.prepare('SELECT * FROM jobs WHERE owner_id = ? ORDER BY created_at DESC, id DESC LIMIT ?'),
@@ -123,7 +127,7 @@ export class SqliteJobStore implements JobStore {
          ORDER BY created_at DESC, id DESC LIMIT ?`,
       ),
       active: this.#db.prepare(
-        "SELECT * FROM jobs WHERE status IN ('submitting', 'pending', 'processing') ORDER BY created_at",
+        "SELECT * FROM jobs WHERE status IN ('queued', 'submitting', 'pending', 'processing') ORDER BY created_at",
       ),
       delete: this.#db.prepare('DELETE FROM jobs WHERE id = ?'),
     };
@@ -147,7 +151,7 @@ export class SqliteJobStore implements JobStore {
     const result = this.#db
       .prepare(
         `UPDATE jobs SET ${[...sets, 'updated_at = @now'].join(', ')}
-         WHERE id = @id AND status IN ('submitting', 'pending', 'processing')`,
+         WHERE id = @id AND status IN ('queued', 'submitting', 'pending', 'processing')`,
       )
       .run({ ...Object.fromEntries(entries), id, now });
     return result.changes > 0 ? this.get(id) : undefined;

@@ -7,6 +7,8 @@ import { ApiError, apiRequest } from '../../../lib/api-client';
 
 export const POLL_INTERVAL_MS = 2_000;
 export const ERROR_BACKOFF_MS = 5_000;
+const MIN_POLL_MS = 1_000;
+const MAX_POLL_MS = 30_000;
 const DEFAULT_RETRY_AFTER_S = 10;
 
 export function getJob(jobId: string, signal?: AbortSignal): Promise<Job> {
@@ -21,6 +23,8 @@ export function nextPollDelay(query: Query<Job, Error>): number | false {
     return ERROR_BACKOFF_MS;
   }
   if (data && isTerminalStatus(data.status)) return false;
+  // The server knows when it will next hear from the upstream; asking before then is wasted.
+  if (data?.poll_after_ms !== undefined) return Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, data.poll_after_ms));
   return POLL_INTERVAL_MS;
 }
 

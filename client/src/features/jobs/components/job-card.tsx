@@ -118,6 +118,10 @@ function statusText(job: Job, error: Error | null, fatalError: Error | null): st
     return `${error.message}${wait || ' Retrying…'}`;
   }
   switch (job.status) {
+    case 'queued':
+      return job.queue_position !== undefined
+        ? `Queued for the upstream, position ${job.queue_position}`
+        : 'Queued for the upstream';
     case 'pending':
       return 'Waiting in the upstream queue…';
     case 'processing':

@@ -1,0 +1,289 @@
+// Spends the key's budget: every upstream call (submission or status check) takes a token
+// from the KeyBudget first. Queued submissions go before status checks. Each running job is
+// asked about when it is probably done (learned durations, then its progress), never more
+// often than minGapMs, and the most overdue job goes first, so checks are spread fairly.
+// Browsers never cause an upstream call: they read the store, which this keeps fresh.
+import type { Logger } from 'pino';
+import type { KeyBudget } from '../budget/key-budget';
+import { AppError, UpstreamError } from '../errors';
+import { isActive, type JobRecord, type JobStore } from '../store/job-store';
+import { DurationModel, type ProgressSample } from './duration-model';
+import type { JobService } from './job-service';
+
+export interface SchedulerOptions {
+  /** Never ask about one job more often than this. */
+  minGapMs: number;
+  /** Ask about a running job at least this often, whatever the estimates say. */
+  maxGapMs: number;
+  /** How long a job takes before any has been seen finishing. */
+  expectedDurationMs: number;
+  /** Submissions that may wait for budget; past this, a 429. */
+  queueMax: number;
+  /** How long after a predicted finish to ask. */
+  finishMarginMs: number;
+  now?: () => number;
+}
+
+interface Timing {
+  sentAt: number;
+  nextAt: number;
+  samples: ProgressSample[];
+  inFlight: boolean;
+}
+
+export class UpstreamScheduler {
+  readonly #service: JobService;
+  readonly #store: JobStore;
+  readonly #budget: KeyBudget;
+  readonly #logger: Logger;
+  readonly #options: SchedulerOptions;
+  readonly #now: () => number;
+  readonly #model: DurationModel;
+  readonly #queue: string[] = [];
+  readonly #timings = new Map<string, Timing>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #pumping = false;
+  #again = false;
+  #stopped = false;
+
+  constructor(service: JobService, store: JobStore, budget: KeyBudget, logger: Logger, options: SchedulerOptions) {
+    this.#service = service;
+    this.#store = store;
+    this.#budget = budget;
+    this.#logger = logger;
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#model = new DurationModel(options.expectedDurationMs);
+  }
+
+  /** At start-up: queued jobs queue again in order; running jobs are checked soon, spread out. */
+  resume(): void {
+    const now = this.#now();
+    let spread = 0;
+    for (const job of this.#store.listActive()) {
+      if (job.status === 'queued') this.#queue.push(job.id);
+      else if (job.upstreamId) {
+        this.#timings.set(job.id, { sentAt: job.createdAt, nextAt: now + spread, samples: [], inFlight: false });
+        spread += this.#budget.intervalMs;
+      }
+    }
+    this.#wake();
+  }
+
+  /**
+   * Starts a recorded job: sent at once while the queue is empty and the budget has a call
+   * (the caller then sees the upstream's own answer, refusals included), otherwise queued.
+   * A full queue is a 429 that says when to try again, and the job is not kept.
+   */
+  async admit(job: JobRecord): Promise<JobRecord> {
+    if (this.#queue.length === 0 && !this.#stopped) {
+      const token = await this.#budget.tryTake();
+      if (token.ok) {
+        const sent = await this.#service.send(job.id, { waiting: true });
+        if (sent && isActive(sent.status)) this.#track(sent);
+        this.#wake();
+        return sent ?? job;
+      }
+    }
+    if (this.#queue.length >= this.#options.queueMax) {
+      this.#store.delete(job.id);
+      const retryAfterS = Math.max(1, Math.ceil(((this.#queue.length + 1) * this.#budget.intervalMs) / 1000));
+      throw new AppError(
+        429,
+        'rate_limited',
+        `The upstream budget is used up and ${this.#queue.length} submissions are waiting; try again in ${retryAfterS} s`,
+        { retryAfterS },
+      );
+    }
+    this.#queue.push(job.id);
+    this.#wake();
+    return job;
+  }
+
+  /** 1-based place in the submission queue, for the card's "queued, position N". */
+  queuePosition(id: string): number | undefined {
+    const index = this.#queue.indexOf(id);
+    return index < 0 ? undefined : index + 1;
+  }
+
+  /** When the server will next ask the upstream about this job (or send it, if queued). */
+  nextUpdateAt(id: string): number | undefined {
+    const position = this.queuePosition(id);
+    if (position !== undefined) return this.#now() + position * this.#budget.intervalMs;
+    return this.#timings.get(id)?.nextAt;
+  }
+
+  get queueLength(): number {
+    return this.#queue.length;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#wake();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  /** Runs the scheduling loop now (tests and the timer call this). */
+  async pump(): Promise<void> {
+    if (this.#stopped) return;
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#again = false;
+        await this.#drain();
+      } while (this.#again && !this.#stopped);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  async #drain(): Promise<void> {
+    for (;;) {
+      const work = this.#nextWork();
+      if (!work) return;
+      if (work.at > this.#now()) return this.#sleepUntil(work.at);
+      if (work.kind === 'check') work.timing.inFlight = true;
+      const token = await this.#budget.tryTake();
+      if (!token.ok) {
+        if (work.kind === 'check') work.timing.inFlight = false;
+        return this.#sleepUntil(this.#now() + token.waitMs);
+      }
+      if (work.kind === 'send') {
+        if (this.#queue[0] === work.id) this.#queue.shift();
+        void this.#send(work.id);
+      } else {
+        void this.#refresh(work.id, work.timing);
+      }
+    }
+  }
+
+  #nextWork():
+    | { kind: 'send'; id: string; at: number }
+    | { kind: 'check'; id: string; timing: Timing; at: number }
+    | undefined {
+    while (this.#queue.length > 0) {
+      const id = this.#queue[0] ?? '';
+      if (this.#store.get(id)?.status === 'queued') return { kind: 'send', id, at: this.#now() };
+      this.#queue.shift();
+    }
+    let best: { id: string; timing: Timing } | undefined;
+    for (const [id, timing] of this.#timings) {
+      if (!timing.inFlight && (!best || timing.nextAt < best.timing.nextAt)) best = { id, timing };
+    }
+    if (!best) return undefined;
+    const job = this.#store.get(best.id);
+    if (!job || !isActive(job.status) || !job.upstreamId) {
+      this.#timings.delete(best.id);
+      return this.#nextWork();
+    }
+    if (this.#service.isOverdue(job)) {
+      // Giving up a stuck job needs no upstream call.
+      void this.#service.refresh(best.id).finally(() => this.#timings.delete(best.id));
+      this.#timings.delete(best.id);
+      return this.#nextWork();
+    }
+    return { kind: 'check', id: best.id, timing: best.timing, at: best.timing.nextAt };
+  }
+
+  async #send(id: string): Promise<void> {
+    try {
+      const sent = await this.#service.send(id, { waiting: false });
+      if (sent && isActive(sent.status)) this.#track(sent);
+    } catch (error) {
+      if (error instanceof UpstreamError && error.kind === 'rate_limited') {
+        this.#queue.unshift(id);
+        this.#pauseFor(error);
+      } else {
+        this.#logger.warn({ job_id: id, err: error }, 'a queued submission failed');
+      }
+    }
+    this.#wake();
+  }
+
+  async #refresh(id: string, timing: Timing): Promise<void> {
+    const now = this.#now();
+    let job: JobRecord | undefined;
+    try {
+      job = await this.#service.refresh(id);
+    } catch (error) {
+      if (error instanceof UpstreamError && error.kind === 'rate_limited') this.#pauseFor(error);
+      else this.#logger.warn({ job_id: id, err: error }, 'a status check failed; it will be retried');
+      timing.nextAt =
+        this.#now() +
+        Math.max(this.#options.minGapMs, (error instanceof UpstreamError ? (error.retryAfterS ?? 0) : 0) * 1000, 5_000);
+      timing.inFlight = false;
+      this.#wake();
+      return;
+    }
+    timing.inFlight = false;
+    if (!job || !isActive(job.status)) {
+      this.#timings.delete(id);
+      if (job?.status === 'complete') this.#model.learn(job.quality, now - timing.sentAt);
+    } else {
+      timing.samples.push({ at: now, progress: job.status === 'processing' ? job.progress : null });
+      timing.nextAt = this.#planNext(job, timing, now);
+    }
+    this.#wake();
+  }
+
+  #track(job: JobRecord): void {
+    const sentAt = this.#now();
+    // First look when about half of such jobs have finished; progress then tells the rest.
+    const first = this.#model.quantile(job.quality, 0.5);
+    this.#timings.set(job.id, {
+      sentAt,
+      nextAt: sentAt + Math.max(this.#options.minGapMs, first),
+      samples: [],
+      inFlight: false,
+    });
+  }
+
+  #planNext(job: JobRecord, timing: Timing, now: number): number {
+    const { minGapMs, maxGapMs, finishMarginMs } = this.#options;
+    const estimate = this.#model.estimateFinish(timing.sentAt, timing.samples);
+    let target: number;
+    if (estimate !== undefined) {
+      target = estimate + finishMarginMs;
+    } else {
+      // No progress yet: look again when most such jobs are done, or half-way there.
+      const likely = timing.sentAt + this.#model.quantile(job.quality, 0.8);
+      target = likely > now ? now + (likely - now) / 2 : now + minGapMs * 2;
+    }
+    return Math.min(now + maxGapMs, Math.max(now + minGapMs, target));
+  }
+
+  #pauseFor(error: UpstreamError): void {
+    const ms = (error.retryAfterS ?? 30) * 1000;
+    this.#logger.warn({ pause_ms: ms }, 'the upstream answered 429; the whole budget pauses');
+    this.#budget.pause(ms);
+  }
+
+  #wake(): void {
+    void this.pump();
+  }
+
+  #sleepUntil(at: number): void {
+    if (this.#stopped) return;
+    if (this.#timer !== undefined && this.#timerAt <= at && this.#timerAt > this.#now()) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#timerAt = Number.POSITIVE_INFINITY;
+        void this.pump();
+      },
+      Math.max(0, at - this.#now()),
+    );
+    this.#timer.unref?.();
+  }
+}

@@ -1,0 +1,185 @@
+// The scheduler with fake timers and an in-memory upstream whose jobs finish on the (fake)
+// clock: every call it receives is recorded with its time.
+import path from 'node:path';
+import { afterEach, expect, test, vi } from 'vitest';
+import { KeyBudget } from '../../server/src/budget/key-budget';
+import { UpstreamError } from '../../server/src/errors';
+import { JobService } from '../../server/src/jobs/job-service';
+import { UpstreamScheduler } from '../../server/src/jobs/upstream-scheduler';
+import { createLogger } from '../../server/src/logger';
+import type { ImageFiles } from '../../server/src/store/image-files';
+import { SqliteJobStore } from '../../server/src/store/sqlite-job-store';
+import type { UpstreamAdapter } from '../../server/src/upstream/adapter';
+import { tinyPng } from '../mocks/upstream';
+import { tempDir } from './helpers';
+
+afterEach(() => vi.useRealTimers());
+
+interface Call {
+  at: number;
+  kind: 'submit' | 'status';
+  id: string;
+}
+
+function fakeUpstream(durationMs: (n: number) => number) {
+  const calls: Call[] = [];
+  const jobs = new Map<string, { start: number; duration: number }>();
+  const refusals: { retryAfterS: number }[] = [];
+  let count = 0;
+  const adapter: UpstreamAdapter = {
+    name: 'fake',
+    async submit() {
+      const refusal = refusals.shift();
+      const id = `up_${++count}`;
+      calls.push({ at: Date.now(), kind: 'submit', id });
+      if (refusal) throw new UpstreamError('rate_limited', 'slow down', { retryAfterS: refusal.retryAfterS });
+      jobs.set(id, { start: Date.now(), duration: durationMs(count) });
+      return { id, status: 'pending' };
+    },
+    async getJob(id) {
+      calls.push({ at: Date.now(), kind: 'status', id });
+      const refusal = refusals.shift();
+      if (refusal) throw new UpstreamError('rate_limited', 'slow down', { retryAfterS: refusal.retryAfterS });
+      const job = jobs.get(id);
+      if (!job) throw new UpstreamError('not_found', 'No such job');
+      const share = (Date.now() - job.start) / job.duration;
+      if (share >= 1) return { id, status: 'complete', progress: 100, imageUrl: `https://cdn.test/${id}.png` };
+      return { id, status: 'processing', progress: Math.max(1, Math.round(share * 100)) };
+    },
+  };
+  return { adapter, calls, refusals, finishOf: (id: string) => jobs.get(id) };
+}
+
+function setUp(options: { limit?: number; queueMax?: number; durationMs?: (n: number) => number } = {}) {
+  vi.useFakeTimers({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  const upstream = fakeUpstream(options.durationMs ?? (() => 30_000));
+  const store = new SqliteJobStore(path.join(tempDir(), 'jobs.sqlite'));
+  const images: ImageFiles = Object.assign(Object.create(null), {
+    dir: '',
+    save: async (id: string, _bytes: Uint8Array, ext: string) => `${id}.${ext}`,
+    pathOf: (name: string) => name,
+    remove: async () => undefined,
+  });
+  const logger = createLogger({ level: 'silent' });
+  const service = new JobService({
+    store,
+    images,
+    upstream: upstream.adapter,
+    fetcher: { fetch: async () => ({ ext: 'png', contentType: 'image/png', body: tinyPng() }) },
+    logger,
+    deadlineMs: 60 * 60_000,
+  });
+  const budget = new KeyBudget({ limit: options.limit ?? 60, windowMs: 60_000, burst: 2 });
+  const scheduler = new UpstreamScheduler(service, store, budget, logger, {
+    minGapMs: 1_000,
+    maxGapMs: 60_000,
+    expectedDurationMs: 30_000,
+    queueMax: options.queueMax ?? 50,
+    finishMarginMs: 250,
+  });
+  scheduler.start();
+  const submit = (prompt = 'a fox') =>
+    scheduler.admit(service.record('owner', { prompt, aspect_ratio: '1:1', quality: 'standard' }));
+  return { ...upstream, store, service, scheduler, budget, submit };
+}
+
+function busiestWindow(times: number[], windowMs: number): number {
+  let most = 0;
+  let start = 0;
+  for (let end = 0; end < times.length; end++) {
+    while ((times[start] ?? 0) <= (times[end] ?? 0) - windowMs) start++;
+    most = Math.max(most, end - start + 1);
+  }
+  return most;
+}
+
+test('under heavy demand the upstream never sees more than the limit in any sliding minute', async () => {
+  const { calls, submit, store } = setUp({ durationMs: (n) => 20_000 + ((n * 7919) % 20_000) });
+
+  for (let minute = 0; minute < 10; minute++) {
+    for (let i = 0; i < 40; i++) await submit(`job ${minute}-${i}`).catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(60_000);
+  }
+  await vi.advanceTimersByTimeAsync(30 * 60_000);
+
+  const times = calls.map((call) => call.at);
+  expect(calls.length).toBeGreaterThan(300);
+  expect(busiestWindow(times, 60_000)).toBeLessThanOrEqual(60);
+  expect(store.listActive()).toEqual([]);
+});
+
+test('queued submissions are sent before any status check', async () => {
+  const { calls, submit } = setUp({ durationMs: () => 5_000 });
+  for (let i = 0; i < 4; i++) await submit(`early ${i}`);
+  await vi.advanceTimersByTimeAsync(40_000);
+  calls.length = 0;
+
+  // Four running jobs are due for checks; six submissions arrive at once.
+  for (let i = 0; i < 6; i++) await submit(`late ${i}`);
+  await vi.advanceTimersByTimeAsync(30_000);
+
+  const kinds = calls.map((call) => call.kind);
+  const lastSubmit = kinds.lastIndexOf('submit');
+  expect(kinds.filter((kind) => kind === 'submit')).toHaveLength(6);
+  expect(kinds.slice(0, lastSubmit + 1).every((kind) => kind === 'submit')).toBe(true);
+});
+
+test('a submission that finds no budget is queued with its position, and a full queue answers 429', async () => {
+  const { submit, scheduler } = setUp({ queueMax: 3 });
+
+  const answers = [];
+  for (let i = 0; i < 5; i++) answers.push(await submit(`p${i}`));
+  const overflow = await submit('one too many').catch((error: unknown) => error);
+
+  expect(answers.map((job) => job.status)).toEqual(['pending', 'pending', 'queued', 'queued', 'queued']);
+  expect(answers.slice(2).map((job) => scheduler.queuePosition(job.id))).toEqual([1, 2, 3]);
+  expect(overflow).toMatchObject({ status: 429, code: 'rate_limited' });
+  expect((overflow as { retryAfterS: number }).retryAfterS).toBeGreaterThan(0);
+});
+
+test('an upstream 429 pauses the whole budget for its Retry-After', async () => {
+  const { calls, submit, refusals } = setUp({ durationMs: () => 10_000 });
+  await submit('a');
+  await submit('b');
+  refusals.push({ retryAfterS: 20 });
+
+  await vi.advanceTimersByTimeAsync(60_000);
+
+  // The third call (the first status check) was refused; the one launched with it was
+  // already in flight. Nothing else may reach the upstream for 20 s.
+  const refusedAt = calls[2]?.at ?? 0;
+  const next = calls.slice(3).find((call) => call.at > refusedAt);
+  expect(calls.slice(0, 4).map((call) => call.kind)).toEqual(['submit', 'submit', 'status', 'status']);
+  expect(next).toBeDefined();
+  expect((next?.at ?? 0) - refusedAt).toBeGreaterThanOrEqual(20_000);
+});
+
+test('a job is asked about rarely: about twice per job when durations are steady, never after it ends', async () => {
+  const { calls, submit, store } = setUp({ durationMs: () => 30_000 });
+
+  for (let i = 0; i < 10; i++) {
+    await submit(`steady ${i}`);
+    await vi.advanceTimersByTimeAsync(40_000);
+  }
+  await vi.advanceTimersByTimeAsync(10 * 60_000);
+
+  const statusCalls = calls.filter((call) => call.kind === 'status');
+  expect(store.listActive()).toEqual([]);
+  expect(statusCalls.length / 10).toBeLessThanOrEqual(2.5);
+  const lastCheck = new Map(statusCalls.map((call) => [call.id, call.at]));
+  expect(Math.max(...lastCheck.values())).toBeLessThan(1_000_000 + 10 * 40_000);
+});
+
+test('a check is planned from progress: a job seen half done is next asked about when it should be done', async () => {
+  const { calls, submit, finishOf } = setUp({ durationMs: () => 40_000 });
+
+  await submit('slow');
+  await vi.advanceTimersByTimeAsync(200_000);
+
+  const checks = calls.filter((call) => call.kind === 'status');
+  const job = finishOf('up_1');
+  const finish = (job?.start ?? 0) + (job?.duration ?? 0);
+  expect(checks.length).toBeLessThanOrEqual(3);
+  expect((checks.at(-1)?.at ?? 0) - finish).toBeGreaterThanOrEqual(0);
+  expect((checks.at(-1)?.at ?? 0) - finish).toBeLessThan(2_000);
+});
