@@ -1,4 +1,4 @@
-import { QueryObserver } from '@tanstack/react-query';
+import { focusManager, QueryObserver } from '@tanstack/react-query';
 import { http } from 'msw';
 import { expect, test } from 'vitest';
 import { ERROR_BACKOFF_MS, jobQueryOptions, POLL_INTERVAL_MS } from '../../client/src/features/jobs/api/get-job';
@@ -160,4 +160,21 @@ test('a hint outside 1-30 s is clamped, so a bad server cannot make the page spi
   await advance(5_000);
 
   expect(requests.count).toBe(6);
+});
+
+test('polling pauses while the tab is hidden and resumes when it is shown again', async () => {
+  installFakeClock();
+  const requests = countJobRequests('j9');
+
+  watch('j9');
+  await advance(0);
+  focusManager.setFocused(false);
+  await advance(POLL_INTERVAL_MS * 10);
+  const whileHidden = requests.count;
+  focusManager.setFocused(true);
+  await advance(POLL_INTERVAL_MS);
+  focusManager.setFocused(undefined);
+
+  expect(whileHidden).toBe(1);
+  expect(requests.count).toBeGreaterThan(whileHidden);
 });

@@ -27,6 +27,8 @@ export interface SchedulerOptions {
 interface Timing {
   sentAt: number;
   nextAt: number;
+  /** `finish`: planned for when the job should be done, as urgent as a submission. */
+  purpose: 'probe' | 'finish';
   samples: ProgressSample[];
   inFlight: boolean;
 }
@@ -64,7 +66,13 @@ export class UpstreamScheduler {
     for (const job of this.#store.listActive()) {
       if (job.status === 'queued') this.#queue.push(job.id);
       else if (job.upstreamId) {
-        this.#timings.set(job.id, { sentAt: job.createdAt, nextAt: now + spread, samples: [], inFlight: false });
+        this.#timings.set(job.id, {
+          sentAt: job.createdAt,
+          nextAt: now + spread,
+          purpose: 'probe',
+          samples: [],
+          inFlight: false,
+        });
         spread += this.#budget.intervalMs;
       }
     }
@@ -170,28 +178,40 @@ export class UpstreamScheduler {
     | { kind: 'send'; id: string; at: number }
     | { kind: 'check'; id: string; timing: Timing; at: number }
     | undefined {
+    const check = this.#nextCheck();
+    const now = this.#now();
+    // Submissions go first; only a check planned for when a job should be done is as urgent
+    // (probes for progress wait, so a saturated budget buys throughput, not early looks).
+    if (check && check.timing.purpose === 'finish' && check.at <= now) return check;
     while (this.#queue.length > 0) {
       const id = this.#queue[0] ?? '';
-      if (this.#store.get(id)?.status === 'queued') return { kind: 'send', id, at: this.#now() };
+      if (this.#store.get(id)?.status === 'queued') return { kind: 'send', id, at: now };
       this.#queue.shift();
     }
-    let best: { id: string; timing: Timing } | undefined;
-    for (const [id, timing] of this.#timings) {
-      if (!timing.inFlight && (!best || timing.nextAt < best.timing.nextAt)) best = { id, timing };
+    return check;
+  }
+
+  #nextCheck(): { kind: 'check'; id: string; timing: Timing; at: number } | undefined {
+    for (;;) {
+      let best: { id: string; timing: Timing } | undefined;
+      for (const [id, timing] of this.#timings) {
+        if (!timing.inFlight && (!best || timing.nextAt < best.timing.nextAt)) best = { id, timing };
+      }
+      if (!best) return undefined;
+      const { id, timing } = best;
+      const job = this.#store.get(id);
+      if (!job || !isActive(job.status) || !job.upstreamId) {
+        this.#timings.delete(id);
+        continue;
+      }
+      if (this.#service.isOverdue(job)) {
+        // Giving up a stuck job needs no upstream call.
+        this.#timings.delete(id);
+        void this.#service.refresh(id);
+        continue;
+      }
+      return { kind: 'check', id, timing, at: timing.nextAt };
     }
-    if (!best) return undefined;
-    const job = this.#store.get(best.id);
-    if (!job || !isActive(job.status) || !job.upstreamId) {
-      this.#timings.delete(best.id);
-      return this.#nextWork();
-    }
-    if (this.#service.isOverdue(job)) {
-      // Giving up a stuck job needs no upstream call.
-      void this.#service.refresh(best.id).finally(() => this.#timings.delete(best.id));
-      this.#timings.delete(best.id);
-      return this.#nextWork();
-    }
-    return { kind: 'check', id: best.id, timing: best.timing, at: best.timing.nextAt };
   }
 
   async #send(id: string): Promise<void> {
@@ -227,38 +247,47 @@ export class UpstreamScheduler {
     timing.inFlight = false;
     if (!job || !isActive(job.status)) {
       this.#timings.delete(id);
-      if (job?.status === 'complete') this.#model.learn(job.quality, now - timing.sentAt);
+      if (job?.status === 'complete') {
+        this.#model.learn(
+          job.quality,
+          timing.sentAt,
+          timing.samples,
+          now,
+          this.#options.minGapMs * 3,
+          this.#options.finishMarginMs,
+        );
+      }
     } else {
       timing.samples.push({ at: now, progress: job.status === 'processing' ? job.progress : null });
-      timing.nextAt = this.#planNext(job, timing, now);
+      const plan = this.#planNext(job, timing, now);
+      timing.nextAt = plan.at;
+      timing.purpose = plan.purpose;
     }
     this.#wake();
   }
 
   #track(job: JobRecord): void {
     const sentAt = this.#now();
-    // First look when about half of such jobs have finished; progress then tells the rest.
-    const first = this.#model.quantile(job.quality, 0.5);
+    // First look early enough that progress can tell when the job will finish; when the
+    // budget is scarce (submissions waiting), later, so that more jobs are done at that look.
+    const first = this.#model.quantile(job.quality, this.#queue.length > 0 ? 0.6 : 0.3);
     this.#timings.set(job.id, {
       sentAt,
-      nextAt: sentAt + Math.max(this.#options.minGapMs, first),
+      nextAt: sentAt + Math.max(this.#options.minGapMs, first + this.#options.finishMarginMs),
+      purpose: 'probe',
       samples: [],
       inFlight: false,
     });
   }
 
-  #planNext(job: JobRecord, timing: Timing, now: number): number {
+  #planNext(job: JobRecord, timing: Timing, now: number): { at: number; purpose: Timing['purpose'] } {
     const { minGapMs, maxGapMs, finishMarginMs } = this.#options;
+    const clamp = (at: number) => Math.min(now + maxGapMs, Math.max(now + minGapMs, at));
     const estimate = this.#model.estimateFinish(timing.sentAt, timing.samples);
-    let target: number;
-    if (estimate !== undefined) {
-      target = estimate + finishMarginMs;
-    } else {
-      // No progress yet: look again when most such jobs are done, or half-way there.
-      const likely = timing.sentAt + this.#model.quantile(job.quality, 0.8);
-      target = likely > now ? now + (likely - now) / 2 : now + minGapMs * 2;
-    }
-    return Math.min(now + maxGapMs, Math.max(now + minGapMs, target));
+    if (estimate !== undefined) return { at: clamp(estimate + finishMarginMs), purpose: 'finish' };
+    // No progress yet: look again when most such jobs are done, or half-way there.
+    const likely = timing.sentAt + this.#model.quantile(job.quality, 0.8);
+    return { at: clamp(likely > now ? now + (likely - now) / 2 : now + minGapMs * 2), purpose: 'probe' };
   }
 
   #pauseFor(error: UpstreamError): void {

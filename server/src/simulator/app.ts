@@ -88,7 +88,7 @@ export function createSimulatorApp(engine: SimulatorEngine): express.Express {
     }
     let png = imageCache.get(id);
     if (!png) {
-      png = renderLandscape(job.prompt, job.aspectRatio, job.quality);
+      png = renderLandscape(job.prompt, job.aspectRatio, job.quality, engine.config.imageScale);
       imageCache.set(id, png);
       if (imageCache.size > IMAGE_CACHE_SIZE) imageCache.delete(imageCache.keys().next().value ?? '');
     }

@@ -16,6 +16,8 @@ export interface SimulatorConfig {
   blockedWords: readonly string[];
   /** How many jobs are remembered before the oldest are forgotten. */
   maxJobs: number;
+  /** Scales the result images (1: 768 px long side, 1024 for high quality). */
+  imageScale: number;
 }
 
 export const DEFAULT_BLOCKED_WORDS = ['gore', 'nsfw', 'nude', 'blood', 'massacre'] as const;
@@ -32,6 +34,7 @@ export function simulatorConfig(overrides: Partial<SimulatorConfig> & { apiKey: 
     rateWindowMs: 60_000,
     blockedWords: DEFAULT_BLOCKED_WORDS,
     maxJobs: 10_000,
+    imageScale: 1,
     ...overrides,
   };
 }

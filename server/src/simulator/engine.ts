@@ -95,6 +95,13 @@ export class SimulatorEngine {
     return job ? this.#view(job, this.#now()) : undefined;
   }
 
+  /** When the job finishes (or fails), on this engine's clock: for benchmarks and tests. */
+  endOf(id: string): number | undefined {
+    const job = this.#jobs.get(id);
+    if (!job) return undefined;
+    return job.failAt === undefined ? job.endsAt : job.startsAt + (job.endsAt - job.startsAt) * job.failAt;
+  }
+
   cancel(id: string): SimJobView | undefined {
     const job = this.#jobs.get(id);
     if (!job) return undefined;

@@ -84,8 +84,8 @@ const SIZES: Record<AspectRatio, [number, number]> = {
   '21:9': [21, 9],
 };
 
-export function imageSize(aspectRatio: AspectRatio, quality: Quality): { width: number; height: number } {
-  const long = quality === 'high' ? 1024 : 768;
+export function imageSize(aspectRatio: AspectRatio, quality: Quality, scale = 1): { width: number; height: number } {
+  const long = Math.max(16, Math.round((quality === 'high' ? 1024 : 768) * scale));
   const [w, h] = SIZES[aspectRatio];
   return w >= h
     ? { width: long, height: Math.round((long * h) / w) }
@@ -124,8 +124,8 @@ export function pickMood(prompt: string): string {
   return names[hash(lower) % names.length] ?? 'day';
 }
 
-export function renderLandscape(prompt: string, aspectRatio: AspectRatio, quality: Quality): Buffer {
-  const { width, height } = imageSize(aspectRatio, quality);
+export function renderLandscape(prompt: string, aspectRatio: AspectRatio, quality: Quality, scale = 1): Buffer {
+  const { width, height } = imageSize(aspectRatio, quality, scale);
   const random = mulberry32(hash(`${prompt}|${aspectRatio}`));
   const mood = MOODS[pickMood(prompt)] ?? (MOODS.day as Mood);
   const water = /\b(ocean|sea|lake|water|river|reflection|coast)\b/.test(prompt.toLowerCase());
