@@ -112,7 +112,7 @@ async function runOurs(): Promise<ModeResult> {
   });
   const budget = new KeyBudget({ limit: 60, windowMs: sim(60_000), burst: 2 });
   const scheduler = new UpstreamScheduler(jobs, store, budget, logger, {
-    minGapMs: sim(1_000),
+    minGapMs: sim(Number(process.env.BENCH_MIN_GAP_MS ?? 1_000)),
     maxGapMs: sim(60_000),
     expectedDurationMs: sim(QUEUE_MS + RENDER_MS),
     queueMax: 50,

@@ -1,6 +1,9 @@
-// What the server knows about how long jobs take, learnt from the jobs it has watched:
-// the durations (per quality), and a calibration from reported progress to finish time
-// (progress is rarely linear in time, so the ratio total/elapsed is learnt per progress band).
+// When to look at a running job, learnt from what the looks find. Every look at a job whose
+// finish was predicted is an answer to "was it done yet?": too many yeses mean the looks come
+// too late (images wait unseen), too many noes mean too early (wasted calls). Two running
+// quantile estimates (stochastic approximation) steer both kinds of look towards a target
+// share of yeses. They learn only from those yes/no answers, so they cannot drift the way
+// an average of "when we noticed" would (that is always late, and pushes the next looks later).
 import type { Quality } from '../../../shared/schemas/imagine';
 
 export interface ProgressSample {
@@ -8,81 +11,58 @@ export interface ProgressSample {
   progress: number | null;
 }
 
-const KEEP = 60;
-const BANDS = 10;
+/** How fast the estimates move per answer. */
+const STEP = 0.06;
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
-
-const push = (list: number[], value: number) => {
-  list.push(value);
-  if (list.length > KEEP) list.shift();
-};
+/** The shares of jobs meant to be done by the first look: with budget to spare, and without. */
+export const FIRST_LOOK_SHARES = { spare: 0.1, scarce: 0.6 } as const;
+type Pressure = keyof typeof FIRST_LOOK_SHARES;
 
 export class DurationModel {
-  readonly #durations = new Map<Quality, number[]>();
-  readonly #ratios: number[][] = Array.from({ length: BANDS }, () => []);
   readonly #prior: number;
+  /** Per quality and pressure: how long after sending the first look comes. */
+  readonly #firstLook = new Map<string, number>();
+  /** Scales the time left that the progress rate predicts. */
+  #remainingScale = 1;
 
   constructor(priorMs: number) {
     this.#prior = priorMs;
   }
 
-  /** The q-quantile of the durations seen for this quality, or a spread around the prior. */
-  quantile(quality: Quality, q: number): number {
-    const list = this.#durations.get(quality);
-    if (!list || list.length < 5) return this.#prior * (quality === 'high' ? 1.5 : 1) * (0.7 + 0.6 * q);
-    const sorted = [...list].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? this.#prior;
+  /** How long after sending to look first, aiming for FIRST_LOOK_SHARES of jobs done by then. */
+  firstLook(quality: Quality, pressure: Pressure): number {
+    const base = this.#prior * (quality === 'high' ? 1.5 : 1);
+    return this.#firstLook.get(`${quality}:${pressure}`) ?? base * (0.7 + 0.6 * FIRST_LOOK_SHARES[pressure]);
   }
 
   /**
-   * Learns from a job seen complete at `seenAt`. Its true finish lies between the last check
-   * that found it running and `seenAt`; only a tight bracket teaches the duration and the
-   * progress calibration, taking the finish as `marginMs` before it was seen (checks are
-   * planned that long after a predicted finish). A job found done at its first look bounds its duration from
-   * above only: it is counted half-way between the shortest durations seen and that bound,
-   * so that early finishers are not forgotten (which would make first looks drift later).
+   * Learns from a finished job: it was seen running `runningFor` ms after it was sent (the
+   * latest such look, 0 if none) and seen done `doneAfter` ms after. Each first-look estimate
+   * for which that answers "done by then?" moves towards its share.
    */
-  learn(
-    quality: Quality,
-    sentAt: number,
-    samples: readonly ProgressSample[],
-    seenAt: number,
-    tightMs: number,
-    marginMs: number,
-  ): void {
-    const list = this.#durations.get(quality) ?? [];
-    this.#durations.set(quality, list);
-    const last = samples.at(-1);
-    if (!last) {
-      const bound = seenAt - sentAt;
-      push(list, Math.min(bound, (this.quantile(quality, 0.05) + bound) / 2));
-      return;
-    }
-    if (seenAt - last.at > Math.max(tightMs, 0.15 * (seenAt - sentAt))) return;
-    const total = Math.max(last.at, seenAt - marginMs) - sentAt;
-    push(list, total);
-    for (const sample of samples) {
-      if (sample.progress === null || sample.progress <= 0 || sample.progress >= 100) continue;
-      const band = this.#ratios[Math.min(BANDS - 1, Math.floor((sample.progress / 100) * BANDS))];
-      if (band && sample.at > sentAt) push(band, total / (sample.at - sentAt));
+  learnJob(quality: Quality, runningFor: number, doneAfter: number): void {
+    for (const pressure of Object.keys(FIRST_LOOK_SHARES) as Pressure[]) {
+      const at = this.firstLook(quality, pressure);
+      const done = doneAfter <= at ? 1 : runningFor >= at ? 0 : undefined;
+      if (done === undefined) continue;
+      this.#firstLook.set(`${quality}:${pressure}`, at * (1 - STEP * (done - FIRST_LOOK_SHARES[pressure])));
     }
   }
 
+  /** A look planned from progress found the job `done` or not; aim for `share` done. */
+  learnFinishLook(done: boolean, share: number): void {
+    this.#remainingScale = Math.min(4, Math.max(0.25, this.#remainingScale * (1 - STEP * ((done ? 1 : 0) - share))));
+  }
+
   /**
-   * When a job will probably finish, from its latest progress: the learnt ratio for that
-   * progress band when there is one, else the rate between the last two samples (or since it
-   * was sent). Undefined without any progress.
+   * When a job will probably finish, from its progress: the rate between the last two samples
+   * with progress (or since it was sent), with the learnt correction on the time left.
+   * Undefined without any progress.
    */
   estimateFinish(sentAt: number, samples: readonly ProgressSample[]): number | undefined {
     const withProgress = samples.filter((sample) => sample.progress !== null && sample.progress > 0);
     const last = withProgress.at(-1);
     if (!last || last.progress === null) return undefined;
-    const band = this.#ratios[Math.min(BANDS - 1, Math.floor((last.progress / 100) * BANDS))];
-    if (band && band.length >= 3) return sentAt + (last.at - sentAt) * median(band);
     const previous = withProgress.at(-2);
     const from =
       previous && previous.progress !== null && previous.progress < last.progress
@@ -90,6 +70,6 @@ export class DurationModel {
         : { at: sentAt, progress: 0 };
     const rate = (last.progress - (from.progress ?? 0)) / Math.max(1, last.at - from.at);
     if (rate <= 0) return undefined;
-    return last.at + (100 - last.progress) / rate;
+    return last.at + ((100 - last.progress) / rate) * this.#remainingScale;
   }
 }

@@ -10,6 +10,9 @@ import { isActive, type JobRecord, type JobStore } from '../store/job-store';
 import { DurationModel, type ProgressSample } from './duration-model';
 import type { JobService } from './job-service';
 
+/** The share of looks planned from progress meant to find the job done. */
+const FINISH_LOOK_DONE_SHARE = 0.7;
+
 export interface SchedulerOptions {
   /** Never ask about one job more often than this. */
   minGapMs: number;
@@ -245,18 +248,14 @@ export class UpstreamScheduler {
       return;
     }
     timing.inFlight = false;
-    if (!job || !isActive(job.status)) {
+    const done = !job || !isActive(job.status);
+    if (timing.purpose === 'finish') this.#model.learnFinishLook(done, FINISH_LOOK_DONE_SHARE);
+    if (job && done) {
+      const runningFor = (timing.samples.at(-1)?.at ?? timing.sentAt) - timing.sentAt;
+      this.#model.learnJob(job.quality, runningFor, now - timing.sentAt);
+    }
+    if (!job || done) {
       this.#timings.delete(id);
-      if (job?.status === 'complete') {
-        this.#model.learn(
-          job.quality,
-          timing.sentAt,
-          timing.samples,
-          now,
-          this.#options.minGapMs * 3,
-          this.#options.finishMarginMs,
-        );
-      }
     } else {
       timing.samples.push({ at: now, progress: job.status === 'processing' ? job.progress : null });
       const plan = this.#planNext(job, timing, now);
@@ -268,9 +267,9 @@ export class UpstreamScheduler {
 
   #track(job: JobRecord): void {
     const sentAt = this.#now();
-    // First look early enough that progress can tell when the job will finish; when the
-    // budget is scarce (submissions waiting), later, so that more jobs are done at that look.
-    const first = this.#model.quantile(job.quality, this.#queue.length > 0 ? 0.6 : 0.3);
+    // With budget to spare, look early so progress can time the finish; when submissions
+    // wait for budget, look late, so that most jobs are done at the first look.
+    const first = this.#model.firstLook(job.quality, this.#queue.length > 0 ? 'scarce' : 'spare');
     this.#timings.set(job.id, {
       sentAt,
       nextAt: sentAt + Math.max(this.#options.minGapMs, first + this.#options.finishMarginMs),
@@ -283,10 +282,16 @@ export class UpstreamScheduler {
   #planNext(job: JobRecord, timing: Timing, now: number): { at: number; purpose: Timing['purpose'] } {
     const { minGapMs, maxGapMs, finishMarginMs } = this.#options;
     const clamp = (at: number) => Math.min(now + maxGapMs, Math.max(now + minGapMs, at));
+    // Progress reports crawl near the end (and stop at 99): from 95% on, just look again
+    // soon, sooner when the budget has room to spare.
+    const progress = timing.samples.at(-1)?.progress ?? 0;
+    if (progress >= 95) {
+      return { at: now + minGapMs * (this.#queue.length > 0 ? 3 : 1), purpose: 'finish' };
+    }
     const estimate = this.#model.estimateFinish(timing.sentAt, timing.samples);
     if (estimate !== undefined) return { at: clamp(estimate + finishMarginMs), purpose: 'finish' };
-    // No progress yet: look again when most such jobs are done, or half-way there.
-    const likely = timing.sentAt + this.#model.quantile(job.quality, 0.8);
+    // No progress yet: look again half-way to the usual first look, or soon.
+    const likely = timing.sentAt + this.#model.firstLook(job.quality, 'scarce') * 1.3;
     return { at: clamp(likely > now ? now + (likely - now) / 2 : now + minGapMs * 2), purpose: 'probe' };
   }
 
