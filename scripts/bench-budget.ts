@@ -119,7 +119,16 @@ async function runOurs(): Promise<ModeResult> {
     finishMarginMs: sim(250),
   });
   scheduler.start();
-  const app = createApp({ jobs, scheduler, budget, images, logger, cookieSecret: randomBytes(24).toString('hex') });
+  const app = createApp({
+    jobs,
+    scheduler,
+    budget,
+    store,
+    images,
+    logger,
+    cookieSecret: randomBytes(24).toString('hex'),
+    security: { submitsPerMinute: 1_000, runningJobs: 1_000 },
+  });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

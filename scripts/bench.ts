@@ -45,6 +45,7 @@ const scheduler = new UpstreamScheduler(jobs, store, budget, logger, {
   finishMarginMs: 250,
 });
 const app = createApp({
+  store,
   jobs,
   scheduler,
   budget,

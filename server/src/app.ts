@@ -5,15 +5,19 @@ import express from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { KeyBudget } from './budget/key-budget';
+import { accessRoutes, sameOriginGuard } from './http/access';
 import { clientAssets } from './http/client-assets';
+import { clientLimits } from './http/client-limits';
 import { errorHandler, notFound } from './http/error-handler';
 import { assignOwner } from './http/owner';
+import { securityHeaders } from './http/security-headers';
 import type { JobService } from './jobs/job-service';
 import type { UpstreamScheduler } from './jobs/upstream-scheduler';
 import { imageRoutes } from './routes/images';
 import { imagineRoutes } from './routes/imagine';
 import { jobRoutes } from './routes/jobs';
 import type { ImageFiles } from './store/image-files';
+import type { JobStore } from './store/job-store';
 
 export const JSON_BODY_LIMIT = '16kb';
 
@@ -27,11 +31,29 @@ export interface AppDeps {
   cookieSecret: string;
   /** The built client (dist/client); when set, the SPA is served from the same origin. */
   clientDist?: string;
+  store: JobStore;
+  security?: SecurityOptions;
+}
+
+export interface SecurityOptions {
+  /** When set, every /api route and image requires this token (or a session from it). */
+  accessToken?: string | undefined;
+  /** Origins allowed to call the API from a browser besides our own. */
+  allowedOrigins?: string[];
+  /** Express's trust proxy setting, for deployments behind a reverse proxy. */
+  trustProxy?: string | undefined;
+  submitsPerMinute?: number;
+  runningJobs?: number;
+  signInAttempts?: { points: number; durationS: number };
 }
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  const security = deps.security ?? {};
+  const allowedOrigins = security.allowedOrigins ?? [];
+  if (security.trustProxy) app.set('trust proxy', trustProxyValue(security.trustProxy));
+  app.use(securityHeaders(allowedOrigins));
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -44,8 +66,19 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   const api = express.Router();
-  api.use(cookieParser(deps.cookieSecret), assignOwner);
-  api.use(imagineRoutes(deps.jobs, deps.scheduler, JSON_BODY_LIMIT));
+  const access = accessRoutes({
+    token: security.accessToken,
+    allowedOrigins,
+    ...(security.signInAttempts ? { signInAttempts: security.signInAttempts } : {}),
+  });
+  api.use(cookieParser(deps.cookieSecret), access.guard, sameOriginGuard(allowedOrigins), assignOwner);
+  api.use(access.session);
+  const limits = clientLimits({
+    store: deps.store,
+    submitsPerMinute: security.submitsPerMinute ?? 20,
+    runningJobs: security.runningJobs ?? 10,
+  });
+  api.use(imagineRoutes(deps.jobs, deps.scheduler, limits, JSON_BODY_LIMIT));
   api.use(jobRoutes(deps.jobs, deps.scheduler, deps.budget));
   api.use(imageRoutes(deps.jobs, deps.images));
   api.use(notFound);
@@ -56,4 +89,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(notFound);
   app.use(errorHandler);
   return app;
+}
+
+/** "true", a hop count, or a list of addresses/subnets, as Express understands them. */
+function trustProxyValue(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

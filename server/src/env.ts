@@ -25,6 +25,12 @@ export const envSchema = z.object({
   IMAGE_MAX_BYTES: int(20 * 1024 * 1024, 1024, 200 * 1024 * 1024),
   CLIENT_DIST: optionalString,
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
+  ACCESS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  ALLOW_OPEN_ACCESS: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).default('false')),
+  CORS_ORIGINS: optionalString,
+  TRUST_PROXY: optionalString,
+  SUBMITS_PER_MINUTE_PER_CLIENT: int(20, 1, 100_000),
+  RUNNING_JOBS_PER_CLIENT: int(10, 1, 100_000),
   SESSION_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   JOB_DEADLINE_MS: int(10 * 60_000, 1_000, 24 * 60 * 60_000),
   BUDGET_PER_MINUTE: int(60, 2, 100_000),
@@ -48,4 +54,20 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
   throw new EnvError(`Invalid environment configuration:\n${lines.join('\n')}`);
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/**
+ * A server holding a paid key must not become an open relay by accident: listening beyond
+ * loopback needs an ACCESS_TOKEN, or an explicit ALLOW_OPEN_ACCESS=true. Answers the refusal.
+ */
+export function exposureProblem(env: Pick<Env, 'HOST' | 'ACCESS_TOKEN' | 'ALLOW_OPEN_ACCESS'>): string | undefined {
+  if (LOOPBACK.test(env.HOST) || env.ACCESS_TOKEN || env.ALLOW_OPEN_ACCESS === 'true') return undefined;
+  return [
+    `HOST=${env.HOST} makes mj-studio reachable from other machines, and no ACCESS_TOKEN is set:`,
+    'anyone who finds it could spend your Midjourney key. Either',
+    '  set ACCESS_TOKEN to a long random secret (for example: openssl rand -base64 32), or',
+    '  set ALLOW_OPEN_ACCESS=true if something in front of it (a VPN, an authenticating proxy) already guards it.',
+  ].join('\n');
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app';
 import { KeyBudget } from './budget/key-budget';
-import { EnvError, parseEnv } from './env';
+import { EnvError, exposureProblem, parseEnv } from './env';
 import { JobService } from './jobs/job-service';
 import { UpstreamScheduler } from './jobs/upstream-scheduler';
 import { createLogger } from './logger';
@@ -30,6 +30,12 @@ try {
 } catch (error) {
   if (!(error instanceof EnvError)) throw error;
   process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
+
+const exposure = exposureProblem(env);
+if (exposure) {
+  process.stderr.write(`Refusing to start.\n${exposure}\n`);
   process.exit(1);
 }
 
@@ -113,6 +119,17 @@ const app = createApp({
   jobs,
   scheduler,
   budget,
+  store,
+  security: {
+    accessToken: env.ACCESS_TOKEN,
+    allowedOrigins:
+      env.CORS_ORIGINS?.split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean) ?? [],
+    trustProxy: env.TRUST_PROXY,
+    submitsPerMinute: env.SUBMITS_PER_MINUTE_PER_CLIENT,
+    runningJobs: env.RUNNING_JOBS_PER_CLIENT,
+  },
   images,
   logger,
   cookieSecret: cookieSecret(),

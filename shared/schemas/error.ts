@@ -3,6 +3,8 @@ import { z } from 'zod';
 
 export const ERROR_CODES = [
   'invalid_request',
+  'unauthorized',
+  'forbidden',
   'malformed_json',
   'payload_too_large',
   'unsupported_media_type',

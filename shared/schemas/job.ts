@@ -58,3 +58,14 @@ export const jobListSchema = z.object({
   next_cursor: z.string().nullable(),
 });
 export type JobList = z.infer<typeof jobListSchema>;
+
+export const sessionStateSchema = z.object({
+  /** Whether this server asks for an access token at all. */
+  required: z.boolean(),
+  signed_in: z.boolean(),
+});
+export type SessionState = z.infer<typeof sessionStateSchema>;
+
+export const signInSchema = z.strictObject({
+  token: z.string().min(1, 'Enter the access token').max(512, 'That is not an access token'),
+});

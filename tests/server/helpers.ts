@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { createApp } from '../../server/src/app';
+import { createApp, type SecurityOptions } from '../../server/src/app';
 import { KeyBudget } from '../../server/src/budget/key-budget';
 import { JobService } from '../../server/src/jobs/job-service';
 import { UpstreamScheduler } from '../../server/src/jobs/upstream-scheduler';
@@ -39,6 +39,7 @@ export interface TestAppOptions {
   queueMax?: number;
   expectedDurationMs?: number;
   minGapMs?: number;
+  security?: SecurityOptions;
 }
 
 export function buildTestApp(options: TestAppOptions = {}) {
@@ -76,6 +77,8 @@ export function buildTestApp(options: TestAppOptions = {}) {
     jobs,
     scheduler,
     budget,
+    store,
+    security: { submitsPerMinute: 1_000, runningJobs: 1_000, ...options.security },
     images,
     logger,
     cookieSecret: 'test-cookie-secret-0123456789abcdef',

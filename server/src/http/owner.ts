@@ -11,6 +11,10 @@ const owners = new WeakMap<Request, string>();
 
 /** Needs cookie-parser with the signing secret mounted before it. */
 export const assignOwner: RequestHandler = (req, res, next) => {
+  if (owners.has(req)) {
+    next();
+    return;
+  }
   const signed: unknown = req.signedCookies?.[OWNER_COOKIE];
   let owner = typeof signed === 'string' && OWNER_PATTERN.test(signed) ? signed : undefined;
   if (!owner) {
@@ -32,4 +36,9 @@ export function ownerOf(req: Request): string {
   const owner = owners.get(req);
   if (!owner) throw new Error('assignOwner must run before any route that needs the owner');
   return owner;
+}
+
+/** An API client authenticated by bearer token is one owner, whatever cookies it keeps. */
+export function setOwner(req: Request, owner: string): void {
+  owners.set(req, owner);
 }

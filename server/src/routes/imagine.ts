@@ -9,14 +9,21 @@ import type { JobService } from '../jobs/job-service';
 import type { UpstreamScheduler } from '../jobs/upstream-scheduler';
 import { viewFor } from './jobs';
 
-export function imagineRoutes(jobs: JobService, scheduler: UpstreamScheduler, jsonLimit: string): Router {
+export function imagineRoutes(
+  jobs: JobService,
+  scheduler: UpstreamScheduler,
+  limits: (owner: string) => Promise<void>,
+  jsonLimit: string,
+): Router {
   const router = express.Router();
   router.post('/imagine', express.json({ limit: jsonLimit }), async (req, res) => {
     if (!req.is('application/json')) {
       throw new AppError(415, 'unsupported_media_type', 'Send the request body as application/json');
     }
     const input = parseOrThrow(imagineRequestSchema, req.body, 'request body');
-    const job = await scheduler.admit(jobs.record(ownerOf(req), input));
+    const owner = ownerOf(req);
+    await limits(owner);
+    const job = await scheduler.admit(jobs.record(owner, input));
     res.status(202).location(`/api/jobs/${job.id}`).json(viewFor(job, scheduler));
   });
   return router;

@@ -49,6 +49,8 @@ export interface JobStore {
   /** Newest first; the cursor is opaque and stays valid while new jobs arrive. */
   listByOwner(ownerId: string, options: { limit: number; cursor?: string | undefined }): JobPage;
   listActive(): JobRecord[];
+  /** How many of this owner's jobs are still running (for the per-client limit). */
+  countActiveByOwner(ownerId: string): number;
   delete(id: string): boolean;
   close(): void;
 }

@@ -130,6 +130,9 @@ export class SqliteJobStore implements JobStore {
         "SELECT * FROM jobs WHERE status IN ('queued', 'submitting', 'pending', 'processing') ORDER BY created_at",
       ),
       delete: this.#db.prepare('DELETE FROM jobs WHERE id = ?'),
+      countActive: this.#db.prepare(
+        "SELECT COUNT(*) AS n FROM jobs WHERE owner_id = ? AND status IN ('queued', 'submitting', 'pending', 'processing')",
+      ),
     };
   }
 
@@ -174,6 +177,10 @@ export class SqliteJobStore implements JobStore {
 
   listActive(): JobRecord[] {
     return this.#statements.active.all().map(toRecord);
+  }
+
+  countActiveByOwner(ownerId: string): number {
+    return z.object({ n: z.number() }).parse(this.#statements.countActive.get(ownerId)).n;
   }
 
   delete(id: string): boolean {
