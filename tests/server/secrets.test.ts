@@ -56,3 +56,24 @@ test('the upstream key appears in no response, header or log line across every u
   expect(logs.join('\n')).not.toContain('browser-token');
   expect(logs.join('\n')).toContain('[redacted]');
 });
+
+test('the access token and the cookie-signing secret appear in no response or log line', async () => {
+  const token = 'access-token-that-must-stay-secret-77';
+  const { agent, logs } = buildTestApp({ security: { accessToken: token } });
+  const seen: string[] = [];
+  const record = (response: { headers: unknown; text?: string }) =>
+    seen.push(JSON.stringify(response.headers), response.text ?? '');
+
+  record(await agent.post('/api/session').send({ token: 'wrong-guess' }));
+  record(await agent.post('/api/session').send({ token }));
+  record(await agent.post('/api/imagine').send({ prompt: 'a fox' }));
+  record(await agent.get('/api/jobs').set('authorization', `Bearer ${token}`));
+  record(await agent.get('/api/jobs').set('authorization', `Bearer ${token}-wrong`));
+  record(await agent.delete('/api/session'));
+
+  expect(logs.length).toBeGreaterThanOrEqual(6);
+  for (const text of [...seen, ...logs]) {
+    expect(text).not.toContain(token);
+    expect(text).not.toContain('test-cookie-secret-0123456789abcdef');
+  }
+});
