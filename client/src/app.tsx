@@ -1,13 +1,19 @@
-// The page: the prompt form above the gallery of the owner's jobs.
+// The page: sign-in when the server asks for it; otherwise the prompt form above the gallery.
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { ImagineRequest } from '../../shared/schemas/imagine';
 import { BudgetLine } from './features/budget/components/budget-line';
 import { Gallery } from './features/jobs/components/gallery';
 import { PromptForm } from './features/jobs/components/prompt-form';
+import { sessionQueryOptions, useSignOut } from './features/session/api/session';
+import { SignIn } from './features/session/components/sign-in';
 
 export function App() {
+  const session = useQuery(sessionQueryOptions());
+  const signOut = useSignOut();
   // "Use again" remounts the form with a job's prompt and options.
   const [draft, setDraft] = useState<{ key: number; values?: ImagineRequest }>({ key: 0 });
+  const signedIn = session.data?.signed_in === true;
 
   const handleUseAgain = (values: ImagineRequest) => {
     setDraft((current) => ({ key: current.key + 1, values }));
@@ -19,11 +25,27 @@ export function App() {
       <header className="top">
         <h1>mj-studio</h1>
         <p className="tagline">Midjourney through your own server</p>
-        <BudgetLine />
+        {signedIn ? <BudgetLine /> : null}
+        {signedIn && session.data?.required ? (
+          <button type="button" className="quiet" onClick={() => signOut.mutate()}>
+            Sign out
+          </button>
+        ) : null}
       </header>
       <main>
-        <PromptForm key={draft.key} initial={draft.values} autoFocus={draft.key > 0} />
-        <Gallery onUseAgain={handleUseAgain} />
+        {session.isPending ? <p className="empty">Loading…</p> : null}
+        {session.isError ? (
+          <p className="form-error" role="alert">
+            Could not reach the server: {session.error.message}
+          </p>
+        ) : null}
+        {session.data && !signedIn ? <SignIn /> : null}
+        {signedIn ? (
+          <>
+            <PromptForm key={draft.key} initial={draft.values} autoFocus={draft.key > 0} />
+            <Gallery onUseAgain={handleUseAgain} />
+          </>
+        ) : null}
       </main>
     </div>
   );

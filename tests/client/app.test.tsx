@@ -1,4 +1,5 @@
 import { fireEvent, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { HttpResponse, http } from 'msw';
 import { expect, test } from 'vitest';
 import { App } from '../../client/src/app';
@@ -33,7 +34,7 @@ test('several jobs run at once, newest first, each stopping its own polling, whi
   );
   const counts = ['job_1', 'job_2', 'job_3'].map(countJobRequests);
   renderWithClient(<App />);
-  await advance(0);
+  for (let i = 0; i < 4; i++) await advance(20);
   const prompt = screen.getByLabelText('Prompt');
 
   for (const text of ['first prompt', 'second prompt', 'third prompt']) {
@@ -75,7 +76,7 @@ test('the history from earlier visits is listed after a reload, and running jobs
   const done = countJobRequests('old_done');
 
   renderWithClient(<App />);
-  await advance(0);
+  for (let i = 0; i < 4; i++) await advance(20);
   await advance(POLL_INTERVAL_MS * 3);
 
   expect(screen.getAllByRole('article').map((card) => card.getAttribute('aria-label'))).toEqual([
@@ -105,7 +106,7 @@ test('the history loads more pages on demand', async () => {
   );
 
   renderWithClient(<App />);
-  await advance(0);
+  for (let i = 0; i < 4; i++) await advance(20);
   fireEvent.click(screen.getByRole('button', { name: 'Load more' }));
   await advance(0);
 
@@ -126,7 +127,7 @@ test('removing a job takes it off the page', async () => {
   );
 
   renderWithClient(<App />);
-  await advance(0);
+  for (let i = 0; i < 4; i++) await advance(20);
   fireEvent.click(screen.getByRole('button', { name: 'Remove from history' }));
   await advance(0);
 
@@ -145,8 +146,8 @@ test('"Use again" fills the form with the job’s prompt and options', async () 
   );
 
   renderWithClient(<App />);
-  await advance(0);
-  fireEvent.click(screen.getByRole('button', { name: 'Use this prompt again' }));
+  for (let i = 0; i < 4; i++) await advance(20);
+  fireEvent.click(screen.getByRole('button', { name: 'Use again, with this prompt' }));
 
   expect(screen.getByLabelText('Prompt')).toHaveValue('a lantern festival');
   expect(screen.getByLabelText('More aspect ratios')).toHaveValue('21:9');
@@ -156,4 +157,34 @@ test('an empty history invites the first prompt', async () => {
   renderWithClient(<App />);
 
   expect(await screen.findByText(/Your images will appear here/)).toBeInTheDocument();
+});
+
+test('a private server shows the sign-in screen, and the right token opens the studio', async () => {
+  let signedIn = false;
+  server.use(
+    http.get(`${API}/session`, () => HttpResponse.json({ required: true, signed_in: signedIn })),
+    http.post(`${API}/session`, async ({ request }) => {
+      const { token } = (await request.json()) as { token: string };
+      if (token !== 'the-token') {
+        return HttpResponse.json(
+          { error: { code: 'unauthorized', message: 'That access token is not right' } },
+          { status: 401 },
+        );
+      }
+      signedIn = true;
+      return new HttpResponse(null, { status: 204 });
+    }),
+  );
+  const user = userEvent.setup();
+  renderWithClient(<App />);
+
+  await user.type(await screen.findByLabelText('Access token'), 'wrong');
+  await user.click(screen.getByRole('button', { name: 'Sign in' }));
+  expect(await screen.findByText('That access token is not right')).toBeInTheDocument();
+  await user.clear(screen.getByLabelText('Access token'));
+  await user.type(screen.getByLabelText('Access token'), 'the-token');
+  await user.click(screen.getByRole('button', { name: 'Sign in' }));
+
+  expect(await screen.findByLabelText('Prompt')).toBeInTheDocument();
+  expect(screen.getByRole('button', { name: 'Sign out' })).toBeInTheDocument();
 });

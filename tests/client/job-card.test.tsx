@@ -166,7 +166,7 @@ test('unmounting a card stops its polling', async () => {
 test('"Use again" hands the prompt and options back to the page', async () => {
   const { onUseAgain } = renderCard(makeJob('c8', { status: 'failed', aspect_ratio: '1:1', quality: 'high' }));
 
-  fireEvent.click(screen.getByRole('button', { name: 'Use this prompt again' }));
+  fireEvent.click(screen.getByRole('button', { name: 'Use again, with this prompt' }));
 
   expect(onUseAgain).toHaveBeenCalledWith({ prompt: 'a red fox in the snow', aspect_ratio: '1:1', quality: 'high' });
 });

@@ -19,6 +19,7 @@ export function makeJob(jobId: string, rest: Partial<Omit<Job, 'job_id'>> = {}):
 }
 
 export const apiHandlers = [
+  http.get(`${API}/session`, () => HttpResponse.json({ required: false, signed_in: true })),
   http.get(`${API}/budget`, () => HttpResponse.json({ limit: 60, window_s: 60, used: 0, queue_length: 0 })),
   http.get(`${API}/jobs`, () => HttpResponse.json({ jobs: [], next_cursor: null } satisfies JobList)),
   http.post(`${API}/imagine`, () => HttpResponse.json(makeJob('job_1'), { status: 202 })),

@@ -93,7 +93,12 @@ export function JobCard({ job: initial, onUseAgain }: JobCardProps) {
           <button type="button" className="quiet" onClick={copyPrompt} aria-label="Copy prompt">
             {copied ? 'Copied' : 'Copy'}
           </button>
-          <button type="button" className="quiet" onClick={() => onUseAgain(draft)} aria-label="Use this prompt again">
+          <button
+            type="button"
+            className="quiet"
+            onClick={() => onUseAgain(draft)}
+            aria-label="Use again, with this prompt"
+          >
             Use again
           </button>
           <button
