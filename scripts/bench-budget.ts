@@ -42,6 +42,16 @@ interface ModeResult {
   totalCalls: number;
 }
 
+const emptyResult = (mode: string): ModeResult => ({
+  mode,
+  completed: 0,
+  callsPerJob: [],
+  userVisible429: 0,
+  upstream429: 0,
+  noticeDelays: [],
+  totalCalls: 0,
+});
+
 /** Wraps an adapter to count upstream calls per upstream job id. */
 function counting(inner: UpstreamAdapter) {
   const calls = new Map<string, number>();
@@ -133,15 +143,7 @@ async function runOurs(): Promise<ModeResult> {
   await new Promise((resolve) => server.once('listening', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const result: ModeResult = {
-    mode: 'mj-studio',
-    completed: 0,
-    callsPerJob: [],
-    userVisible429: 0,
-    upstream429: 0,
-    noticeDelays: [],
-    totalCalls: 0,
-  };
+  const result = emptyResult('mj-studio');
   const end = Date.now() + sim(SIM_MINUTES * 60_000);
   const cookieFor = async () => String((await fetch(`${base}/api/jobs`)).headers.get('set-cookie')).split(';')[0] ?? '';
 
@@ -209,15 +211,7 @@ async function runOurs(): Promise<ModeResult> {
 async function runTutorial(): Promise<ModeResult> {
   const { simulator, http, apiKey } = await startUpstream();
   const upstream = counting(createV7Adapter({ baseUrl: simulator.baseUrl, apiKey, http, name: 'simulator' }));
-  const result: ModeResult = {
-    mode: 'tutorial (3 s proxy polling)',
-    completed: 0,
-    callsPerJob: [],
-    userVisible429: 0,
-    upstream429: 0,
-    noticeDelays: [],
-    totalCalls: 0,
-  };
+  const result = emptyResult('tutorial (3 s proxy polling)');
   const end = Date.now() + sim(SIM_MINUTES * 60_000);
   const retryWait = (error: unknown) =>
     sim((error instanceof UpstreamError && error.retryAfterS ? error.retryAfterS : 5) * 1000);

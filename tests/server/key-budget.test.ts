@@ -1,18 +1,8 @@
 import { afterEach, expect, test, vi } from 'vitest';
 import { KeyBudget } from '../../server/src/budget/key-budget';
+import { busiestWindow } from '../support/windows';
 
 afterEach(() => vi.useRealTimers());
-
-/** The largest number of calls inside any window of `windowMs` ending at a call. */
-function busiestWindow(times: number[], windowMs: number): number {
-  let most = 0;
-  let start = 0;
-  for (let end = 0; end < times.length; end++) {
-    while ((times[start] ?? 0) <= (times[end] ?? 0) - windowMs) start++;
-    most = Math.max(most, end - start + 1);
-  }
-  return most;
-}
 
 async function drainGreedily(budget: KeyBudget, durationMs: number): Promise<number[]> {
   const taken: number[] = [];

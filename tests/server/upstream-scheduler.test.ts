@@ -11,6 +11,7 @@ import type { ImageFiles } from '../../server/src/store/image-files';
 import { SqliteJobStore } from '../../server/src/store/sqlite-job-store';
 import type { UpstreamAdapter } from '../../server/src/upstream/adapter';
 import { tinyPng } from '../mocks/upstream';
+import { busiestWindow } from '../support/windows';
 import { tempDir } from './helpers';
 
 afterEach(() => vi.useRealTimers());
@@ -81,16 +82,6 @@ function setUp(options: { limit?: number; queueMax?: number; durationMs?: (n: nu
   const submit = (prompt = 'a fox') =>
     scheduler.admit(service.record('owner', { prompt, aspect_ratio: '1:1', quality: 'standard' }));
   return { ...upstream, store, service, scheduler, budget, submit };
-}
-
-function busiestWindow(times: number[], windowMs: number): number {
-  let most = 0;
-  let start = 0;
-  for (let end = 0; end < times.length; end++) {
-    while ((times[start] ?? 0) <= (times[end] ?? 0) - windowMs) start++;
-    most = Math.max(most, end - start + 1);
-  }
-  return most;
 }
 
 test('under heavy demand the upstream never sees more than the limit in any sliding minute', async () => {

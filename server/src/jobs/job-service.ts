@@ -1,6 +1,6 @@
 // Owns the life of a job: recorded before the upstream is called, confirmed after it answers,
 // refreshed from the upstream until it ends, its image downloaded and kept. Routes and the
-// tracker call this; only this talks to the store, the image files and the upstream.
+// scheduler call this; only this talks to the store, the image files and the upstream.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ImagineRequest } from '../../../shared/schemas/imagine';
