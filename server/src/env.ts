@@ -16,7 +16,16 @@ export const envSchema = z.object({
     emptyAsUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
+  /** Which upstream: the built-in simulator, the v7 REST contract, or a midjourney-proxy relay. */
+  UPSTREAM: z.preprocess(emptyAsUndefined, z.enum(['simulator', 'v7', 'mj-proxy']).optional()),
   MIDJOURNEY_API_KEY: optionalString,
+  MJ_PROXY_BASE: z.preprocess(
+    emptyAsUndefined,
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  ),
+  MJ_PROXY_SECRET: optionalString,
+  /** The protocol the built-in simulator is spoken to with. */
+  SIM_PROTOCOL: z.preprocess(emptyAsUndefined, z.enum(['v7', 'mj-proxy']).default('v7')),
   MIDJOURNEY_API_BASE: z.preprocess(
     emptyAsUndefined,
     z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://api.midjourney.com/v1'),
@@ -49,9 +58,23 @@ export type Env = z.infer<typeof envSchema>;
 
 export class EnvError extends Error {}
 
+/** The upstream in use: UPSTREAM when set, else v7 with a key, else the simulator. */
+export function upstreamKind(env: Pick<Env, 'UPSTREAM' | 'MIDJOURNEY_API_KEY'>): 'simulator' | 'v7' | 'mj-proxy' {
+  return env.UPSTREAM ?? (env.MIDJOURNEY_API_KEY ? 'v7' : 'simulator');
+}
+
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = envSchema.safeParse(source);
-  if (result.success) return result.data;
+  if (result.success) {
+    const kind = upstreamKind(result.data);
+    if (kind === 'v7' && !result.data.MIDJOURNEY_API_KEY) {
+      throw new EnvError('Invalid environment configuration:\n  MIDJOURNEY_API_KEY: required when UPSTREAM=v7');
+    }
+    if (kind === 'mj-proxy' && !result.data.MJ_PROXY_BASE) {
+      throw new EnvError('Invalid environment configuration:\n  MJ_PROXY_BASE: required when UPSTREAM=mj-proxy');
+    }
+    return result.data;
+  }
   const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
   throw new EnvError(`Invalid environment configuration:\n${lines.join('\n')}`);
 }

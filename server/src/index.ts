@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app';
 import { KeyBudget } from './budget/key-budget';
-import { EnvError, exposureProblem, parseEnv } from './env';
+import { EnvError, exposureProblem, parseEnv, upstreamKind } from './env';
 import { JobService } from './jobs/job-service';
 import { UpstreamScheduler } from './jobs/upstream-scheduler';
 import { createLogger } from './logger';
@@ -16,8 +16,10 @@ import { startSimulator } from './simulator/server';
 import { sqliteSimPersistence } from './simulator/sim-store';
 import { ImageFiles } from './store/image-files';
 import { SqliteJobStore } from './store/sqlite-job-store';
+import type { UpstreamAdapter } from './upstream/adapter';
 import { UpstreamHttpClient } from './upstream/http-client';
 import { createImageFetcher } from './upstream/image-fetcher';
+import { createMjProxyAdapter } from './upstream/mj-proxy-adapter';
 import { createV7Adapter } from './upstream/v7-adapter';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -55,33 +57,53 @@ function cookieSecret(): string {
 
 const http = new UpstreamHttpClient({ timeoutMs: env.UPSTREAM_TIMEOUT_MS });
 
-const simulator = env.MIDJOURNEY_API_KEY
-  ? undefined
-  : await startSimulator(
-      simulatorConfig({
-        apiKey: randomBytes(24).toString('base64url'),
-        timeFactor: env.SIM_TIME_FACTOR,
-        failureRate: env.SIM_FAILURE_RATE,
-        rateLimit: env.SIM_RATE_LIMIT,
-        blockedWords:
-          env.SIM_BLOCKED_WORDS?.split(',')
-            .map((word) => word.trim())
-            .filter(Boolean) ?? DEFAULT_BLOCKED_WORDS,
-      }),
-      { port: env.SIM_PORT, deps: { persistence: sqliteSimPersistence(path.join(dataDir, 'simulator.sqlite')) } },
-    );
+const kind = upstreamKind(env);
+const simulator =
+  kind !== 'simulator'
+    ? undefined
+    : await startSimulator(
+        simulatorConfig({
+          apiKey: randomBytes(24).toString('base64url'),
+          timeFactor: env.SIM_TIME_FACTOR,
+          failureRate: env.SIM_FAILURE_RATE,
+          rateLimit: env.SIM_RATE_LIMIT,
+          blockedWords:
+            env.SIM_BLOCKED_WORDS?.split(',')
+              .map((word) => word.trim())
+              .filter(Boolean) ?? DEFAULT_BLOCKED_WORDS,
+        }),
+        { port: env.SIM_PORT, deps: { persistence: sqliteSimPersistence(path.join(dataDir, 'simulator.sqlite')) } },
+      );
 
-const upstream = simulator
-  ? createV7Adapter({ baseUrl: simulator.baseUrl, apiKey: simulator.engine.config.apiKey, http, name: 'simulator' })
-  : createV7Adapter({ baseUrl: env.MIDJOURNEY_API_BASE, apiKey: env.MIDJOURNEY_API_KEY ?? '', http });
+function chooseUpstream(): UpstreamAdapter {
+  if (simulator) {
+    const apiKey = simulator.engine.config.apiKey;
+    return env.SIM_PROTOCOL === 'mj-proxy'
+      ? createMjProxyAdapter({
+          baseUrl: simulator.baseUrl.replace(/\/v1$/, '/mj'),
+          secret: apiKey,
+          http,
+          name: 'simulator',
+        })
+      : createV7Adapter({ baseUrl: simulator.baseUrl, apiKey, http, name: 'simulator' });
+  }
+  if (kind === 'mj-proxy') {
+    return createMjProxyAdapter({ baseUrl: env.MJ_PROXY_BASE ?? '', secret: env.MJ_PROXY_SECRET ?? '', http });
+  }
+  return createV7Adapter({ baseUrl: env.MIDJOURNEY_API_BASE, apiKey: env.MIDJOURNEY_API_KEY ?? '', http });
+}
+const upstream = chooseUpstream();
 
 if (simulator) {
   logger.warn(
-    { simulator: simulator.baseUrl, time_factor: env.SIM_TIME_FACTOR },
-    'MIDJOURNEY_API_KEY is not set: running against the built-in simulator, not the real Midjourney API',
+    { simulator: simulator.baseUrl, protocol: env.SIM_PROTOCOL, time_factor: env.SIM_TIME_FACTOR },
+    'No upstream configured (MIDJOURNEY_API_KEY or UPSTREAM): running against the built-in simulator, not the real Midjourney API',
   );
 } else {
-  logger.info({ upstream: env.MIDJOURNEY_API_BASE }, 'using the v7 REST upstream');
+  logger.info(
+    { upstream: kind, base: kind === 'mj-proxy' ? env.MJ_PROXY_BASE : env.MIDJOURNEY_API_BASE },
+    `using the ${kind} upstream`,
+  );
 }
 
 const store = new SqliteJobStore(path.join(dataDir, 'jobs.sqlite'));

@@ -74,3 +74,41 @@ test('the server stops cleanly on SIGTERM', async () => {
   expect(code).toBe(0);
   expect(server.logs.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
 });
+
+test('the server generates images through the simulator spoken to as a midjourney-proxy relay', async () => {
+  running = await startServerProcess({
+    DATA_DIR: tempDir('mj-relay-'),
+    SIM_PROTOCOL: 'mj-proxy',
+    MIN_CHECK_GAP_MS: '100',
+  });
+  const baseUrl = running.baseUrl;
+  const cookie = String((await fetch(`${baseUrl}/api/jobs`)).headers.get('set-cookie')).split(';')[0] ?? '';
+  const headers = { cookie, 'content-type': 'application/json' };
+
+  const submitted = await fetch(`${baseUrl}/api/imagine`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ prompt: 'a relay test at dusk', aspect_ratio: '16:9' }),
+  });
+  const { job_id: id } = (await submitted.json()) as { job_id: string };
+  const refused = await fetch(`${baseUrl}/api/imagine`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ prompt: 'gore' }),
+  });
+  const done = await waitUntil(async () => {
+    const job = (await (await fetch(`${baseUrl}/api/jobs/${id}`, { headers })).json()) as {
+      status: string;
+      image_url?: string;
+    };
+    return job.status === 'complete' && job;
+  }, 30_000);
+  const image = await fetch(`${baseUrl}${done.image_url}`, { headers });
+
+  expect(submitted.status).toBe(202);
+  expect(refused.status).toBe(422);
+  expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+    'The prompt was refused: banned word "gore"',
+  );
+  expect(image.headers.get('content-type')).toBe('image/png');
+}, 60_000);

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { EnvError, parseEnv } from '../../server/src/env';
+import { EnvError, parseEnv, upstreamKind } from '../../server/src/env';
 
 test('an empty environment gives the documented defaults and simulator mode', () => {
   const env = parseEnv({});
@@ -35,4 +35,21 @@ test('the error message never repeats the API key', () => {
 
   expect(attempt).toThrow(EnvError);
   expect(attempt).not.toThrow(/sk-secret-123/);
+});
+
+test.each([
+  [{}, 'simulator'],
+  [{ MIDJOURNEY_API_KEY: 'k' }, 'v7'],
+  [{ UPSTREAM: 'simulator', MIDJOURNEY_API_KEY: 'k' }, 'simulator'],
+  [{ UPSTREAM: 'mj-proxy', MJ_PROXY_BASE: 'http://relay:8080/mj' }, 'mj-proxy'],
+])('the upstream for %j is %s', (source, kind) => {
+  expect(upstreamKind(parseEnv(source))).toBe(kind);
+});
+
+test.each([
+  [{ UPSTREAM: 'v7' }, /MIDJOURNEY_API_KEY: required when UPSTREAM=v7/],
+  [{ UPSTREAM: 'mj-proxy' }, /MJ_PROXY_BASE: required when UPSTREAM=mj-proxy/],
+  [{ UPSTREAM: 'dall-e' }, /UPSTREAM:/],
+])('an incomplete upstream choice %j stops start-up naming what is missing', (source, message) => {
+  expect(() => parseEnv(source)).toThrow(message);
 });

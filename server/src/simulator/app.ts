@@ -16,6 +16,25 @@ const submitSchema = z.object({
 
 const IMAGE_CACHE_SIZE = 64;
 
+const RELAY_STATUS: Record<SimJobView['status'], string> = {
+  pending: 'SUBMITTED',
+  processing: 'IN_PROGRESS',
+  complete: 'SUCCESS',
+  failed: 'FAILURE',
+  cancelled: 'CANCEL',
+};
+
+/** A relay prompt carries Midjourney parameters: `--ar W:H` and `--q 2`. */
+const relayPromptSchema = z.object({ prompt: z.string().trim().min(1).max(4000) }).transform(({ prompt }) => {
+  const ratio = /\s--ar\s+(\d+:\d+)/.exec(prompt)?.[1] ?? '1:1';
+  const quality = /\s--q\s+2\b/.test(prompt) ? 'high' : 'standard';
+  return {
+    prompt: prompt.replace(/\s--\w+\s+\S+/g, '').trim(),
+    aspectRatio: ASPECT_RATIOS.find((known) => known === ratio),
+    quality,
+  } as const;
+});
+
 export function createSimulatorApp(engine: SimulatorEngine): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -76,6 +95,70 @@ export function createSimulatorApp(engine: SimulatorEngine): express.Express {
       return;
     }
     res.json(describe(req, job));
+  });
+
+  // The midjourney-proxy protocol (UPSTREAMS.md §2) over the same jobs: `mj-api-secret`
+  // auth, answers in HTTP 200 with a `code`, parameters inside the prompt.
+  const expectedSecret = Buffer.from(engine.config.apiKey);
+  const relayAuth = (req: Request, res: Response, next: NextFunction) => {
+    const given = Buffer.from(req.get('mj-api-secret') ?? '');
+    if (given.length !== expectedSecret.length || !timingSafeEqual(given, expectedSecret)) {
+      res.status(401).json({ code: 401, description: 'Invalid mj-api-secret' });
+      return;
+    }
+    const verdict = engine.takeRateToken(engine.config.apiKey);
+    if (!verdict.ok) {
+      res
+        .set('Retry-After', String(verdict.retryAfterS))
+        .status(429)
+        .json({ code: 429, description: 'Too many requests' });
+      return;
+    }
+    next();
+  };
+
+  const toTask = (req: Request, job: SimJobView) => ({
+    id: job.id,
+    action: 'IMAGINE',
+    status: RELAY_STATUS[job.status],
+    prompt: job.prompt,
+    promptEn: job.prompt,
+    description: '/imagine',
+    progress: `${job.progress}%`,
+    imageUrl: job.status === 'complete' ? `${req.protocol}://${req.get('host')}/v1/images/${job.id}.png` : '',
+    failReason: job.error ?? '',
+  });
+
+  app.post('/mj/submit/imagine', relayAuth, express.json({ limit: '32kb' }), (req, res) => {
+    const parsed = relayPromptSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.json({ code: 4, description: 'Validation error: prompt is required', result: null, properties: {} });
+      return;
+    }
+    const { prompt, aspectRatio, quality } = parsed.data;
+    if (!aspectRatio) {
+      res.json({ code: 4, description: 'Validation error: unsupported --ar', result: null, properties: {} });
+      return;
+    }
+    const blocked = engine.blockedWordIn(prompt);
+    if (blocked) {
+      res.json({ code: 24, description: 'Banned prompt', result: null, properties: { bannedWord: blocked } });
+      return;
+    }
+    const job = engine.submit(prompt, aspectRatio, quality);
+    res.json({ code: 1, description: 'Submit success', result: job.id, properties: {} });
+  });
+
+  app.get('/mj/task/:taskId/fetch', relayAuth, (req, res) => {
+    const job = engine.get(String(req.params.taskId));
+    // The relay answers an unknown id with an empty body, not a 404.
+    if (!job) res.type('json').send('');
+    else res.json(toTask(req, job));
+  });
+
+  app.post('/mj/task/:taskId/cancel', relayAuth, (req, res) => {
+    const job = engine.cancel(String(req.params.taskId));
+    res.json(job ? { code: 1, description: 'Cancelled', result: job.id } : { code: 4, description: 'No such task' });
   });
 
   // Images stand in for a CDN: no key and no rate limit, like the real result links.

@@ -15,6 +15,8 @@ export interface UpstreamJob {
   status: UpstreamStatus;
   progress?: number;
   imageUrl?: string;
+  /** A low-resolution preview some upstreams show while the job runs. */
+  previewUrl?: string;
   error?: string;
 }
 

@@ -1,0 +1,180 @@
+// Adapter for the midjourney-proxy relay protocol (UPSTREAMS.md §2): `mj-api-secret` auth,
+// POST /submit/imagine answering `code`s in HTTP 200, GET /task/:id/fetch answering the task
+// (an empty body for an unknown id). Aspect ratio and quality travel as prompt parameters.
+import { z } from 'zod';
+import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
+import { JOB_ID_PATTERN } from '../../../shared/schemas/job';
+import { UpstreamError } from '../errors';
+import type { SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus } from './adapter';
+import { parseRetryAfter, type UpstreamHttpClient, type UpstreamReply } from './http-client';
+
+const MAX_JSON_BYTES = 256 * 1024;
+const QUEUE_FULL_RETRY_S = 30;
+
+const STATUSES: Record<string, UpstreamStatus> = {
+  NOT_START: 'pending',
+  SUBMITTED: 'pending',
+  MODAL: 'pending',
+  IN_PROGRESS: 'processing',
+  SUCCESS: 'complete',
+  FAILURE: 'failed',
+  CANCEL: 'cancelled',
+};
+
+const submitAnswerSchema = z.object({
+  code: z.number().int(),
+  description: z.string().nullish(),
+  result: z.union([z.string(), z.number()]).nullish(),
+  properties: z
+    .object({ bannedWord: z.string().nullish(), numberOfQueues: z.number().nullish() })
+    .passthrough()
+    .nullish(),
+});
+
+const taskSchema = z.object({
+  id: z.union([z.string(), z.number()]).transform(String),
+  status: z.string().refine((value) => value in STATUSES, 'unknown task status'),
+  progress: z
+    .union([z.string(), z.number()])
+    .nullish()
+    .transform((value) => {
+      const number = typeof value === 'number' ? value : Number.parseFloat(String(value ?? '').replace('%', ''));
+      return Number.isFinite(number) ? Math.min(100, Math.max(0, number)) : undefined;
+    }),
+  // Relays send "" while there is no image yet.
+  imageUrl: z
+    .union([z.literal(''), z.url({ protocol: /^https?$/ })])
+    .nullish()
+    .transform((value) => value || undefined),
+  failReason: z.string().nullish(),
+});
+
+/** Midjourney's own prompt parameters carry what the v7 contract sends as fields. */
+export function promptWithParameters(prompt: string, aspectRatio: AspectRatio, quality: Quality): string {
+  const parameters = [aspectRatio === '1:1' ? '' : `--ar ${aspectRatio}`, quality === 'high' ? '--q 2' : '']
+    .filter(Boolean)
+    .join(' ');
+  return parameters ? `${prompt} ${parameters}` : prompt;
+}
+
+export interface MjProxyAdapterOptions {
+  /** The relay's base URL including its /mj path. */
+  baseUrl: string;
+  secret: string;
+  http: UpstreamHttpClient;
+  name?: string;
+}
+
+export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAdapter {
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const scrub = (text: string) => (options.secret ? text.split(options.secret).join('[redacted]') : text);
+
+  async function call(path: string, init: RequestInit): Promise<UpstreamReply> {
+    const reply = await options.http.request(`${base}${path}`, {
+      ...init,
+      headers: { 'mj-api-secret': options.secret, accept: 'application/json', 'content-type': 'application/json' },
+      maxBytes: MAX_JSON_BYTES,
+    });
+    if (reply.status === 401 || reply.status === 403) {
+      throw new UpstreamError(
+        'auth',
+        "The relay rejected this server's mj-api-secret; the operator should check MJ_PROXY_SECRET",
+      );
+    }
+    if (reply.status === 429) {
+      const retryAfterS = parseRetryAfter(reply.headers.get('retry-after')) ?? QUEUE_FULL_RETRY_S;
+      throw new UpstreamError('rate_limited', `The relay is rate limiting; try again in ${retryAfterS} s`, {
+        retryAfterS,
+      });
+    }
+    if (reply.status >= 500) throw new UpstreamError('unavailable', `The relay failed with HTTP ${reply.status}`);
+    if (reply.status < 200 || reply.status >= 300) {
+      throw new UpstreamError('bad_response', `The relay answered with unexpected HTTP ${reply.status}`);
+    }
+    return reply;
+  }
+
+  return {
+    name: options.name ?? 'mj-proxy',
+
+    async submit(input: SubmitInput) {
+      const reply = await call('/submit/imagine', {
+        method: 'POST',
+        body: JSON.stringify({ prompt: promptWithParameters(input.prompt, input.aspectRatio, input.quality) }),
+      });
+      const answer = parse(reply, submitAnswerSchema);
+      const description = scrub(answer.description ?? '');
+      switch (answer.code) {
+        case 1:
+        case 21:
+        case 22: {
+          const id = String(answer.result ?? '');
+          if (!JOB_ID_PATTERN.test(id))
+            throw new UpstreamError('bad_response', 'The relay answered without a usable task id');
+          return { id, status: 'pending' };
+        }
+        case 23:
+          throw new UpstreamError('rate_limited', `The relay's queue is full; try again in ${QUEUE_FULL_RETRY_S} s`, {
+            retryAfterS: QUEUE_FULL_RETRY_S,
+          });
+        case 24: {
+          const word = answer.properties?.bannedWord;
+          throw new UpstreamError(
+            'refused',
+            word ? `The prompt was refused: banned word "${word}"` : 'The prompt was refused by the content filter',
+          );
+        }
+        case 4:
+          throw new UpstreamError(
+            'rejected',
+            description ? `The relay rejected the request: ${description}` : 'The relay rejected the request',
+          );
+        case 9:
+          throw new UpstreamError('unavailable', description ? `The relay failed: ${description}` : 'The relay failed');
+        default:
+          throw new UpstreamError('bad_response', `The relay answered with unknown code ${answer.code}`);
+      }
+    },
+
+    async getJob(id: string): Promise<UpstreamJob> {
+      const reply = await call(`/task/${encodeURIComponent(id)}/fetch`, { method: 'GET' });
+      if (Buffer.from(reply.body).toString('utf8').trim() === '') throw new UpstreamError('not_found', 'No such task');
+      const task = parse(reply, taskSchema);
+      const status = STATUSES[task.status] ?? 'pending';
+      const job: UpstreamJob = { id, status };
+      if (task.progress !== undefined) job.progress = task.progress;
+      if (status === 'complete') {
+        if (!task.imageUrl)
+          throw new UpstreamError('bad_response', 'The relay reported a finished task without an image');
+        job.imageUrl = task.imageUrl;
+        job.progress = 100;
+      } else if (status === 'processing' && task.imageUrl) {
+        job.previewUrl = task.imageUrl;
+      }
+      if (status === 'failed' || status === 'cancelled') {
+        job.error = scrub(
+          task.failReason?.trim() ||
+            (status === 'cancelled' ? 'The task was cancelled on the relay' : 'The relay reported a failure'),
+        );
+      }
+      return job;
+    },
+
+    async cancel(id: string) {
+      await call(`/task/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
+    },
+  };
+}
+
+function parse<T>(reply: UpstreamReply, schema: z.ZodType<T>): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(reply.body).toString('utf8'));
+  } catch (error) {
+    throw new UpstreamError('bad_response', 'The relay answered with something that is not JSON', { cause: error });
+  }
+  const result = schema.safeParse(json);
+  if (!result.success)
+    throw new UpstreamError('bad_response', 'The relay answer did not match its protocol', { cause: result.error });
+  return result.data;
+}

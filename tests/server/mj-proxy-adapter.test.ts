@@ -1,0 +1,113 @@
+import { HttpResponse, http } from 'msw';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { UpstreamHttpClient } from '../../server/src/upstream/http-client';
+import { createMjProxyAdapter, promptWithParameters } from '../../server/src/upstream/mj-proxy-adapter';
+import { listenStrictly, server } from '../mocks/node';
+
+const RELAY = 'https://relay.test/mj';
+const SECRET = 'relay-secret-123';
+
+beforeAll(() => listenStrictly());
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
+const adapter = () =>
+  createMjProxyAdapter({ baseUrl: RELAY, secret: SECRET, http: new UpstreamHttpClient({ timeoutMs: 1_000 }) });
+const onSubmit = (answer: Parameters<typeof HttpResponse.json>[0]) =>
+  server.use(http.post(`${RELAY}/submit/imagine`, () => HttpResponse.json(answer)));
+const onFetch = (answer: () => Response) => server.use(http.get(`${RELAY}/task/:id/fetch`, answer));
+const submit = () => adapter().submit({ prompt: 'a fox', aspectRatio: '16:9', quality: 'high' });
+
+test('a submission sends the secret and the prompt with Midjourney parameters', async () => {
+  let seen: { secret: string | null; body: unknown } | undefined;
+  server.use(
+    http.post(`${RELAY}/submit/imagine`, async ({ request }) => {
+      seen = { secret: request.headers.get('mj-api-secret'), body: await request.json() };
+      return HttpResponse.json({ code: 1, description: 'Submit success', result: '1712345678901', properties: {} });
+    }),
+  );
+
+  const answer = await submit();
+
+  expect(answer).toEqual({ id: '1712345678901', status: 'pending' });
+  expect(seen).toEqual({ secret: SECRET, body: { prompt: 'a fox --ar 16:9 --q 2' } });
+  expect(promptWithParameters('a fox', '1:1', 'standard')).toBe('a fox');
+});
+
+test.each([
+  [22, 'accepted but queued'],
+  [21, 'already exists'],
+])('code %i (%s) is an accepted task', async (code) => {
+  onSubmit({ code, description: 'ok', result: 'task_1', properties: { numberOfQueues: 3 } });
+
+  expect(await submit()).toEqual({ id: 'task_1', status: 'pending' });
+});
+
+test.each([
+  [
+    { code: 23, description: 'queue full' },
+    { kind: 'rate_limited', retryAfterS: 30 },
+  ],
+  [
+    { code: 24, description: 'banned', properties: { bannedWord: 'gore' } },
+    { kind: 'refused', message: 'The prompt was refused: banned word "gore"' },
+  ],
+  [
+    { code: 4, description: 'prompt too long' },
+    { kind: 'rejected', message: 'The relay rejected the request: prompt too long' },
+  ],
+  [{ code: 9, description: 'discord down' }, { kind: 'unavailable' }],
+  [{ code: 77, description: '?' }, { kind: 'bad_response' }],
+  [{ code: 1, description: 'ok', result: '../etc' }, { kind: 'bad_response' }],
+])('submit answer %j maps to %j', async (answer, expected) => {
+  onSubmit(answer);
+
+  await expect(submit()).rejects.toMatchObject(expected);
+});
+
+test('a wrong secret is the server key being rejected', async () => {
+  server.use(http.post(`${RELAY}/submit/imagine`, () => HttpResponse.json({}, { status: 401 })));
+
+  await expect(submit()).rejects.toMatchObject({ kind: 'auth' });
+});
+
+test.each([
+  [
+    { id: 't', status: 'NOT_START', progress: '0%' },
+    { status: 'pending', progress: 0 },
+  ],
+  [{ id: 't', status: 'SUBMITTED' }, { status: 'pending' }],
+  [{ id: 't', status: 'MODAL' }, { status: 'pending' }],
+  [
+    { id: 't', status: 'IN_PROGRESS', progress: '46%', imageUrl: 'https://cdn.test/preview.webp' },
+    { status: 'processing', progress: 46, previewUrl: 'https://cdn.test/preview.webp' },
+  ],
+  [
+    { id: 't', status: 'SUCCESS', progress: '100%', imageUrl: 'https://cdn.test/grid.png' },
+    { status: 'complete', progress: 100, imageUrl: 'https://cdn.test/grid.png' },
+  ],
+  [
+    { id: 't', status: 'FAILURE', failReason: 'Banned prompt detected' },
+    { status: 'failed', error: 'Banned prompt detected' },
+  ],
+  [
+    { id: 't', status: 'CANCEL' },
+    { status: 'cancelled', error: 'The task was cancelled on the relay' },
+  ],
+])('task %j maps to %j', async (task, expected) => {
+  onFetch(() => HttpResponse.json(task));
+
+  expect(await adapter().getJob('t')).toEqual({ id: 't', ...expected });
+});
+
+test('an empty answer for a task id means the relay does not know it', async () => {
+  onFetch(() => new HttpResponse('', { status: 200 }));
+
+  await expect(adapter().getJob('gone')).rejects.toMatchObject({ kind: 'not_found' });
+});
+
+test('an unknown task status is a malformed answer', async () => {
+  onFetch(() => HttpResponse.json({ id: 't', status: 'EXPLODED' }));
+
+  await expect(adapter().getJob('t')).rejects.toMatchObject({ kind: 'bad_response' });
+});
