@@ -133,6 +133,9 @@ test(`job ids: ${RUNS} generated ids in every route answer 400 or 404, never a 5
       const [method, path] = build(segment);
       const response = await fetch(`${base}${path}`, { method });
       await response.arrayBuffer();
+      // URL normalisation turns "." and "%2e" segments into the list route: no id is sent.
+      const sent = new URL(`${base}${path}`).pathname;
+      if (sent === '/api/jobs/' || sent === '/api/jobs') return expect(response.status).toBeLessThan(500);
       expect([400, 404]).toContain(response.status);
       // An id the strict pattern accepts is merely unknown; anything else is refused outright.
       if (path.startsWith('/api/jobs/') && !/%|\.|\?|#/.test(segment)) {

@@ -7,7 +7,7 @@ import type { ImagineRequest } from '../../../shared/schemas/imagine';
 import { AppError, UpstreamError } from '../errors';
 import type { ImageFiles } from '../store/image-files';
 import { isActive, type JobPatch, type JobRecord, type JobStore } from '../store/job-store';
-import type { UpstreamAdapter } from '../upstream/adapter';
+import type { UpstreamAdapter, UpstreamJob } from '../upstream/adapter';
 import type { ImageFetcher } from '../upstream/image-fetcher';
 
 export interface JobServiceDeps {
@@ -32,6 +32,7 @@ export class JobService {
   readonly #deps: JobServiceDeps;
   readonly #now: () => number;
   readonly #inFlight = new Map<string, Promise<JobRecord | undefined>>();
+  readonly #downloading = new Set<string>();
 
   constructor(deps: JobServiceDeps) {
     this.#deps = deps;
@@ -161,14 +162,29 @@ export class JobService {
       store.updateActive(id, { checkedAt: this.#now() }, this.#now());
       throw error;
     }
+    return this.applyUpstream(id, answer);
+  }
+
+  /**
+   * Applies what the upstream says about a job, from a status check or a webhook. Order-safe:
+   * a late or repeated report never moves a job backwards (progress only rises, a running
+   * job never returns to pending) and a finished job never changes again.
+   */
+  async applyUpstream(id: string, answer: UpstreamJob): Promise<JobRecord | undefined> {
+    const { store, logger } = this.#deps;
+    const job = store.get(id);
+    if (!job || !isActive(job.status)) return job;
     switch (answer.status) {
       case 'pending':
-      case 'processing':
+      case 'processing': {
+        const status = job.status === 'processing' ? 'processing' : answer.status;
+        const progress = Math.max(job.progress ?? 0, answer.progress ?? 0);
         return store.updateActive(
           id,
-          { status: answer.status, progress: answer.progress ?? null, checkedAt: this.#now() },
+          { status, progress: status === 'processing' || progress > 0 ? progress : null, checkedAt: this.#now() },
           this.#now(),
         );
+      }
       case 'failed':
       case 'cancelled':
         return this.#finish(id, {
@@ -183,18 +199,30 @@ export class JobService {
   }
 
   async #keepImage(job: JobRecord, url: string): Promise<JobRecord | undefined> {
-    let name: string;
+    // A webhook and a status check may both report the finish: download once.
+    if (this.#downloading.has(job.id)) return job;
+    this.#downloading.add(job.id);
     try {
-      const image = await this.#deps.fetcher.fetch(url);
-      name = await this.#deps.images.save(job.id, image.body, image.ext);
-    } catch (error) {
-      this.#deps.logger.warn({ job_id: job.id, err: error }, 'image download failed');
-      return this.#finish(job.id, { status: 'failed', error: `The image could not be downloaded: ${describe(error)}` });
+      let name: string;
+      try {
+        const image = await this.#deps.fetcher.fetch(url);
+        name = await this.#deps.images.save(job.id, image.body, image.ext);
+      } catch (error) {
+        this.#deps.logger.warn({ job_id: job.id, err: error }, 'image download failed');
+        return this.#finish(job.id, {
+          status: 'failed',
+          error: `The image could not be downloaded: ${describe(error)}`,
+        });
+      }
+      const done = this.#finish(job.id, { status: 'complete', progress: 100, imageFile: name, error: null });
+      if (done) return done;
+      // Cancelled or removed while downloading: the file belongs to nobody.
+      const current = this.#deps.store.get(job.id);
+      if (current?.imageFile !== name) await this.#deps.images.remove(name);
+      return current;
+    } finally {
+      this.#downloading.delete(job.id);
     }
-    const done = this.#finish(job.id, { status: 'complete', progress: 100, imageFile: name, error: null });
-    // Cancelled or removed while downloading: the file belongs to nobody.
-    if (!done || done.imageFile !== name) await this.#deps.images.remove(name);
-    return done ?? this.#deps.store.get(job.id);
   }
 
   #finish(id: string, patch: JobPatch): JobRecord | undefined {

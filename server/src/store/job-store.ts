@@ -49,6 +49,9 @@ export interface JobStore {
   /** Newest first; the cursor is opaque and stays valid while new jobs arrive. */
   listByOwner(ownerId: string, options: { limit: number; cursor?: string | undefined }): JobPage;
   listActive(): JobRecord[];
+  getByUpstreamId(upstreamId: string): JobRecord | undefined;
+  /** Records a webhook delivery id; false when it was seen before (a repeat to ignore). */
+  rememberDelivery(id: string, now: number): boolean;
   /** How many of this owner's jobs are still running (for the per-client limit). */
   countActiveByOwner(ownerId: string): number;
   delete(id: string): boolean;

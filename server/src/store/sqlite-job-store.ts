@@ -28,6 +28,9 @@ const MIGRATIONS: readonly string[] = [
   `DROP INDEX jobs_active;
    CREATE INDEX jobs_active ON jobs (status, created_at)
      WHERE status IN ('queued', 'submitting', 'pending', 'processing');`,
+  // Webhooks name the upstream's id; each delivery id is remembered to ignore repeats.
+  `CREATE INDEX jobs_by_upstream ON jobs (upstream_id) WHERE upstream_id IS NOT NULL;
+   CREATE TABLE webhook_deliveries (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL) STRICT;`,
 ];
 
 const rowSchema = z.object({
@@ -130,6 +133,9 @@ export class SqliteJobStore implements JobStore {
         "SELECT * FROM jobs WHERE status IN ('queued', 'submitting', 'pending', 'processing') ORDER BY created_at",
       ),
       delete: this.#db.prepare('DELETE FROM jobs WHERE id = ?'),
+      byUpstream: this.#db.prepare('SELECT * FROM jobs WHERE upstream_id = ?'),
+      remember: this.#db.prepare('INSERT OR IGNORE INTO webhook_deliveries (id, received_at) VALUES (?, ?)'),
+      forget: this.#db.prepare('DELETE FROM webhook_deliveries WHERE received_at < ?'),
       countActive: this.#db.prepare(
         "SELECT COUNT(*) AS n FROM jobs WHERE owner_id = ? AND status IN ('queued', 'submitting', 'pending', 'processing')",
       ),
@@ -177,6 +183,17 @@ export class SqliteJobStore implements JobStore {
 
   listActive(): JobRecord[] {
     return this.#statements.active.all().map(toRecord);
+  }
+
+  getByUpstreamId(upstreamId: string): JobRecord | undefined {
+    const row = this.#statements.byUpstream.get(upstreamId);
+    return row ? toRecord(row) : undefined;
+  }
+
+  rememberDelivery(id: string, now: number): boolean {
+    // Deliveries older than a day cannot come back: their timestamps would be refused.
+    this.#statements.forget.run(now - 24 * 60 * 60 * 1000);
+    return this.#statements.remember.run(id, now).changes > 0;
   }
 
   countActiveByOwner(ownerId: string): number {

@@ -90,24 +90,7 @@ export function createV7Adapter(options: V7AdapterOptions): UpstreamAdapter {
 
     async getJob(id: string): Promise<UpstreamJob> {
       const reply = await call(`/jobs/${encodeURIComponent(id)}`, { method: 'GET' });
-      const answer = parseJson(reply, jobAnswerSchema);
-      const status = mapStatus(answer.status);
-      const job: UpstreamJob = { id, status };
-      if (answer.progress != null) job.progress = answer.progress;
-      if (status === 'complete') {
-        if (!answer.image_url) {
-          throw new UpstreamError('bad_response', 'The upstream reported a finished job without an image');
-        }
-        job.imageUrl = answer.image_url;
-        job.progress = 100;
-      }
-      if (status === 'failed' || status === 'cancelled') {
-        job.error = scrub(
-          describeError(answer.error) ??
-            (status === 'cancelled' ? 'The job was cancelled upstream' : 'The upstream reported a failure'),
-        );
-      }
-      return job;
+      return toUpstreamJob(id, parseJson(reply, jobAnswerSchema), scrub);
     },
 
     async cancel(id: string) {
@@ -115,6 +98,34 @@ export function createV7Adapter(options: V7AdapterOptions): UpstreamAdapter {
     },
   };
 }
+
+/** A v7 job answer (a status call's, or a webhook's body) in our terms. */
+export function toUpstreamJob(
+  id: string,
+  answer: z.infer<typeof jobAnswerSchema>,
+  scrub: (text: string) => string = (text) => text,
+): UpstreamJob {
+  const status = mapStatus(answer.status);
+  const job: UpstreamJob = { id, status };
+  if (answer.progress != null) job.progress = answer.progress;
+  if (status === 'complete') {
+    if (!answer.image_url) {
+      throw new UpstreamError('bad_response', 'The upstream reported a finished job without an image');
+    }
+    job.imageUrl = answer.image_url;
+    job.progress = 100;
+  }
+  if (status === 'failed' || status === 'cancelled') {
+    job.error = scrub(
+      describeError(answer.error) ??
+        (status === 'cancelled' ? 'The job was cancelled upstream' : 'The upstream reported a failure'),
+    );
+  }
+  return job;
+}
+
+/** A v7 webhook's body: the job answer with the upstream's job id. */
+export const v7WebhookSchema = z.object({ job_id: z.string().regex(JOB_ID_PATTERN) }).and(jobAnswerSchema);
 
 function mapStatus(raw: string): UpstreamStatus {
   const status = STATUS_SPELLINGS[raw];
