@@ -16,6 +16,7 @@ import type { UpstreamScheduler } from './jobs/upstream-scheduler';
 import { imageRoutes } from './routes/images';
 import { imagineRoutes } from './routes/imagine';
 import { jobRoutes } from './routes/jobs';
+import { webhookRoutes } from './routes/webhooks';
 import type { ImageFiles } from './store/image-files';
 import type { JobStore } from './store/job-store';
 
@@ -33,6 +34,7 @@ export interface AppDeps {
   clientDist?: string;
   store: JobStore;
   security?: SecurityOptions;
+  webhooks?: { v7Secret?: string | undefined; relayToken?: string | undefined };
 }
 
 export interface SecurityOptions {
@@ -64,6 +66,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ status: 'ok', upstream: deps.jobs.upstreamName });
   });
+
+  app.use('/hooks', webhookRoutes({ jobs: deps.jobs, store: deps.store, scheduler: deps.scheduler, ...deps.webhooks }));
 
   const api = express.Router();
   const access = accessRoutes({

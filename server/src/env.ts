@@ -24,6 +24,19 @@ export const envSchema = z.object({
     z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   ),
   MJ_PROXY_SECRET: optionalString,
+  /** The v7 upstream's Standard Webhooks secret (whsec_…): enables POST /hooks/v7. */
+  WEBHOOK_SECRET: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^(whsec_)?[A-Za-z0-9+/]{16,}={0,2}$/, 'must be a base64 secret, optionally after whsec_')
+      .optional(),
+  ),
+  /** Where the upstream can reach this server, for the midjourney-proxy notifyHook. */
+  PUBLIC_URL: z.preprocess(
+    emptyAsUndefined,
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  ),
   /** The protocol the built-in simulator is spoken to with. */
   SIM_PROTOCOL: z.preprocess(emptyAsUndefined, z.enum(['v7', 'mj-proxy']).default('v7')),
   MIDJOURNEY_API_BASE: z.preprocess(

@@ -1,7 +1,7 @@
 // The process entry point: reads the environment, opens the store, picks the upstream (the
 // real v7 API when a key is configured, otherwise the built-in simulator), resumes unfinished
 // jobs, listens, and shuts down gracefully.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,10 @@ function cookieSecret(): string {
 }
 
 const http = new UpstreamHttpClient({ timeoutMs: env.UPSTREAM_TIMEOUT_MS });
+const secret = cookieSecret();
+// The relay's notifyHook carries no signature: an unguessable path token stands in for one.
+const relayToken = createHmac('sha256', secret).update('mj-proxy-notify-hook').digest('base64url').slice(0, 32);
+const notifyHook = env.PUBLIC_URL ? `${env.PUBLIC_URL.replace(/\/+$/, '')}/hooks/mj-proxy/${relayToken}` : undefined;
 
 const kind = upstreamKind(env);
 const simulator =
@@ -88,7 +92,12 @@ function chooseUpstream(): UpstreamAdapter {
       : createV7Adapter({ baseUrl: simulator.baseUrl, apiKey, http, name: 'simulator' });
   }
   if (kind === 'mj-proxy') {
-    return createMjProxyAdapter({ baseUrl: env.MJ_PROXY_BASE ?? '', secret: env.MJ_PROXY_SECRET ?? '', http });
+    return createMjProxyAdapter({
+      baseUrl: env.MJ_PROXY_BASE ?? '',
+      secret: env.MJ_PROXY_SECRET ?? '',
+      http,
+      notifyHook,
+    });
   }
   return createV7Adapter({ baseUrl: env.MIDJOURNEY_API_BASE, apiKey: env.MIDJOURNEY_API_KEY ?? '', http });
 }
@@ -129,6 +138,8 @@ const scheduler = new UpstreamScheduler(jobs, store, budget, logger, {
     : env.EXPECTED_JOB_MS,
   queueMax: env.SUBMIT_QUEUE_MAX,
   finishMarginMs: 250,
+  // With webhooks, looks are a slower fallback.
+  fallbackFactor: (kind === 'v7' && env.WEBHOOK_SECRET) || (kind === 'mj-proxy' && notifyHook) ? 3 : 1,
 });
 scheduler.resume();
 scheduler.start();
@@ -154,7 +165,8 @@ const app = createApp({
   },
   images,
   logger,
-  cookieSecret: cookieSecret(),
+  cookieSecret: secret,
+  webhooks: { v7Secret: env.WEBHOOK_SECRET, relayToken },
   ...(serveClient ? { clientDist } : {}),
 });
 

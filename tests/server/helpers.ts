@@ -40,6 +40,7 @@ export interface TestAppOptions {
   expectedDurationMs?: number;
   minGapMs?: number;
   security?: SecurityOptions;
+  webhooks?: { v7Secret?: string; relayToken?: string };
 }
 
 export function buildTestApp(options: TestAppOptions = {}) {
@@ -79,6 +80,7 @@ export function buildTestApp(options: TestAppOptions = {}) {
     budget,
     store,
     security: { submitsPerMinute: 1_000, runningJobs: 1_000, ...options.security },
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     images,
     logger,
     cookieSecret: 'test-cookie-secret-0123456789abcdef',

@@ -24,6 +24,11 @@ export interface SchedulerOptions {
   queueMax: number;
   /** How long after a predicted finish to ask. */
   finishMarginMs: number;
+  /**
+   * With webhooks the upstream tells us when a job changes, and looks are only a fallback:
+   * planned looks come this many times later (1: no webhooks).
+   */
+  fallbackFactor?: number;
   now?: () => number;
 }
 
@@ -123,6 +128,18 @@ export class UpstreamScheduler {
     const position = this.queuePosition(id);
     if (position !== undefined) return this.#now() + position * this.#budget.intervalMs;
     return this.#timings.get(id)?.nextAt;
+  }
+
+  /**
+   * Someone (a webhook) says this job changed: look at it as soon as the budget allows,
+   * like a check planned for its finish.
+   */
+  nudge(id: string): void {
+    const timing = this.#timings.get(id);
+    if (!timing) return;
+    timing.nextAt = Math.min(timing.nextAt, this.#now());
+    timing.purpose = 'finish';
+    this.#wake();
   }
 
   get queueLength(): number {
@@ -269,7 +286,9 @@ export class UpstreamScheduler {
     const sentAt = this.#now();
     // With budget to spare, look early so progress can time the finish; when submissions
     // wait for budget, look late, so that most jobs are done at the first look.
-    const first = this.#model.firstLook(job.quality, this.#queue.length > 0 ? 'scarce' : 'spare');
+    const first =
+      this.#model.firstLook(job.quality, this.#queue.length > 0 ? 'scarce' : 'spare') *
+      (this.#options.fallbackFactor ?? 1);
     this.#timings.set(job.id, {
       sentAt,
       nextAt: sentAt + Math.max(this.#options.minGapMs, first + this.#options.finishMarginMs),
@@ -289,7 +308,10 @@ export class UpstreamScheduler {
       return { at: now + minGapMs * (this.#queue.length > 0 ? 3 : 1), purpose: 'finish' };
     }
     const estimate = this.#model.estimateFinish(timing.sentAt, timing.samples);
-    if (estimate !== undefined) return { at: clamp(estimate + finishMarginMs), purpose: 'finish' };
+    if (estimate !== undefined) {
+      const wait = (estimate - now) * (this.#options.fallbackFactor ?? 1);
+      return { at: clamp(now + wait + finishMarginMs), purpose: 'finish' };
+    }
     // No progress yet: look again half-way to the usual first look, or soon.
     const likely = timing.sentAt + this.#model.firstLook(job.quality, 'scarce') * 1.3;
     return { at: clamp(likely > now ? now + (likely - now) / 2 : now + minGapMs * 2), purpose: 'probe' };

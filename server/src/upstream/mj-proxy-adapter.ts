@@ -63,6 +63,8 @@ export interface MjProxyAdapterOptions {
   secret: string;
   http: UpstreamHttpClient;
   name?: string;
+  /** Where the relay should POST task changes (our /hooks/mj-proxy/<token>). */
+  notifyHook?: string | undefined;
 }
 
 export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAdapter {
@@ -100,7 +102,10 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
     async submit(input: SubmitInput) {
       const reply = await call('/submit/imagine', {
         method: 'POST',
-        body: JSON.stringify({ prompt: promptWithParameters(input.prompt, input.aspectRatio, input.quality) }),
+        body: JSON.stringify({
+          prompt: promptWithParameters(input.prompt, input.aspectRatio, input.quality),
+          ...(options.notifyHook ? { notifyHook: options.notifyHook } : {}),
+        }),
       });
       const answer = parse(reply, submitAnswerSchema);
       const description = scrub(answer.description ?? '');
