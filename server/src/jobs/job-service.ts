@@ -142,7 +142,7 @@ export class JobService {
   }
 
   async #refresh(id: string): Promise<JobRecord | undefined> {
-    const { store, upstream, logger } = this.#deps;
+    const { store, upstream } = this.#deps;
     const job = store.get(id);
     if (!job || !isActive(job.status) || !job.upstreamId) return job;
     if (this.isOverdue(job)) {
