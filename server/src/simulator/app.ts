@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ASPECT_RATIOS, QUALITIES } from '../../../shared/schemas/imagine';
 import type { SimJobView, SimulatorEngine } from './engine';
 import { renderLandscape } from './image';
+import type { SimulatorNotifier } from './notifier';
 
 const submitSchema = z.object({
   prompt: z.string().trim().min(1).max(4000),
@@ -35,7 +36,7 @@ const relayPromptSchema = z.object({ prompt: z.string().trim().min(1).max(4000) 
   } as const;
 });
 
-export function createSimulatorApp(engine: SimulatorEngine): express.Express {
+export function createSimulatorApp(engine: SimulatorEngine, notifier?: SimulatorNotifier): express.Express {
   const app = express();
   app.disable('x-powered-by');
   const imageCache = new Map<string, Buffer>();
@@ -76,6 +77,7 @@ export function createSimulatorApp(engine: SimulatorEngine): express.Express {
       return;
     }
     const job = engine.submit(parsed.data.prompt, parsed.data.aspect_ratio, parsed.data.quality);
+    notifier?.track(job.id);
     res.status(200).json({ job_id: job.id, status: job.status });
   });
 
@@ -146,6 +148,8 @@ export function createSimulatorApp(engine: SimulatorEngine): express.Express {
       return;
     }
     const job = engine.submit(prompt, aspectRatio, quality);
+    const hook = z.url({ protocol: /^https?$/ }).safeParse(req.body?.notifyHook);
+    if (hook.success) notifier?.track(job.id, hook.data);
     res.json({ code: 1, description: 'Submit success', result: job.id, properties: {} });
   });
 

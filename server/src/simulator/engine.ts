@@ -95,6 +95,11 @@ export class SimulatorEngine {
     return job ? this.#view(job, this.#now()) : undefined;
   }
 
+  /** When the job starts rendering, on this engine's clock. */
+  startOf(id: string): number | undefined {
+    return this.#jobs.get(id)?.startsAt;
+  }
+
   /** When the job finishes (or fails), on this engine's clock: for benchmarks and tests. */
   endOf(id: string): number | undefined {
     const job = this.#jobs.get(id);

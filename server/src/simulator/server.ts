@@ -5,30 +5,36 @@ import type { AddressInfo } from 'node:net';
 import { createSimulatorApp } from './app';
 import type { SimulatorConfig } from './config';
 import { type EngineDeps, SimulatorEngine } from './engine';
+import { type NotifierOptions, SimulatorNotifier } from './notifier';
 
 export interface RunningSimulator {
   baseUrl: string;
   engine: SimulatorEngine;
+  notifier: SimulatorNotifier | undefined;
   close(): Promise<void>;
 }
 
 export async function startSimulator(
   config: SimulatorConfig,
-  options: { port?: number; deps?: EngineDeps } = {},
+  options: { port?: number; deps?: EngineDeps; notify?: NotifierOptions } = {},
 ): Promise<RunningSimulator> {
   const engine = new SimulatorEngine(config, options.deps);
-  const app = createSimulatorApp(engine);
+  const notifier = options.notify ? new SimulatorNotifier(engine, options.notify) : undefined;
+  const app = createSimulatorApp(engine, notifier);
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(options.port ?? 0, '127.0.0.1', (error?: Error) =>
       error ? reject(error) : resolve(listening),
     );
   });
   const { port: actualPort } = server.address() as AddressInfo;
+  if (notifier) notifier.imageBase = `http://127.0.0.1:${actualPort}`;
   return {
     baseUrl: `http://127.0.0.1:${actualPort}/v1`,
     engine,
+    notifier,
     close: () =>
       new Promise((resolve) => {
+        notifier?.stop();
         server.closeAllConnections();
         server.close(() => {
           options.deps?.persistence?.close();
