@@ -44,7 +44,7 @@ test('jobs running when the server is killed with SIGKILL all finish with images
   const finished = await waitUntil(async () => {
     const jobs = await listAll();
     return jobs.every((job) => job.status === 'complete') && jobs;
-  }, 30_000);
+  }, 60_000);
   const images = await Promise.all(
     finished.map(async (job) => {
       const response = await fetch(`${baseUrl}${job.image_url}`, { headers });
@@ -64,7 +64,7 @@ test('jobs running when the server is killed with SIGKILL all finish with images
     expect(image.bytes).toBeGreaterThan(10_000);
   }
   expect(running.logs.some((line) => line.includes('recovered jobs from the previous run'))).toBe(true);
-}, 60_000);
+}, 120_000);
 
 test('the server stops cleanly on SIGTERM', async () => {
   const server = await startServerProcess({ DATA_DIR: tempDir('mj-stop-') });
@@ -102,7 +102,7 @@ test('the server generates images through the simulator spoken to as a midjourne
       image_url?: string;
     };
     return job.status === 'complete' && job;
-  }, 30_000);
+  }, 60_000);
   const image = await fetch(`${baseUrl}${done.image_url}`, { headers });
 
   expect(submitted.status).toBe(202);
@@ -111,4 +111,4 @@ test('the server generates images through the simulator spoken to as a midjourne
     'The prompt was refused: banned word "gore"',
   );
   expect(image.headers.get('content-type')).toBe('image/png');
-}, 60_000);
+}, 120_000);
