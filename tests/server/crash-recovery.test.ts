@@ -35,6 +35,12 @@ test('jobs running when the server is killed with SIGKILL all finish with images
     submitted.push(String(((await response.json()) as { job_id: string }).job_id));
   }
 
+  // Mid-generation: every job accepted upstream (none still waiting for budget), none done.
+  const first = running.baseUrl;
+  await waitUntil(async () => {
+    const jobs = jobListSchema.parse(await (await fetch(`${first}/api/jobs?limit=100`, { headers })).json()).jobs;
+    return jobs.length === 5 && jobs.every((job) => job.status === 'pending' || job.status === 'processing');
+  }, 30_000);
   await running.kill();
   running = await startServerProcess(settings(dataDir));
   const baseUrl = running.baseUrl;

@@ -307,14 +307,17 @@ export class UpstreamScheduler {
     if (progress >= 95) {
       return { at: now + minGapMs * (this.#queue.length > 0 ? 3 : 1), purpose: 'finish' };
     }
+    // However far a rough estimate reaches, look again by the time such jobs are usually
+    // done, and past that, at a quarter of the time spent so far (stuck jobs back off).
+    const usual = timing.sentAt + this.#model.firstLook(job.quality, 'scarce') * 1.5;
+    const ceiling = usual > now ? usual : now + Math.max(minGapMs, (now - timing.sentAt) * 0.25);
     const estimate = this.#model.estimateFinish(timing.sentAt, timing.samples);
     if (estimate !== undefined) {
       const wait = (estimate - now) * (this.#options.fallbackFactor ?? 1);
-      return { at: clamp(now + wait + finishMarginMs), purpose: 'finish' };
+      return { at: clamp(Math.min(now + wait + finishMarginMs, ceiling)), purpose: 'finish' };
     }
-    // No progress yet: look again half-way to the usual first look, or soon.
-    const likely = timing.sentAt + this.#model.firstLook(job.quality, 'scarce') * 1.3;
-    return { at: clamp(likely > now ? now + (likely - now) / 2 : now + minGapMs * 2), purpose: 'probe' };
+    // No progress yet: look again half-way to the usual finish.
+    return { at: clamp(Math.min(usual > now ? now + (usual - now) / 2 : ceiling, ceiling)), purpose: 'probe' };
   }
 
   #pauseFor(error: UpstreamError): void {

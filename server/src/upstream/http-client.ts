@@ -1,6 +1,7 @@
 // The one outbound HTTP client every upstream call goes through: a time-out on every call,
 // bounded response bodies, and network failures turned into UpstreamErrors. Node's fetch
 // keeps connections alive in its global pool, so repeated calls reuse sockets.
+import type { z } from 'zod';
 import { UpstreamError } from '../errors';
 
 export interface UpstreamReply {
@@ -80,4 +81,19 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(1, Math.ceil((date - now) / 1000));
+}
+
+/** Parses an upstream's JSON answer with its schema; anything else is a malformed answer. */
+export function parseJsonReply<T>(reply: UpstreamReply, schema: z.ZodType<T>, who = 'The upstream'): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(reply.body).toString('utf8'));
+  } catch (error) {
+    throw new UpstreamError('bad_response', `${who} answered with something that is not JSON`, { cause: error });
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    throw new UpstreamError('bad_response', `${who}'s answer did not match its contract`, { cause: result.error });
+  }
+  return result.data;
 }

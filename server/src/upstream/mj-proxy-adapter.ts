@@ -6,7 +6,7 @@ import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
 import { JOB_ID_PATTERN } from '../../../shared/schemas/job';
 import { UpstreamError } from '../errors';
 import type { SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus } from './adapter';
-import { parseRetryAfter, type UpstreamHttpClient, type UpstreamReply } from './http-client';
+import { parseJsonReply, parseRetryAfter, type UpstreamHttpClient, type UpstreamReply } from './http-client';
 
 const MAX_JSON_BYTES = 256 * 1024;
 const QUEUE_FULL_RETRY_S = 30;
@@ -107,7 +107,7 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
           ...(options.notifyHook ? { notifyHook: options.notifyHook } : {}),
         }),
       });
-      const answer = parse(reply, submitAnswerSchema);
+      const answer = parseJsonReply(reply, submitAnswerSchema, 'The relay');
       const description = scrub(answer.description ?? '');
       switch (answer.code) {
         case 1:
@@ -144,7 +144,7 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
     async getJob(id: string): Promise<UpstreamJob> {
       const reply = await call(`/task/${encodeURIComponent(id)}/fetch`, { method: 'GET' });
       if (Buffer.from(reply.body).toString('utf8').trim() === '') throw new UpstreamError('not_found', 'No such task');
-      const task = parse(reply, taskSchema);
+      const task = parseJsonReply(reply, taskSchema, 'The relay');
       const status = STATUSES[task.status] ?? 'pending';
       const job: UpstreamJob = { id, status };
       if (task.progress !== undefined) job.progress = task.progress;
@@ -169,17 +169,4 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
       await call(`/task/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
     },
   };
-}
-
-function parse<T>(reply: UpstreamReply, schema: z.ZodType<T>): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(reply.body).toString('utf8'));
-  } catch (error) {
-    throw new UpstreamError('bad_response', 'The relay answered with something that is not JSON', { cause: error });
-  }
-  const result = schema.safeParse(json);
-  if (!result.success)
-    throw new UpstreamError('bad_response', 'The relay answer did not match its protocol', { cause: result.error });
-  return result.data;
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { JOB_ID_PATTERN } from '../../../shared/schemas/job';
 import { UpstreamError } from '../errors';
 import type { SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus } from './adapter';
-import { parseRetryAfter, type UpstreamHttpClient, type UpstreamReply } from './http-client';
+import { parseJsonReply, parseRetryAfter, type UpstreamHttpClient, type UpstreamReply } from './http-client';
 
 const MAX_JSON_BYTES = 256 * 1024;
 const DEFAULT_RETRY_AFTER_S = 30;
@@ -84,13 +84,13 @@ export function createV7Adapter(options: V7AdapterOptions): UpstreamAdapter {
           quality: input.quality,
         }),
       });
-      const answer = parseJson(reply, submitAnswerSchema);
+      const answer = parseJsonReply(reply, submitAnswerSchema);
       return { id: answer.job_id, status: answer.status ? mapStatus(answer.status) : 'pending' };
     },
 
     async getJob(id: string): Promise<UpstreamJob> {
       const reply = await call(`/jobs/${encodeURIComponent(id)}`, { method: 'GET' });
-      return toUpstreamJob(id, parseJson(reply, jobAnswerSchema), scrub);
+      return toUpstreamJob(id, parseJsonReply(reply, jobAnswerSchema), scrub);
     },
 
     async cancel(id: string) {
@@ -131,22 +131,6 @@ function mapStatus(raw: string): UpstreamStatus {
   const status = STATUS_SPELLINGS[raw];
   if (!status) throw new UpstreamError('bad_response', `The upstream sent an unknown job status "${raw}"`);
   return status;
-}
-
-function parseJson<T>(reply: UpstreamReply, schema: z.ZodType<T>): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(reply.body).toString('utf8'));
-  } catch (error) {
-    throw new UpstreamError('bad_response', 'The upstream answered with something that is not JSON', { cause: error });
-  }
-  const result = schema.safeParse(json);
-  if (!result.success) {
-    throw new UpstreamError('bad_response', 'The upstream answer did not match its contract', {
-      cause: result.error,
-    });
-  }
-  return result.data;
 }
 
 const reasonSchema = z.union([
