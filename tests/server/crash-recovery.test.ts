@@ -47,10 +47,14 @@ test('jobs running when the server is killed with SIGKILL all finish with images
   const listAll = async () =>
     jobListSchema.parse(await (await fetch(`${baseUrl}/api/jobs?limit=100`, { headers })).json()).jobs;
   const beforeFinish = await listAll();
+  let lastSeen: unknown[] = [];
   const finished = await waitUntil(async () => {
     const jobs = await listAll();
+    lastSeen = jobs.map(({ status, progress, error }) => ({ status, progress, error }));
     return jobs.every((job) => job.status === 'complete') && jobs;
-  }, 60_000);
+  }, 60_000).catch((error: unknown) => {
+    throw new Error(`Not all jobs finished: ${JSON.stringify(lastSeen)}`, { cause: error });
+  });
   const images = await Promise.all(
     finished.map(async (job) => {
       const response = await fetch(`${baseUrl}${job.image_url}`, { headers });
