@@ -22,7 +22,19 @@ export default defineConfig({
           name: 'server',
           root: '.',
           include: ['tests/server/**/*.test.ts', 'tests/simulator/**/*.test.ts'],
+          // Tests that run the real server as child processes go alone, after the rest.
+          exclude: ['tests/server/crash-recovery.test.ts'],
           environment: 'node',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'processes',
+          root: '.',
+          include: ['tests/server/crash-recovery.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
         },
       },
       {
