@@ -110,6 +110,7 @@ export function migrate(db: Database.Database): void {
 export class SqliteJobStore implements JobStore {
   readonly #db: Database.Database;
   readonly #statements;
+  #lastForget = 0;
 
   constructor(file: string) {
     this.#db = new Database(file);
@@ -191,8 +192,12 @@ export class SqliteJobStore implements JobStore {
   }
 
   rememberDelivery(id: string, now: number): boolean {
-    // Deliveries older than a day cannot come back: their timestamps would be refused.
-    this.#statements.forget.run(now - 24 * 60 * 60 * 1000);
+    // Deliveries older than a day cannot come back (their timestamps would be refused):
+    // forget them, at most once a minute rather than on every delivery.
+    if (now - this.#lastForget > 60_000) {
+      this.#statements.forget.run(now - 24 * 60 * 60 * 1000);
+      this.#lastForget = now;
+    }
     return this.#statements.remember.run(id, now).changes > 0;
   }
 

@@ -4,6 +4,9 @@
 import type { z } from 'zod';
 import { UpstreamError } from '../errors';
 
+/** The largest JSON answer any upstream contract needs. */
+export const MAX_JSON_BYTES = 256 * 1024;
+
 export interface UpstreamReply {
   status: number;
   headers: Headers;

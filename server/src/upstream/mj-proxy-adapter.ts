@@ -6,9 +6,14 @@ import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
 import { JOB_ID_PATTERN } from '../../../shared/schemas/job';
 import { UpstreamError } from '../errors';
 import type { SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus } from './adapter';
-import { parseJsonReply, parseRetryAfter, type UpstreamHttpClient, type UpstreamReply } from './http-client';
+import {
+  MAX_JSON_BYTES,
+  parseJsonReply,
+  parseRetryAfter,
+  type UpstreamHttpClient,
+  type UpstreamReply,
+} from './http-client';
 
-const MAX_JSON_BYTES = 256 * 1024;
 const QUEUE_FULL_RETRY_S = 30;
 
 const STATUSES: Record<string, UpstreamStatus> = {

@@ -4,9 +4,14 @@ import { z } from 'zod';
 import { JOB_ID_PATTERN } from '../../../shared/schemas/job';
 import { UpstreamError } from '../errors';
 import type { SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus } from './adapter';
-import { parseJsonReply, parseRetryAfter, type UpstreamHttpClient, type UpstreamReply } from './http-client';
+import {
+  MAX_JSON_BYTES,
+  parseJsonReply,
+  parseRetryAfter,
+  type UpstreamHttpClient,
+  type UpstreamReply,
+} from './http-client';
 
-const MAX_JSON_BYTES = 256 * 1024;
 const DEFAULT_RETRY_AFTER_S = 30;
 
 const STATUS_SPELLINGS: Record<string, UpstreamStatus> = {
