@@ -14,6 +14,32 @@ export const isTerminalStatus = (status: JobStatus): boolean => TERMINAL_STATUSE
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const jobIdSchema = z.string().regex(JOB_ID_PATTERN, 'Job ids are 1-128 letters, digits, "-" or "_"');
 
+/**
+ * What can be done with a finished grid of four images, where the upstream allows it:
+ * upscale one image, make variations of one, or reroll the whole grid. Each makes a new job.
+ */
+export const GRID_ACTIONS = ['upscale', 'variation', 'reroll'] as const;
+export const gridActionSchema = z.enum(GRID_ACTIONS);
+export type GridAction = z.infer<typeof gridActionSchema>;
+export const GRID_INDEXES = [1, 2, 3, 4] as const;
+
+const gridIndexSchema = z
+  .number({ error: 'Pick one of the four images: index 1, 2, 3 or 4' })
+  .int('Pick one of the four images: index 1, 2, 3 or 4')
+  .min(1, 'Pick one of the four images: index 1, 2, 3 or 4')
+  .max(4, 'Pick one of the four images: index 1, 2, 3 or 4');
+
+export const gridActionRequestSchema = z.discriminatedUnion(
+  'action',
+  [
+    z.strictObject({ action: z.literal('upscale'), index: gridIndexSchema }),
+    z.strictObject({ action: z.literal('variation'), index: gridIndexSchema }),
+    z.strictObject({ action: z.literal('reroll') }),
+  ],
+  { error: 'action must be "upscale", "variation" or "reroll"' },
+);
+export type GridActionRequest = z.infer<typeof gridActionRequestSchema>;
+
 export const jobSchema = z.object({
   job_id: jobIdSchema,
   status: jobStatusSchema,
@@ -30,6 +56,14 @@ export const jobSchema = z.object({
   queue_position: z.number().int().positive().optional(),
   /** When asking again is worthwhile: the server's own next upstream check, roughly. */
   poll_after_ms: z.number().int().nonnegative().optional(),
+  /** A low-resolution look at the image while it renders, where the upstream shows one. */
+  preview_url: z.string().optional(),
+  /** For a job made by a grid action: the grid it came from and what was done to it. */
+  parent_id: jobIdSchema.optional(),
+  action: gridActionSchema.optional(),
+  action_index: z.number().int().min(1).max(4).optional(),
+  /** On a finished grid: the actions this server's upstream can take on it. */
+  available_actions: z.array(gridActionSchema).optional(),
 });
 export type Job = z.infer<typeof jobSchema>;
 

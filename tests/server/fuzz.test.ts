@@ -122,6 +122,8 @@ const ROUTES = [
   (id: string) => ['GET', `/api/images/${id}.png`] as const,
   (id: string) => ['POST', `/api/jobs/${id}/cancel`] as const,
   (id: string) => ['DELETE', `/api/jobs/${id}`] as const,
+  (id: string) => ['GET', `/api/jobs/${id}/preview`] as const,
+  (id: string) => ['POST', `/api/jobs/${id}/actions`, { action: 'upscale', index: 1 }] as const,
 ];
 const route = fc.constantFrom(...ROUTES);
 // Dot segments, which URL normalisation rewrites before any id is sent, always run.
@@ -135,8 +137,11 @@ test(`job ids: ${RUNS} generated ids in every route answer 400 or 404, never a 5
 
   await fc.assert(
     fc.asyncProperty(idSegment, route, async (segment, build) => {
-      const [method, path] = build(segment);
-      const response = await fetch(`${base}${path}`, { method });
+      const [method, path, body] = build(segment);
+      const response = await fetch(
+        `${base}${path}`,
+        body ? { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : { method },
+      );
       await response.arrayBuffer();
       // URL normalisation turns "." and "%2e" segments into the list route: no id is sent.
       const sent = new URL(`${base}${path}`).pathname;

@@ -11,6 +11,7 @@ import { UpstreamScheduler } from '../../server/src/jobs/upstream-scheduler';
 import { createLogger } from '../../server/src/logger';
 import { ImageFiles } from '../../server/src/store/image-files';
 import { SqliteJobStore } from '../../server/src/store/sqlite-job-store';
+import type { UpstreamAdapter } from '../../server/src/upstream/adapter';
 import { UpstreamHttpClient } from '../../server/src/upstream/http-client';
 import { createImageFetcher } from '../../server/src/upstream/image-fetcher';
 import { createV7Adapter } from '../../server/src/upstream/v7-adapter';
@@ -41,6 +42,8 @@ export interface TestAppOptions {
   minGapMs?: number;
   security?: SecurityOptions;
   webhooks?: { v7Secret?: string; relayToken?: string };
+  /** Another upstream than the mocked v7 one, built on the test's HTTP client. */
+  upstream?: (http: UpstreamHttpClient) => UpstreamAdapter;
 }
 
 export function buildTestApp(options: TestAppOptions = {}) {
@@ -59,7 +62,7 @@ export function buildTestApp(options: TestAppOptions = {}) {
   const jobs = new JobService({
     store,
     images,
-    upstream: createV7Adapter({ baseUrl: UPSTREAM_BASE, apiKey: UPSTREAM_KEY, http }),
+    upstream: options.upstream?.(http) ?? createV7Adapter({ baseUrl: UPSTREAM_BASE, apiKey: UPSTREAM_KEY, http }),
     fetcher: createImageFetcher(http, options.imageMaxBytes ?? 1024 * 1024),
     logger,
     deadlineMs: options.deadlineMs ?? 10 * 60_000,

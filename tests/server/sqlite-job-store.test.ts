@@ -17,7 +17,12 @@ test('closing and reopening the file keeps every job and field', () => {
   const file = path.join(tempDir(), 'jobs.sqlite');
   const store = new SqliteJobStore(file);
   store.insert(newJob('a', 1_000));
-  store.updateActive('a', { upstreamId: 'up-1', status: 'processing', progress: 42.5, checkedAt: 1_500 }, 1_500);
+  store.updateActive(
+    'a',
+    { upstreamId: 'up-1', status: 'processing', progress: 42.5, checkedAt: 1_500, previewUrl: 'https://cdn/p.png' },
+    1_500,
+  );
+  store.insert({ ...newJob('b', 2_000), parentId: 'a', action: 'upscale', actionIndex: 3 });
   store.close();
 
   const reopened = new SqliteJobStore(file);
@@ -32,7 +37,12 @@ test('closing and reopening the file keeps every job and field', () => {
     updatedAt: 1_500,
     finishedAt: null,
     checkedAt: 1_500,
+    previewUrl: 'https://cdn/p.png',
+    parentId: null,
+    action: null,
+    actionIndex: null,
   });
+  expect(reopened.get('b')).toMatchObject({ parentId: 'a', action: 'upscale', actionIndex: 3, status: 'queued' });
   reopened.close();
 });
 
@@ -46,8 +56,34 @@ test('migrations are idempotent: running them again changes nothing', () => {
   migrate(db);
 
   expect(db.prepare('SELECT sql FROM sqlite_master ORDER BY name').all()).toEqual(before);
-  expect(db.pragma('user_version', { simple: true })).toBe(3);
+  expect(db.pragma('user_version', { simple: true })).toBe(4);
   db.close();
+});
+
+test('a database from before grid actions is upgraded in place, its jobs kept', () => {
+  const file = path.join(tempDir(), 'jobs.sqlite');
+  const old = new Database(file);
+  migrate(old, 3); // as a server from before grid actions left the file
+  old
+    .prepare(
+      `INSERT INTO jobs (id, owner_id, prompt, aspect_ratio, quality, status, image_file, created_at, updated_at)
+     VALUES ('old', 'owner-a', 'an old lake', '16:9', 'high', 'complete', 'old.png', 5, 6)`,
+    )
+    .run();
+  old.pragma('user_version = 3');
+  old.close();
+
+  const store = new SqliteJobStore(file);
+
+  expect(store.get('old')).toMatchObject({
+    prompt: 'an old lake',
+    status: 'complete',
+    imageFile: 'old.png',
+    parentId: null,
+    action: null,
+    previewUrl: null,
+  });
+  store.close();
 });
 
 test('a finished job cannot be changed by a late update', () => {

@@ -1,5 +1,6 @@
 // The production path end to end without mocks: the v7 adapter talks to the simulator over
 // real loopback HTTP, with the simulator's clock under the test's control.
+import { PNG } from 'pngjs';
 import { afterEach, expect, test } from 'vitest';
 import { simulatorConfig } from '../../server/src/simulator/config';
 import { type RunningSimulator, startSimulator } from '../../server/src/simulator/server';
@@ -70,3 +71,96 @@ test.each(Object.keys(PROTOCOLS) as (keyof typeof PROTOCOLS)[])(
     await expect(wrongKey.getJob('x')).rejects.toMatchObject({ kind: 'auth' });
   },
 );
+
+test('mj-proxy: a grid shows a sharpening preview, then upscale 3 is one image of the same scene as tile 3', async () => {
+  const { clock, adapter, images } = await setUp('mj-proxy');
+  const grid = await adapter.submit({ prompt: 'pine forest at night', aspectRatio: '1:1', quality: 'standard' });
+
+  clock.now += 2_500;
+  const early = await adapter.getJob(grid.id);
+  clock.now += 2_000;
+  const later = await adapter.getJob(grid.id);
+  const earlyPreview = PNG.sync.read(Buffer.from((await images.fetch(early.previewUrl ?? '')).body));
+  const laterPreview = PNG.sync.read(Buffer.from((await images.fetch(later.previewUrl ?? '')).body));
+  clock.now += 2_000;
+  const gridDone = await adapter.getJob(grid.id);
+  const gridImage = PNG.sync.read(Buffer.from((await images.fetch(gridDone.imageUrl ?? '')).body));
+  const upscale = await adapter.act?.({ gridId: grid.id, action: 'upscale', index: 3 });
+  clock.now += 5_000;
+  const upscaleDone = await adapter.getJob(upscale?.id ?? '');
+  const upscaleImage = PNG.sync.read(Buffer.from((await images.fetch(upscaleDone.imageUrl ?? '')).body));
+
+  expect(adapter.actions).toEqual(['upscale', 'variation', 'reroll']);
+  expect(early).toMatchObject({ status: 'processing' });
+  expect(laterPreview.width).toBeGreaterThan(earlyPreview.width);
+  expect(laterPreview.width).toBeLessThan(gridImage.width);
+  expect(upscaleDone.status).toBe('complete');
+  // Tile 3 is the grid's bottom-left quarter; the upscale shows that scene alone, full size.
+  const tile = quarter(gridImage, 3);
+  expect(upscaleImage.width).toBe(gridImage.width);
+  const shrunk = shrink(upscaleImage, tile.width, tile.height);
+  expect(similarity(shrunk, tile)).toBeGreaterThan(0.95);
+  for (const other of [1, 2, 4]) expect(similarity(shrunk, quarter(gridImage, other))).toBeLessThan(0.9);
+});
+
+test('mj-proxy: actions on a grid that is not finished, or on an upscale, are refused by the relay', async () => {
+  const { clock, adapter } = await setUp('mj-proxy');
+  const grid = await adapter.submit({ prompt: 'a desert road', aspectRatio: '16:9', quality: 'standard' });
+
+  await expect(adapter.act?.({ gridId: grid.id, action: 'reroll' })).rejects.toMatchObject({
+    kind: 'rejected',
+    message: 'The relay rejected the request: The task is not finished',
+  });
+  clock.now += 6_000;
+  const upscale = await adapter.act?.({ gridId: grid.id, action: 'upscale', index: 1 });
+  const reroll = await adapter.act?.({ gridId: grid.id, action: 'reroll' });
+  clock.now += 6_000;
+  await expect(adapter.act?.({ gridId: upscale?.id ?? '', action: 'variation', index: 2 })).rejects.toMatchObject({
+    kind: 'rejected',
+  });
+  expect((await adapter.getJob(reroll?.id ?? '')).status).toBe('complete');
+});
+
+type Picture = { width: number; height: number; data: Buffer };
+
+function quarter(image: Picture, n: number): Picture {
+  const width = Math.floor(image.width / 2);
+  const height = Math.floor(image.height / 2);
+  const left = ((n - 1) % 2) * width;
+  const top = Math.floor((n - 1) / 2) * height;
+  const data = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    image.data.copy(
+      data,
+      y * width * 4,
+      ((top + y) * image.width + left) * 4,
+      ((top + y) * image.width + left + width) * 4,
+    );
+  }
+  return { width, height, data };
+}
+
+/** Nearest-neighbour downscale, enough to compare two renders of one scene. */
+function shrink(image: Picture, width: number, height: number): Picture {
+  const data = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const from = (Math.floor((y * image.height) / height) * image.width + Math.floor((x * image.width) / width)) * 4;
+      image.data.copy(data, (y * width + x) * 4, from, from + 4);
+    }
+  }
+  return { width, height, data };
+}
+
+/** 1 for identical pictures; the share of pixels whose colours differ by under 40 in sum. */
+function similarity(a: Picture, b: Picture): number {
+  let close = 0;
+  for (let i = 0; i < a.data.length; i += 4) {
+    const difference =
+      Math.abs((a.data[i] ?? 0) - (b.data[i] ?? 0)) +
+      Math.abs((a.data[i + 1] ?? 0) - (b.data[i + 1] ?? 0)) +
+      Math.abs((a.data[i + 2] ?? 0) - (b.data[i + 2] ?? 0));
+    if (difference < 40) close += 1;
+  }
+  return close / (a.data.length / 4);
+}

@@ -1,9 +1,10 @@
 // How a stored job looks to its owner: our id, our statuses, our image URL. The upstream's
 // id and link stay on the server.
-import type { Job } from '../../../shared/schemas/job';
-import type { JobRecord } from '../store/job-store';
+import type { GridAction, Job } from '../../../shared/schemas/job';
+import { isActive, type JobRecord } from '../store/job-store';
 
-export function toJobView(job: JobRecord): Job {
+/** `actions`: what the upstream can do with this job if it is a finished grid. */
+export function toJobView(job: JobRecord, actions: readonly GridAction[] = []): Job {
   const view: Job = {
     job_id: job.id,
     status: job.status === 'submitting' ? 'pending' : job.status,
@@ -19,6 +20,14 @@ export function toJobView(job: JobRecord): Job {
     view.download_name = downloadName(job.prompt, job.imageFile);
   }
   if (job.error && job.status !== 'complete') view.error = job.error;
+  if (job.parentId) view.parent_id = job.parentId;
+  if (job.action) view.action = job.action;
+  if (job.actionIndex !== null) view.action_index = job.actionIndex;
+  if (actions.length > 0) view.available_actions = [...actions];
+  // Our own URL for the upstream's preview; the progress in it makes each new one a new URL.
+  if (job.previewUrl && isActive(job.status)) {
+    view.preview_url = `/api/jobs/${job.id}/preview?at=${Math.round(job.progress ?? 0)}`;
+  }
   return view;
 }
 

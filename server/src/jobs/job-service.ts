@@ -4,11 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ImagineRequest } from '../../../shared/schemas/imagine';
+import type { GridAction, GridActionRequest } from '../../../shared/schemas/job';
 import { AppError, UpstreamError } from '../errors';
 import type { ImageFiles } from '../store/image-files';
 import { isActive, type JobPatch, type JobRecord, type JobStore } from '../store/job-store';
 import type { UpstreamAdapter, UpstreamJob } from '../upstream/adapter';
-import type { ImageFetcher } from '../upstream/image-fetcher';
+import type { FetchedImage, ImageFetcher } from '../upstream/image-fetcher';
 
 export interface JobServiceDeps {
   store: JobStore;
@@ -24,21 +25,28 @@ export interface JobServiceDeps {
 // Refusals the upstream answered definitively: it did not take the job, so no record is kept.
 const NOT_ACCEPTED = new Set(['refused', 'rejected', 'rate_limited', 'auth']);
 
+const PREVIEW_CACHE_SIZE = 64;
+
 export const newJobId = (): string => randomBytes(16).toString('base64url');
 
 export class JobService {
   readonly upstreamName: string;
   readonly canCancel: boolean;
+  /** The grid actions the upstream can take; empty when it has none. */
+  readonly actions: readonly GridAction[];
   readonly #deps: JobServiceDeps;
   readonly #now: () => number;
   readonly #inFlight = new Map<string, Promise<JobRecord | undefined>>();
   readonly #downloading = new Set<string>();
+  /** The last preview fetched per job, so many watchers of one job cost one download. */
+  readonly #previews = new Map<string, { url: string; image: Promise<FetchedImage> }>();
 
   constructor(deps: JobServiceDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
     this.upstreamName = deps.upstream.name;
     this.canCancel = typeof deps.upstream.cancel === 'function';
+    this.actions = typeof deps.upstream.act === 'function' ? (deps.upstream.actions ?? []) : [];
   }
 
   /** Records a new job before anything is sent anywhere, so that no crash can lose it. */
@@ -50,6 +58,46 @@ export class JobService {
       aspectRatio: input.aspect_ratio,
       quality: input.quality,
       createdAt: this.#now(),
+    });
+  }
+
+  /** The actions a finished job offers: a grid (not an upscale) the upstream knows. */
+  actionsFor(job: JobRecord): readonly GridAction[] {
+    if (job.status !== 'complete' || !job.upstreamId || job.action === 'upscale') return [];
+    return this.actions;
+  }
+
+  /**
+   * Records a grid action on one of the owner's finished grids as a new job linked to it,
+   * to be sent like a submission. The grid's prompt and format carry over.
+   */
+  recordAction(ownerId: string, gridId: string, request: GridActionRequest): JobRecord {
+    const grid = this.get(ownerId, gridId);
+    if (!this.actions.includes(request.action)) {
+      throw new AppError(
+        409,
+        'conflict',
+        this.actions.length === 0
+          ? `The upstream in use (${this.upstreamName}) has no grid actions`
+          : `The upstream in use (${this.upstreamName}) cannot ${request.action}`,
+      );
+    }
+    if (grid.status !== 'complete' || !grid.upstreamId) {
+      throw new AppError(409, 'conflict', 'Grid actions need a finished grid; this job is not complete');
+    }
+    if (grid.action === 'upscale') {
+      throw new AppError(409, 'conflict', 'This is an upscaled single image, not a grid of four');
+    }
+    return this.#deps.store.insert({
+      id: newJobId(),
+      ownerId,
+      prompt: grid.prompt,
+      aspectRatio: grid.aspectRatio,
+      quality: grid.quality,
+      createdAt: this.#now(),
+      parentId: grid.id,
+      action: request.action,
+      actionIndex: 'index' in request ? request.index : null,
     });
   }
 
@@ -65,7 +113,7 @@ export class JobService {
     if (!job) return store.get(id);
     let answer: Awaited<ReturnType<UpstreamAdapter['submit']>>;
     try {
-      answer = await upstream.submit({ prompt: job.prompt, aspectRatio: job.aspectRatio, quality: job.quality });
+      answer = await this.#submit(job);
     } catch (error) {
       if (error instanceof UpstreamError && error.kind === 'rate_limited' && !mode.waiting) {
         store.updateActive(id, { status: 'queued' }, this.#now());
@@ -85,6 +133,18 @@ export class JobService {
     const confirmed = store.updateActive(id, { upstreamId: answer.id, status, checkedAt: now }, now);
     this.#deps.logger.info({ job_id: id, upstream: upstream.name }, 'job submitted');
     return confirmed ?? store.get(id);
+  }
+
+  #submit(job: JobRecord): ReturnType<UpstreamAdapter['submit']> {
+    const { store, upstream } = this.#deps;
+    if (!job.action) return upstream.submit({ prompt: job.prompt, aspectRatio: job.aspectRatio, quality: job.quality });
+    const gridId = job.parentId ? store.get(job.parentId)?.upstreamId : undefined;
+    if (!gridId || !upstream.act) {
+      return Promise.reject(
+        new UpstreamError('rejected', 'The grid this action was taken on is gone (deleted) or cannot take actions'),
+      );
+    }
+    return upstream.act({ gridId, action: job.action, index: job.actionIndex ?? undefined });
   }
 
   /** Whether the job has outlived the deadline (the next refresh gives it up without asking). */
@@ -116,6 +176,22 @@ export class JobService {
     this.#deps.store.delete(id);
     if (job.imageFile) await this.#deps.images.remove(job.imageFile);
     if (isActive(job.status) && job.upstreamId) this.#cancelUpstream(job.upstreamId);
+  }
+
+  /** The upstream's current preview of a running job, or undefined when it has none. */
+  async preview(ownerId: string, id: string): Promise<FetchedImage | undefined> {
+    const job = this.get(ownerId, id);
+    if (!job.previewUrl || !isActive(job.status)) return undefined;
+    const cached = this.#previews.get(id);
+    if (cached?.url === job.previewUrl) return cached.image;
+    const image = this.#deps.fetcher.fetch(job.previewUrl);
+    this.#previews.delete(id);
+    this.#previews.set(id, { url: job.previewUrl, image });
+    if (this.#previews.size > PREVIEW_CACHE_SIZE) this.#previews.delete(this.#previews.keys().next().value ?? '');
+    image.catch(() => {
+      if (this.#previews.get(id)?.image === image) this.#previews.delete(id);
+    });
+    return image;
   }
 
   /** Asks the upstream about one job, once at a time per job however many callers ask. */
@@ -179,9 +255,16 @@ export class JobService {
       case 'processing': {
         const status = job.status === 'processing' ? 'processing' : answer.status;
         const progress = Math.max(job.progress ?? 0, answer.progress ?? 0);
+        // A late report's preview is older than the one we have: keep ours.
+        const newest = (answer.progress ?? 0) >= (job.progress ?? 0);
         return store.updateActive(
           id,
-          { status, progress: status === 'processing' || progress > 0 ? progress : null, checkedAt: this.#now() },
+          {
+            status,
+            progress: status === 'processing' || progress > 0 ? progress : null,
+            checkedAt: this.#now(),
+            previewUrl: newest ? answer.previewUrl : undefined,
+          },
           this.#now(),
         );
       }
@@ -227,7 +310,8 @@ export class JobService {
 
   #finish(id: string, patch: JobPatch): JobRecord | undefined {
     const now = this.#now();
-    return this.#deps.store.updateActive(id, { ...patch, finishedAt: now, checkedAt: now }, now);
+    this.#previews.delete(id);
+    return this.#deps.store.updateActive(id, { ...patch, finishedAt: now, checkedAt: now, previewUrl: null }, now);
   }
 
   #cancelUpstream(upstreamId: string): void {

@@ -16,8 +16,8 @@ const MIN_POLL_MS = 1_000;
 const MAX_POLL_MS = 30_000;
 
 /** The job as its owner sees it, with the queue position and a hint for the next poll. */
-export function viewFor(job: JobRecord, scheduler: UpstreamScheduler): Job {
-  const view = toJobView(job);
+export function viewFor(job: JobRecord, jobs: JobService, scheduler: UpstreamScheduler): Job {
+  const view = toJobView(job, jobs.actionsFor(job));
   if (!isActive(job.status)) return view;
   const position = scheduler.queuePosition(job.id);
   if (position !== undefined) view.queue_position = position;
@@ -41,18 +41,27 @@ export function jobRoutes(jobs: JobService, scheduler: UpstreamScheduler, budget
         fields: [{ path: 'cursor', message: error.message }],
       });
     }
-    const body: JobList = { jobs: page.jobs.map((job) => viewFor(job, scheduler)), next_cursor: page.nextCursor };
+    const body: JobList = { jobs: page.jobs.map((job) => viewFor(job, jobs, scheduler)), next_cursor: page.nextCursor };
     res.set('Cache-Control', 'no-store').json(body);
   });
 
   router.get('/jobs/:jobId', (req, res) => {
     const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
-    res.set('Cache-Control', 'no-store').json(viewFor(jobs.get(ownerOf(req), id), scheduler));
+    res.set('Cache-Control', 'no-store').json(viewFor(jobs.get(ownerOf(req), id), jobs, scheduler));
+  });
+
+  // The upstream's low-resolution look at a running job, fetched through the server so the
+  // browser never sees the upstream's links. 404 once the job has none (finished, or none yet).
+  router.get('/jobs/:jobId/preview', async (req, res) => {
+    const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
+    const preview = await jobs.preview(ownerOf(req), id);
+    if (!preview) throw new AppError(404, 'not_found', 'This job has no preview now');
+    res.set('Cache-Control', 'private, max-age=300').type(preview.contentType).send(Buffer.from(preview.body));
   });
 
   router.post('/jobs/:jobId/cancel', async (req, res) => {
     const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
-    res.json(viewFor(await jobs.cancel(ownerOf(req), id), scheduler));
+    res.json(viewFor(await jobs.cancel(ownerOf(req), id), jobs, scheduler));
   });
 
   router.delete('/jobs/:jobId', async (req, res) => {

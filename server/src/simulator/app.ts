@@ -1,11 +1,12 @@
-// The built-in simulator's HTTP face: the v7 REST contract (UPSTREAMS.md §1) under /v1,
-// with Bearer auth, the per-key rate limit, the content filter and real PNG results.
+// The built-in simulator's HTTP face: the v7 REST contract (UPSTREAMS.md §1) under /v1 and the
+// midjourney-proxy relay protocol (§2) under /mj (grids of four, grid actions, previews), with
+// auth, the per-key rate limit, the content filter and real PNG results.
 import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ASPECT_RATIOS, QUALITIES } from '../../../shared/schemas/imagine';
 import type { SimJobView, SimulatorEngine } from './engine';
-import { renderLandscape } from './image';
+import { renderGrid, renderLandscape } from './image';
 import type { SimulatorNotifier } from './notifier';
 
 const submitSchema = z.object({
@@ -16,6 +17,16 @@ const submitSchema = z.object({
 });
 
 const IMAGE_CACHE_SIZE = 64;
+/** A relay's preview sharpens in steps of this much progress. */
+const PREVIEW_STEP = 20;
+
+const changeSchema = z
+  .object({
+    taskId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+    action: z.enum(['UPSCALE', 'VARIATION', 'REROLL']),
+    index: z.number().int().min(1).max(4).optional(),
+  })
+  .refine((body) => body.action === 'REROLL' || body.index !== undefined);
 
 const RELAY_STATUS: Record<SimJobView['status'], string> = {
   pending: 'SUBMITTED',
@@ -119,17 +130,29 @@ export function createSimulatorApp(engine: SimulatorEngine, notifier?: Simulator
     next();
   };
 
-  const toTask = (req: Request, job: SimJobView) => ({
-    id: job.id,
-    action: 'IMAGINE',
-    status: RELAY_STATUS[job.status],
-    prompt: job.prompt,
-    promptEn: job.prompt,
-    description: '/imagine',
-    progress: `${job.progress}%`,
-    imageUrl: job.status === 'complete' ? `${req.protocol}://${req.get('host')}/v1/images/${job.id}.png` : '',
-    failReason: job.error ?? '',
-  });
+  const toTask = (req: Request, job: SimJobView) => {
+    const origin = `${req.protocol}://${req.get('host')}`;
+    // Like a relay: while rendering, imageUrl is a low-resolution preview that sharpens.
+    const step = Math.floor(job.progress / PREVIEW_STEP) * PREVIEW_STEP;
+    const imageUrl =
+      job.status === 'complete'
+        ? `${origin}/v1/images/${job.id}.png`
+        : job.status === 'processing' && step > 0
+          ? `${origin}/v1/previews/${job.id}-${step}.png`
+          : '';
+    return {
+      id: job.id,
+      action: job.kind,
+      status: RELAY_STATUS[job.status],
+      prompt: job.prompt,
+      promptEn: job.prompt,
+      description: job.kind === 'IMAGINE' ? '/imagine' : `/${job.kind.toLowerCase()}`,
+      progress: `${job.progress}%`,
+      imageUrl,
+      failReason: job.error ?? '',
+      ...(job.parentId ? { properties: { originTaskId: job.parentId } } : {}),
+    };
+  };
 
   app.post('/mj/submit/imagine', relayAuth, express.json({ limit: '32kb' }), (req, res) => {
     const parsed = relayPromptSchema.safeParse(req.body);
@@ -147,10 +170,27 @@ export function createSimulatorApp(engine: SimulatorEngine, notifier?: Simulator
       res.json({ code: 24, description: 'Banned prompt', result: null, properties: { bannedWord: blocked } });
       return;
     }
-    const job = engine.submit(prompt, aspectRatio, quality);
+    const job = engine.submit(prompt, aspectRatio, quality, { grid: true, kind: 'IMAGINE' });
     const hook = z.url({ protocol: /^https?$/ }).safeParse(req.body?.notifyHook);
     if (hook.success) notifier?.track(job.id, hook.data);
     res.json({ code: 1, description: 'Submit success', result: job.id, properties: {} });
+  });
+
+  app.post('/mj/submit/change', relayAuth, express.json({ limit: '32kb' }), (req, res) => {
+    const parsed = changeSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.json({ code: 4, description: 'Validation error: taskId, action and index are required', result: null });
+      return;
+    }
+    const { taskId, action, index } = parsed.data;
+    const verdict = engine.act(taskId, action, index);
+    if (!verdict.ok) {
+      res.json({ code: 4, description: verdict.reason, result: null, properties: {} });
+      return;
+    }
+    const hook = z.url({ protocol: /^https?$/ }).safeParse(req.body?.notifyHook);
+    if (hook.success) notifier?.track(verdict.job.id, hook.data);
+    res.json({ code: 1, description: 'Submit success', result: verdict.job.id, properties: {} });
   });
 
   app.get('/mj/task/:taskId/fetch', relayAuth, (req, res) => {
@@ -165,6 +205,22 @@ export function createSimulatorApp(engine: SimulatorEngine, notifier?: Simulator
     res.json(job ? { code: 1, description: 'Cancelled', result: job.id } : { code: 4, description: 'No such task' });
   });
 
+  const picture = (job: SimJobView, scale: number) => {
+    const look = { seed: job.seed, wobble: job.wobble };
+    return job.grid
+      ? renderGrid(job.prompt, job.aspectRatio, job.quality, scale, look)
+      : renderLandscape(job.prompt, job.aspectRatio, job.quality, scale, look);
+  };
+  const cached = (key: string, render: () => Buffer) => {
+    let png = imageCache.get(key);
+    if (!png) {
+      png = render();
+      imageCache.set(key, png);
+      if (imageCache.size > IMAGE_CACHE_SIZE) imageCache.delete(imageCache.keys().next().value ?? '');
+    }
+    return png;
+  };
+
   // Images stand in for a CDN: no key and no rate limit, like the real result links.
   app.get('/v1/images/:name', (req, res) => {
     const id = req.params.name.replace(/\.png$/, '');
@@ -173,13 +229,21 @@ export function createSimulatorApp(engine: SimulatorEngine, notifier?: Simulator
       res.status(404).json({ error: 'Image not found' });
       return;
     }
-    let png = imageCache.get(id);
-    if (!png) {
-      png = renderLandscape(job.prompt, job.aspectRatio, job.quality, engine.config.imageScale);
-      imageCache.set(id, png);
-      if (imageCache.size > IMAGE_CACHE_SIZE) imageCache.delete(imageCache.keys().next().value ?? '');
-    }
+    const png = cached(id, () => picture(job, engine.config.imageScale));
     res.set('Cache-Control', 'public, max-age=86400').type('png').send(png);
+  });
+
+  // A relay's in-progress preview: the picture at a resolution that rises with the progress.
+  app.get('/v1/previews/:name', (req, res) => {
+    const match = /^([A-Za-z0-9_-]+)-(\d{1,3})\.png$/.exec(req.params.name);
+    const job = match ? engine.get(match[1] ?? '') : undefined;
+    const step = Number(match?.[2]);
+    if (!job || job.status === 'pending' || !(step > 0 && step <= 100)) {
+      res.status(404).json({ error: 'Preview not found' });
+      return;
+    }
+    const png = cached(`${job.id}-${step}`, () => picture(job, engine.config.imageScale * (0.04 + step / 400)));
+    res.set('Cache-Control', 'public, max-age=3600').type('png').send(png);
   });
 
   app.use((_req: Request, res: Response) => {

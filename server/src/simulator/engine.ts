@@ -3,9 +3,12 @@
 import { randomBytes } from 'node:crypto';
 import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
 import type { SimulatorConfig } from './config';
+import { tileLook } from './image';
 import type { SimJob, SimJobPersistence } from './sim-store';
 
 export type SimStatus = 'pending' | 'processing' | 'complete' | 'failed' | 'cancelled';
+
+export type SimKind = 'IMAGINE' | 'UPSCALE' | 'VARIATION' | 'REROLL';
 
 export interface SimJobView {
   id: string;
@@ -15,7 +18,19 @@ export interface SimJobView {
   aspectRatio: AspectRatio;
   quality: Quality;
   error?: string;
+  kind: SimKind;
+  /** A grid of four images (relay jobs other than upscales). */
+  grid: boolean;
+  seed: string;
+  wobble?: string;
+  parentId?: string;
+  /** Scheduled times on the engine's clock. */
+  startsAt: number;
+  endsAt: number;
 }
+
+/** Upscaling one tile of a grid takes this share of a full render. */
+const UPSCALE_SHARE = 0.4;
 
 const FAIL_REASONS = [
   'The render worker ran out of GPU memory',
@@ -65,13 +80,19 @@ export class SimulatorEngine {
     return this.config.blockedWords.find((blocked) => words.includes(blocked.toLowerCase()));
   }
 
-  submit(prompt: string, aspectRatio: AspectRatio, quality: Quality): SimJobView {
+  submit(
+    prompt: string,
+    aspectRatio: AspectRatio,
+    quality: Quality,
+    shape: Partial<Pick<SimJob, 'grid' | 'kind' | 'seed' | 'wobble' | 'parentId'>> = {},
+  ): SimJobView {
     const { config } = this;
     const now = this.#now();
     const spread = 1 + (this.#random() * 2 - 1) * config.jitter;
     const qualityFactor = quality === 'high' ? config.highQualityFactor : 1;
+    const share = shape.kind === 'UPSCALE' ? UPSCALE_SHARE : 1;
     const startsAt = now + config.queueMs * config.timeFactor * spread;
-    const endsAt = startsAt + config.renderMs * config.timeFactor * qualityFactor * spread;
+    const endsAt = startsAt + config.renderMs * config.timeFactor * qualityFactor * spread * share;
     const fails = this.#random() < config.failureRate;
     const job: SimJob = {
       id: randomBytes(12).toString('base64url'),
@@ -82,12 +103,42 @@ export class SimulatorEngine {
       startsAt,
       endsAt,
       failReason: FAIL_REASONS[Math.floor(this.#random() * FAIL_REASONS.length)] ?? 'The render failed',
+      ...shape,
     };
     if (fails) job.failAt = 0.2 + this.#random() * 0.7;
     this.#jobs.set(job.id, job);
     this.#persistence?.save(job);
     this.#forgetOldest();
     return this.#view(job, now);
+  }
+
+  /**
+   * A relay's grid action: upscale tile `index`, vary it, or reroll the grid. Answers the new
+   * job, or why the grid cannot take the action.
+   */
+  act(
+    gridId: string,
+    kind: Exclude<SimKind, 'IMAGINE'>,
+    index: number | undefined,
+  ): { ok: true; job: SimJobView } | { ok: false; reason: string } {
+    const grid = this.get(gridId);
+    if (!grid) return { ok: false, reason: 'No such task' };
+    if (grid.status !== 'complete') return { ok: false, reason: 'The task is not finished' };
+    if (!grid.grid) return { ok: false, reason: 'The task has no grid to act on' };
+    if (kind !== 'REROLL' && (index === undefined || index < 1 || index > 4)) {
+      return { ok: false, reason: 'index must be 1..4' };
+    }
+    // An upscale repaints tile `index` alone; a variation varies that tile four ways.
+    const tile = tileLook({ seed: grid.seed, wobble: grid.wobble }, index ?? 1);
+    const fresh = randomBytes(4).toString('hex');
+    const base = { kind, parentId: grid.id } as const;
+    const shape =
+      kind === 'UPSCALE'
+        ? { ...base, grid: false, ...tile }
+        : kind === 'VARIATION'
+          ? { ...base, grid: true, seed: tile.seed, wobble: fresh }
+          : { ...base, grid: true, seed: fresh };
+    return { ok: true, job: this.submit(grid.prompt, grid.aspectRatio, grid.quality, shape) };
   }
 
   get(id: string): SimJobView | undefined {
@@ -120,7 +171,19 @@ export class SimulatorEngine {
   }
 
   #view(job: SimJob, now: number): SimJobView {
-    const base = { id: job.id, prompt: job.prompt, aspectRatio: job.aspectRatio, quality: job.quality };
+    const base = {
+      id: job.id,
+      prompt: job.prompt,
+      aspectRatio: job.aspectRatio,
+      quality: job.quality,
+      kind: job.kind ?? 'IMAGINE',
+      grid: job.grid ?? false,
+      seed: job.seed ?? '',
+      startsAt: job.startsAt,
+      endsAt: job.endsAt,
+      ...(job.wobble ? { wobble: job.wobble } : {}),
+      ...(job.parentId ? { parentId: job.parentId } : {}),
+    };
     const at = job.cancelledAt ?? now;
     const share = Math.min(1, Math.max(0, (at - job.startsAt) / (job.endsAt - job.startsAt)));
     if (job.failAt !== undefined && share >= job.failAt) {

@@ -124,16 +124,68 @@ export function pickMood(prompt: string): string {
   return names[hash(lower) % names.length] ?? 'day';
 }
 
-export function renderLandscape(prompt: string, aspectRatio: AspectRatio, quality: Quality, scale = 1): Buffer {
+/** Which picture of a prompt: `seed` picks the scene, `wobble` moves it a little (variations). */
+export interface Look {
+  seed: string;
+  wobble?: string | undefined;
+}
+
+/** One landscape for the prompt, in the aspect ratio, as a PNG. */
+export function renderLandscape(
+  prompt: string,
+  aspectRatio: AspectRatio,
+  quality: Quality,
+  scale = 1,
+  look: Look = { seed: '' },
+): Buffer {
   const { width, height } = imageSize(aspectRatio, quality, scale);
-  const random = mulberry32(hash(`${prompt}|${aspectRatio}`));
+  const png = new PNG({ width, height });
+  paintLandscape(png.data, width, height, prompt, aspectRatio, look);
+  return PNG.sync.write(png);
+}
+
+/** Tile n (1-4) of a grid: tile n of a varied grid is the same scene moved its own way. */
+export function tileLook(look: Look, n: number): Look {
+  return look.wobble ? { seed: look.seed, wobble: `${look.wobble}#${n}` } : { seed: `${look.seed}#${n}` };
+}
+
+/** Midjourney's grid: four landscapes of the prompt in a 2x2 grid, each in the aspect ratio. */
+export function renderGrid(prompt: string, aspectRatio: AspectRatio, quality: Quality, scale = 1, look: Look): Buffer {
+  const { width, height } = imageSize(aspectRatio, quality, scale);
+  const tileWidth = Math.max(1, Math.floor(width / 2));
+  const tileHeight = Math.max(1, Math.floor(height / 2));
+  const png = new PNG({ width: tileWidth * 2, height: tileHeight * 2 });
+  const tile = Buffer.alloc(tileWidth * tileHeight * 4);
+  for (let n = 1; n <= 4; n++) {
+    paintLandscape(tile, tileWidth, tileHeight, prompt, aspectRatio, tileLook(look, n));
+    const left = ((n - 1) % 2) * tileWidth;
+    const top = Math.floor((n - 1) / 2) * tileHeight;
+    for (let y = 0; y < tileHeight; y++) {
+      tile.copy(png.data, ((top + y) * png.width + left) * 4, y * tileWidth * 4, (y + 1) * tileWidth * 4);
+    }
+  }
+  return PNG.sync.write(png);
+}
+
+function paintLandscape(
+  data: Buffer,
+  width: number,
+  height: number,
+  prompt: string,
+  aspectRatio: AspectRatio,
+  look: Look,
+): void {
+  const random = mulberry32(hash(`${prompt}|${aspectRatio}${look.seed}`));
+  // A variation keeps the scene's random draws and nudges each by a little of its own.
+  const nudge = look.wobble ? mulberry32(hash(look.wobble)) : () => 0.5;
+  const wobbled = (share: number) => random() + (nudge() - 0.5) * share;
   const mood = MOODS[pickMood(prompt)] ?? (MOODS.day as Mood);
   const water = /\b(ocean|sea|lake|water|river|reflection|coast)\b/.test(prompt.toLowerCase());
   const horizon = water ? Math.round(height * 0.72) : height;
 
   const min = Math.min(width, height);
-  const sunX = width * (0.2 + random() * 0.6);
-  const sunY = height * (0.12 + random() * 0.2);
+  const sunX = width * (0.2 + wobbled(0.3) * 0.6);
+  const sunY = height * (0.12 + wobbled(0.3) * 0.2);
   const sunR = min * (0.05 + random() * 0.05);
 
   const layers = 5;
@@ -143,7 +195,7 @@ export function renderLandscape(prompt: string, aspectRatio: AspectRatio, qualit
     const depth = layer / (layers - 1);
     const baseline = height * (0.42 + depth * 0.3) * (water ? 0.85 : 1);
     const amplitude = height * (0.16 - depth * 0.07);
-    const phases = Array.from({ length: 6 }, () => random() * Math.PI * 2);
+    const phases = Array.from({ length: 6 }, () => wobbled(0.12) * Math.PI * 2);
     const frequency = (1.5 + random() * 2.5) / width;
     const ridge = new Float32Array(width);
     for (let x = 0; x < width; x++) {
@@ -159,8 +211,6 @@ export function renderLandscape(prompt: string, aspectRatio: AspectRatio, qualit
     colors.push(mix(mix(mood.skyBottom, mood.far, 0.7), mood.near, depth ** 0.8));
   }
 
-  const png = new PNG({ width, height });
-  const data = png.data;
   const paint = (x: number, y: number, reflected: boolean): Rgb => {
     for (let layer = layers - 1; layer >= 0; layer--) {
       const top = ridges[layer]?.[x] ?? height;
@@ -206,7 +256,6 @@ export function renderLandscape(prompt: string, aspectRatio: AspectRatio, qualit
       data[offset + 3] = 255;
     }
   }
-  return PNG.sync.write(png);
 }
 
 const clamp = (value: number) => (value < 0 ? 0 : value > 255 ? 255 : Math.round(value));

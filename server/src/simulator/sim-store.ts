@@ -15,6 +15,14 @@ export const simJobSchema = z.object({
   failAt: z.number().optional(),
   failReason: z.string(),
   cancelledAt: z.number().optional(),
+  /** Relay jobs make grids of four; a v7 job is one image. */
+  grid: z.boolean().optional(),
+  kind: z.enum(['IMAGINE', 'UPSCALE', 'VARIATION', 'REROLL']).optional(),
+  /** Seeds the picture: a grid's tiles add "#1".."#4"; an upscale is one such tile. */
+  seed: z.string().optional(),
+  /** A variation's wobble: the same scene, slightly moved. */
+  wobble: z.string().optional(),
+  parentId: z.string().optional(),
 });
 export type SimJob = z.infer<typeof simJobSchema>;
 

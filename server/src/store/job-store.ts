@@ -1,6 +1,7 @@
 // The job store's interface: the seam between job state and where it lives. SQLite in one
 // process today; a networked store (Redis, Postgres) can implement the same contract later.
 import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
+import type { GridAction } from '../../../shared/schemas/job';
 
 /**
  * `queued`: recorded, waiting for budget to be sent upstream (safe to send after a restart).
@@ -24,12 +25,22 @@ export interface JobRecord {
   updatedAt: number;
   finishedAt: number | null;
   checkedAt: number | null;
+  /** The upstream's low-resolution in-progress image link (server-side only). */
+  previewUrl: string | null;
+  /** Set on a job made by a grid action: our id of the grid, and the action taken on it. */
+  parentId: string | null;
+  action: GridAction | null;
+  actionIndex: number | null;
 }
 
-export type NewJob = Pick<JobRecord, 'id' | 'ownerId' | 'prompt' | 'aspectRatio' | 'quality' | 'createdAt'>;
+export type NewJob = Pick<JobRecord, 'id' | 'ownerId' | 'prompt' | 'aspectRatio' | 'quality' | 'createdAt'> &
+  Partial<Pick<JobRecord, 'parentId' | 'action' | 'actionIndex'>>;
 
 export type JobPatch = Partial<
-  Pick<JobRecord, 'status' | 'progress' | 'upstreamId' | 'error' | 'imageFile' | 'finishedAt' | 'checkedAt'>
+  Pick<
+    JobRecord,
+    'status' | 'progress' | 'upstreamId' | 'error' | 'imageFile' | 'finishedAt' | 'checkedAt' | 'previewUrl'
+  >
 >;
 
 export interface JobPage {

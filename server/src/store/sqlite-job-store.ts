@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { aspectRatioSchema, qualitySchema } from '../../../shared/schemas/imagine';
+import { gridActionSchema } from '../../../shared/schemas/job';
 import type { JobPage, JobPatch, JobRecord, JobStore, NewJob, StoredStatus } from './job-store';
 
 const MIGRATIONS: readonly string[] = [
@@ -31,6 +32,11 @@ const MIGRATIONS: readonly string[] = [
   // Webhooks name the upstream's id; each delivery id is remembered to ignore repeats.
   `CREATE INDEX jobs_by_upstream ON jobs (upstream_id) WHERE upstream_id IS NOT NULL;
    CREATE TABLE webhook_deliveries (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL) STRICT;`,
+  // Grid actions make jobs linked to their grid; relays show a preview while rendering.
+  `ALTER TABLE jobs ADD COLUMN parent_id TEXT;
+   ALTER TABLE jobs ADD COLUMN action TEXT;
+   ALTER TABLE jobs ADD COLUMN action_index INTEGER;
+   ALTER TABLE jobs ADD COLUMN preview_url TEXT;`,
 ];
 
 const rowSchema = z.object({
@@ -48,6 +54,10 @@ const rowSchema = z.object({
   updated_at: z.number(),
   finished_at: z.number().nullable(),
   checked_at: z.number().nullable(),
+  preview_url: z.string().nullable(),
+  parent_id: z.string().nullable(),
+  action: gridActionSchema.nullable(),
+  action_index: z.number().int().nullable(),
 });
 
 function toRecord(row: unknown): JobRecord {
@@ -67,6 +77,10 @@ function toRecord(row: unknown): JobRecord {
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,
     checkedAt: r.checked_at,
+    previewUrl: r.preview_url,
+    parentId: r.parent_id,
+    action: r.action,
+    actionIndex: r.action_index,
   };
 }
 
@@ -78,6 +92,7 @@ const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
   imageFile: 'image_file',
   finishedAt: 'finished_at',
   checkedAt: 'checked_at',
+  previewUrl: 'preview_url',
 };
 
 const cursorSchema = z.tuple([z.number().int(), z.string()]);
@@ -97,9 +112,10 @@ function decodeCursor(cursor: string): [number, string] | undefined {
 
 export class InvalidCursorError extends Error {}
 
-export function migrate(db: Database.Database): void {
+/** Applies the migrations not yet applied, up to `target` (all by default). */
+export function migrate(db: Database.Database, target = MIGRATIONS.length): void {
   const current = Number(db.pragma('user_version', { simple: true }));
-  for (let version = current; version < MIGRATIONS.length; version++) {
+  for (let version = current; version < target; version++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[version] ?? '');
       db.pragma(`user_version = ${version + 1}`);
@@ -121,8 +137,10 @@ export class SqliteJobStore implements JobStore {
     migrate(this.#db);
     this.#statements = {
       insert: this.#db.prepare(
-        `INSERT INTO jobs (id, owner_id, prompt, aspect_ratio, quality, status, created_at, updated_at)
-         VALUES (@id, @ownerId, @prompt, @aspectRatio, @quality, 'queued', @createdAt, @createdAt)`,
+        `INSERT INTO jobs (id, owner_id, prompt, aspect_ratio, quality, status, created_at, updated_at,
+                           parent_id, action, action_index)
+         VALUES (@id, @ownerId, @prompt, @aspectRatio, @quality, 'queued', @createdAt, @createdAt,
+                 @parentId, @action, @actionIndex)`,
       ),
       get: this.#db.prepare('SELECT * FROM jobs WHERE id = ?'),
       firstPage: this.#db.prepare('SELECT * FROM jobs WHERE owner_id = ? ORDER BY created_at DESC, id DESC LIMIT ?'),
@@ -144,7 +162,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   insert(job: NewJob): JobRecord {
-    this.#statements.insert.run(job);
+    this.#statements.insert.run({ parentId: null, action: null, actionIndex: null, ...job });
     const stored = this.get(job.id);
     if (!stored) throw new Error('An inserted job could not be read back');
     return stored;

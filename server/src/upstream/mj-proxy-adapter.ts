@@ -1,11 +1,12 @@
 // Adapter for the midjourney-proxy relay protocol (UPSTREAMS.md §2): `mj-api-secret` auth,
 // POST /submit/imagine answering `code`s in HTTP 200, GET /task/:id/fetch answering the task
-// (an empty body for an unknown id). Aspect ratio and quality travel as prompt parameters.
+// (an empty body for an unknown id), POST /submit/change for grid actions. Aspect ratio and
+// quality travel as prompt parameters.
 import { z } from 'zod';
 import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
 import { JOB_ID_PATTERN } from '../../../shared/schemas/job';
 import { UpstreamError } from '../errors';
-import type { SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus } from './adapter';
+import type { ActionInput, SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus } from './adapter';
 import {
   MAX_JSON_BYTES,
   parseJsonReply,
@@ -25,6 +26,8 @@ const STATUSES: Record<string, UpstreamStatus> = {
   FAILURE: 'failed',
   CANCEL: 'cancelled',
 };
+
+const RELAY_ACTIONS = { upscale: 'UPSCALE', variation: 'VARIATION', reroll: 'REROLL' } as const;
 
 const submitAnswerSchema = z.object({
   code: z.number().int(),
@@ -101,6 +104,42 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
     return reply;
   }
 
+  /** The task id of an accepted submission; every refusal `code` becomes our error. */
+  function acceptedTaskId(reply: UpstreamReply): string {
+    const answer = parseJsonReply(reply, submitAnswerSchema, 'The relay');
+    const description = scrub(answer.description ?? '');
+    switch (answer.code) {
+      case 1:
+      case 21:
+      case 22: {
+        const id = String(answer.result ?? '');
+        if (!JOB_ID_PATTERN.test(id))
+          throw new UpstreamError('bad_response', 'The relay answered without a usable task id');
+        return id;
+      }
+      case 23:
+        throw new UpstreamError('rate_limited', `The relay's queue is full; try again in ${QUEUE_FULL_RETRY_S} s`, {
+          retryAfterS: QUEUE_FULL_RETRY_S,
+        });
+      case 24: {
+        const word = answer.properties?.bannedWord;
+        throw new UpstreamError(
+          'refused',
+          word ? `The prompt was refused: banned word "${word}"` : 'The prompt was refused by the content filter',
+        );
+      }
+      case 4:
+        throw new UpstreamError(
+          'rejected',
+          description ? `The relay rejected the request: ${description}` : 'The relay rejected the request',
+        );
+      case 9:
+        throw new UpstreamError('unavailable', description ? `The relay failed: ${description}` : 'The relay failed');
+      default:
+        throw new UpstreamError('bad_response', `The relay answered with unknown code ${answer.code}`);
+    }
+  }
+
   return {
     name: options.name ?? 'mj-proxy',
 
@@ -112,38 +151,22 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
           ...(options.notifyHook ? { notifyHook: options.notifyHook } : {}),
         }),
       });
-      const answer = parseJsonReply(reply, submitAnswerSchema, 'The relay');
-      const description = scrub(answer.description ?? '');
-      switch (answer.code) {
-        case 1:
-        case 21:
-        case 22: {
-          const id = String(answer.result ?? '');
-          if (!JOB_ID_PATTERN.test(id))
-            throw new UpstreamError('bad_response', 'The relay answered without a usable task id');
-          return { id, status: 'pending' };
-        }
-        case 23:
-          throw new UpstreamError('rate_limited', `The relay's queue is full; try again in ${QUEUE_FULL_RETRY_S} s`, {
-            retryAfterS: QUEUE_FULL_RETRY_S,
-          });
-        case 24: {
-          const word = answer.properties?.bannedWord;
-          throw new UpstreamError(
-            'refused',
-            word ? `The prompt was refused: banned word "${word}"` : 'The prompt was refused by the content filter',
-          );
-        }
-        case 4:
-          throw new UpstreamError(
-            'rejected',
-            description ? `The relay rejected the request: ${description}` : 'The relay rejected the request',
-          );
-        case 9:
-          throw new UpstreamError('unavailable', description ? `The relay failed: ${description}` : 'The relay failed');
-        default:
-          throw new UpstreamError('bad_response', `The relay answered with unknown code ${answer.code}`);
-      }
+      return { id: acceptedTaskId(reply), status: 'pending' };
+    },
+
+    actions: ['upscale', 'variation', 'reroll'],
+
+    async act(input: ActionInput) {
+      const reply = await call('/submit/change', {
+        method: 'POST',
+        body: JSON.stringify({
+          taskId: input.gridId,
+          action: RELAY_ACTIONS[input.action],
+          ...(input.action === 'reroll' ? {} : { index: input.index }),
+          ...(options.notifyHook ? { notifyHook: options.notifyHook } : {}),
+        }),
+      });
+      return { id: acceptedTaskId(reply), status: 'pending' };
     },
 
     async getJob(id: string): Promise<UpstreamJob> {
