@@ -1,6 +1,6 @@
 // One job's card: tracks its job through the polling query and shows every state (waiting,
-// generating with progress, the kept image, failure, cancellation, connection trouble) with
-// the actions that fit it.
+// generating with progress and any preview, the kept image, failure, cancellation, connection
+// trouble) with the actions that fit it, grid actions included, and the grid it came from.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { ImagineRequest } from '../../../../../shared/schemas/imagine';
@@ -12,6 +12,7 @@ import { jobQueryOptions } from '../api/get-job';
 import { replaceInList } from '../api/list-jobs';
 import { useSubmitJob } from '../api/submit-job';
 import { formatDuration, useNow } from '../hooks/use-now';
+import { actionLabel, GridActions } from './grid-actions';
 import { JobFrame } from './job-frame';
 
 interface JobCardProps {
@@ -38,6 +39,7 @@ export function JobCard({ job: initial, onUseAgain }: JobCardProps) {
   const elapsed = formatDuration((job.finished_at ? Date.parse(job.finished_at) : now) - startedAt);
   const draft: ImagineRequest = { prompt: job.prompt, aspect_ratio: job.aspect_ratio, quality: job.quality };
   const actionError = cancel.error ?? remove.error ?? retry.error;
+  const lineage = actionLabel(job);
 
   async function copyPrompt() {
     await navigator.clipboard?.writeText(job.prompt);
@@ -45,9 +47,20 @@ export function JobCard({ job: initial, onUseAgain }: JobCardProps) {
   }
 
   return (
-    <article className={`job-card status-${job.status}`} aria-label={job.prompt}>
+    <article id={`job-${job.job_id}`} className={`job-card status-${job.status}`} aria-label={job.prompt}>
       <JobFrame job={job} />
       <div className="job-body">
+        {lineage ? (
+          <p className="job-lineage">
+            {lineage}
+            {job.parent_id ? (
+              <>
+                {' · '}
+                <a href={`#job-${job.parent_id}`}>from this grid</a>
+              </>
+            ) : null}
+          </p>
+        ) : null}
         <p className="job-prompt" title={job.prompt}>
           {job.prompt}
         </p>
@@ -62,6 +75,7 @@ export function JobCard({ job: initial, onUseAgain }: JobCardProps) {
             {job.progress}%
           </progress>
         ) : null}
+        {job.status === 'complete' ? <GridActions job={job} /> : null}
         {actionError ? (
           <p className="form-error" role="alert">
             {actionError.message}

@@ -7,6 +7,9 @@ export function JobFrame({ job }: { job: Job }) {
   const [loaded, setLoaded] = useState(false);
   const [broken, setBroken] = useState(false);
   const imageUrl = job.status === 'complete' ? job.image_url : undefined;
+  // A running job's low-resolution preview, where the upstream shows one; it sharpens as the
+  // job goes on, and gives way to the real image.
+  const previewUrl = !imageUrl && !isEnded(job) ? job.preview_url : undefined;
   const note = broken
     ? 'The image could not be loaded'
     : job.status === 'complete' || !isEnded(job)
@@ -26,11 +29,14 @@ export function JobFrame({ job }: { job: Job }) {
           decoding="async"
         />
       ) : null}
-      {loaded ? null : (
+      {loaded || previewUrl ? null : (
         <div className="job-placeholder" aria-hidden>
           {note}
         </div>
       )}
+      {previewUrl && !loaded ? (
+        <img className="job-preview" src={previewUrl} alt="" aria-hidden decoding="async" />
+      ) : null}
     </div>
   );
 }

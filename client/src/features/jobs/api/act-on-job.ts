@@ -1,0 +1,25 @@
+// POST /api/jobs/:id/actions: upscale, vary or reroll a finished grid. The new job is linked
+// to the grid and goes to the top of the history at once, like a submission.
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { type GridActionRequest, jobSchema } from '../../../../../shared/schemas/job';
+import { apiRequest } from '../../../lib/api-client';
+import { jobKey } from './get-job';
+import { prependToList } from './list-jobs';
+
+export function actOnJob(gridId: string, request: GridActionRequest) {
+  return apiRequest(`/api/jobs/${encodeURIComponent(gridId)}/actions`, jobSchema, {
+    method: 'POST',
+    body: JSON.stringify(request),
+  });
+}
+
+export function useGridAction(gridId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (request: GridActionRequest) => actOnJob(gridId, request),
+    onSuccess: (job) => {
+      client.setQueryData(jobKey(job.job_id), job);
+      prependToList(client, job);
+    },
+  });
+}
