@@ -1,0 +1,84 @@
+// Grid actions in Chromium against the real built app, with the simulator speaking the
+// midjourney-proxy relay protocol: a grid of four previews while it renders, finishes, and
+// its U2 button makes an upscale that appears at the top, linked to the grid.
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { ServerProcess } from '../support/server-process';
+import { launchChromium, OUTPUT_DIR, startApp, waitUntil } from './harness';
+
+let app: ServerProcess;
+let browser: Browser;
+
+beforeAll(async () => {
+  // Real time, so that the relay's previews last long enough to be seen.
+  [app, browser] = await Promise.all([
+    startApp({ SIM_PROTOCOL: 'mj-proxy', SIM_TIME_FACTOR: '1', BUDGET_WINDOW_MS: '60000' }),
+    launchChromium(),
+  ]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+const naturalSize = (element: HTMLImageElement) =>
+  element.complete && element.naturalWidth > 0 ? { width: element.naturalWidth, height: element.naturalHeight } : false;
+
+test('a relay grid shows its preview, then U2 upscales image 2 into a linked job with its own image', async () => {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const consoleErrors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  // Real time here (no page clock): the preview exists only while the relay renders.
+  await page.goto(app.baseUrl);
+  const prompt = 'snowy mountain lake at dawn';
+
+  await page.getByLabel('Prompt', { exact: true }).fill(prompt);
+  await page.getByRole('button', { name: 'Generate' }).click();
+  const newest = page.locator('article').filter({ hasText: prompt }).first();
+  await newest.waitFor();
+  // Pin the grid's card by its id: the upscale will carry the same prompt, on top.
+  const gridId = String(await newest.getAttribute('id'));
+  const gridCard = page.locator(`article#${gridId}`);
+  const previews = new Set<string>();
+  await waitUntil(async () => {
+    await page.waitForTimeout(100);
+    // One look at the card: the preview comes and goes between polls.
+    const shown = await gridCard.evaluate((card) => {
+      const preview = card.querySelector<HTMLImageElement>('img.job-preview');
+      return preview?.complete && preview.naturalWidth > 0 ? preview.getAttribute('src') : null;
+    });
+    if (shown) previews.add(shown);
+    return (await gridCard.getByRole('status').textContent()) === 'Done';
+  }, 40_000);
+  const gridImage = gridCard.getByRole('img', { name: prompt });
+  const gridSize = await waitUntil(() => gridImage.evaluate(naturalSize));
+
+  await gridCard.getByRole('button', { name: 'Upscale image 2 (top right)' }).click();
+  const upscaleCard = page.locator('article').filter({ hasText: 'Upscale of image 2' });
+  await upscaleCard.waitFor();
+  await waitUntil(async () => {
+    await page.waitForTimeout(100);
+    return (await upscaleCard.getByRole('status').textContent()) === 'Done';
+  }, 40_000);
+  const upscaleImage = upscaleCard.getByRole('img', { name: prompt });
+  const upscaleSize = await waitUntil(() => upscaleImage.evaluate(naturalSize));
+  const firstCardId = await page.locator('article').first().getAttribute('id');
+  const upscaleId = await upscaleCard.getAttribute('id');
+  await upscaleCard.getByRole('link', { name: 'from this grid' }).click();
+  await waitUntil(() => upscaleImage.evaluate((element) => getComputedStyle(element).opacity === '1'));
+  await page.screenshot({ path: path.join(OUTPUT_DIR, 'grid-actions.png'), fullPage: true });
+
+  expect(previews.size).toBeGreaterThanOrEqual(1);
+  for (const src of previews) expect(src).toMatch(/^\/api\/jobs\/[\w-]+\/preview\?at=\d+$/);
+  expect(firstCardId).toBe(upscaleId);
+  expect(new URL(page.url()).hash).toBe(`#${gridId}`);
+  // One image at the grid's full size, in the same aspect ratio.
+  expect(upscaleSize).toEqual(gridSize);
+  expect(await upscaleCard.getByRole('button', { name: /Upscale image/ }).count()).toBe(0);
+  expect(await gridCard.getByRole('button', { name: /Upscale image/ }).count()).toBe(4);
+  expect(consoleErrors).toEqual([]);
+  await page.close();
+}, 120_000);
