@@ -174,3 +174,33 @@ test('a check is planned from progress: a job seen half done is next asked about
   expect((checks.at(-1)?.at ?? 0) - finish).toBeGreaterThanOrEqual(0);
   expect((checks.at(-1)?.at ?? 0) - finish).toBeLessThan(2_000);
 });
+
+test('a relay progress hint buys a look only while no submission waits; a final hint always does', async () => {
+  // Two calls per minute: the budget runs dry at once.
+  const { calls, submit, scheduler } = setUp({ limit: 4, durationMs: () => 200_000 });
+  const running = await submit('running');
+  await vi.advanceTimersByTimeAsync(1_000);
+
+  scheduler.nudge(running.id, 'progress');
+  await vi.advanceTimersByTimeAsync(1_000);
+  const withSpareBudget = calls.map((call) => call.kind);
+  const second = await submit('waits for budget');
+  const planned = scheduler.nextUpdateAt(running.id);
+  scheduler.nudge(running.id, 'progress');
+  const afterProgressHint = scheduler.nextUpdateAt(running.id);
+  scheduler.nudge(running.id, 'finish');
+  const afterFinalHint = scheduler.nextUpdateAt(running.id);
+  await vi.advanceTimersByTimeAsync(60_000);
+
+  expect(withSpareBudget).toEqual(['submit', 'status']);
+  expect(second.status).toBe('queued');
+  expect(planned).toBeGreaterThan(Date.now() - 60_000);
+  // With a submission waiting, a progress hint leaves the planned look where it was.
+  expect(afterProgressHint).toBe(planned);
+  expect(afterFinalHint).toBe(Date.now() - 60_000);
+  // When budget returns, the final hint's look goes before even the waiting submission.
+  expect(calls.slice(2, 4).map((call) => [call.kind, call.id])).toEqual([
+    ['status', 'up_1'],
+    ['submit', 'up_2'],
+  ]);
+});

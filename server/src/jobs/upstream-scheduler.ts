@@ -131,14 +131,15 @@ export class UpstreamScheduler {
   }
 
   /**
-   * Someone (a webhook) says this job changed: look at it as soon as the budget allows,
-   * like a check planned for its finish.
+   * Someone (a webhook) says this job changed. `finish`: it may be done, so look as soon as
+   * the budget allows, as urgently as a submission. `progress`: it moved on; look now only
+   * while no submission waits for budget (otherwise the planned look stands).
    */
-  nudge(id: string): void {
+  nudge(id: string, reason: 'finish' | 'progress' = 'finish'): void {
     const timing = this.#timings.get(id);
-    if (!timing) return;
+    if (!timing || (reason === 'progress' && this.#queue.length > 0)) return;
     timing.nextAt = Math.min(timing.nextAt, this.#now());
-    timing.purpose = 'finish';
+    if (reason === 'finish') timing.purpose = 'finish';
     this.#wake();
   }
 

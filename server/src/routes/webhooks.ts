@@ -23,7 +23,12 @@ export interface WebhookOptions {
   relayToken?: string | undefined;
 }
 
-const relayHintSchema = z.object({ id: z.union([z.string(), z.number()]).transform(String) });
+const relayHintSchema = z.object({
+  id: z.union([z.string(), z.number()]).transform(String),
+  status: z.string().optional().catch(undefined),
+});
+/** Relay statuses after which the task cannot change: worth a look at once. */
+const RELAY_FINAL = new Set(['SUCCESS', 'FAILURE', 'CANCEL']);
 const raw = express.raw({ type: () => true, limit: '64kb' });
 
 const sameToken = (given: string, expected: string) =>
@@ -80,7 +85,10 @@ export function webhookRoutes(options: WebhookOptions): Router {
       hint = undefined;
     }
     const job = hint ? options.store.getByUpstreamId(hint.id) : undefined;
-    if (job) options.scheduler.nudge(job.id);
+    // An (unverifiable) end is looked at as soon as the budget allows; mere progress only
+    // with budget to spare, so hints cannot crowd out submissions.
+    const final = hint?.status === undefined || RELAY_FINAL.has(hint.status);
+    if (job) options.scheduler.nudge(job.id, final ? 'finish' : 'progress');
     res.status(204).end();
   });
 

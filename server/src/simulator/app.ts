@@ -8,6 +8,7 @@ import { ASPECT_RATIOS, QUALITIES } from '../../../shared/schemas/imagine';
 import type { SimJobView, SimulatorEngine } from './engine';
 import { renderGrid, renderLandscape } from './image';
 import type { SimulatorNotifier } from './notifier';
+import { toRelayTask } from './relay-task';
 
 const submitSchema = z.object({
   prompt: z.string().trim().min(1).max(4000),
@@ -17,8 +18,6 @@ const submitSchema = z.object({
 });
 
 const IMAGE_CACHE_SIZE = 64;
-/** A relay's preview sharpens in steps of this much progress. */
-const PREVIEW_STEP = 20;
 
 const changeSchema = z
   .object({
@@ -27,14 +26,6 @@ const changeSchema = z
     index: z.number().int().min(1).max(4).optional(),
   })
   .refine((body) => body.action === 'REROLL' || body.index !== undefined);
-
-const RELAY_STATUS: Record<SimJobView['status'], string> = {
-  pending: 'SUBMITTED',
-  processing: 'IN_PROGRESS',
-  complete: 'SUCCESS',
-  failed: 'FAILURE',
-  cancelled: 'CANCEL',
-};
 
 /** A relay prompt carries Midjourney parameters: `--ar W:H` and `--q 2`. */
 const relayPromptSchema = z.object({ prompt: z.string().trim().min(1).max(4000) }).transform(({ prompt }) => {
@@ -130,29 +121,7 @@ export function createSimulatorApp(engine: SimulatorEngine, notifier?: Simulator
     next();
   };
 
-  const toTask = (req: Request, job: SimJobView) => {
-    const origin = `${req.protocol}://${req.get('host')}`;
-    // Like a relay: while rendering, imageUrl is a low-resolution preview that sharpens.
-    const step = Math.floor(job.progress / PREVIEW_STEP) * PREVIEW_STEP;
-    const imageUrl =
-      job.status === 'complete'
-        ? `${origin}/v1/images/${job.id}.png`
-        : job.status === 'processing' && step > 0
-          ? `${origin}/v1/previews/${job.id}-${step}.png`
-          : '';
-    return {
-      id: job.id,
-      action: job.kind,
-      status: RELAY_STATUS[job.status],
-      prompt: job.prompt,
-      promptEn: job.prompt,
-      description: job.kind === 'IMAGINE' ? '/imagine' : `/${job.kind.toLowerCase()}`,
-      progress: `${job.progress}%`,
-      imageUrl,
-      failReason: job.error ?? '',
-      ...(job.parentId ? { properties: { originTaskId: job.parentId } } : {}),
-    };
-  };
+  const toTask = (req: Request, job: SimJobView) => toRelayTask(job, `${req.protocol}://${req.get('host')}`);
 
   app.post('/mj/submit/imagine', relayAuth, express.json({ limit: '32kb' }), (req, res) => {
     const parsed = relayPromptSchema.safeParse(req.body);

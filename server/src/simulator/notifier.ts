@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { sign } from '../webhooks/standard-webhooks';
 import type { SimJobView, SimulatorEngine } from './engine';
+import { toRelayTask } from './relay-task';
 
 export interface NotifierOptions {
   /** v7: where every job's notifications go, signed with `secret`. */
@@ -80,7 +81,7 @@ export class SimulatorNotifier {
   async #send(view: SimJobView, deliveryId: string, relayHook: string | undefined): Promise<void> {
     try {
       if (relayHook) {
-        const task = { id: view.id, status: view.status.toUpperCase(), progress: `${view.progress}%` };
+        const task = toRelayTask(view, this.imageBase);
         await fetch(relayHook, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
