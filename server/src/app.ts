@@ -49,6 +49,9 @@ export interface SecurityOptions {
   signInAttempts?: { points: number; durationS: number };
 }
 
+/** `/hooks/mj-proxy/<token>…` with the token replaced, for logs. */
+export const redactHookToken = (url: string): string => url.replace(/^(\/hooks\/mj-proxy\/)[^/?#]*/, '$1[redacted]');
+
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -60,6 +63,14 @@ export function createApp(deps: AppDeps): express.Express {
     pinoHttp({
       logger: deps.logger,
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      // The relay hook's path carries its secret token: it stays out of the logs.
+      serializers: {
+        req: (req: { url?: string; params?: Record<string, unknown> }) => {
+          if (typeof req.url === 'string') req.url = redactHookToken(req.url);
+          if (req.params && 'token' in req.params) req.params.token = '[redacted]';
+          return req;
+        },
+      },
     }),
   );
 

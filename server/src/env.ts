@@ -66,6 +66,7 @@ export const envSchema = z.object({
   SIM_FAILURE_RATE: num(0.08, 0, 1),
   SIM_RATE_LIMIT: int(60, 1, 100_000),
   SIM_BLOCKED_WORDS: optionalString,
+  SIM_PUSH: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')),
 });
 export type Env = z.infer<typeof envSchema>;
 

@@ -62,6 +62,20 @@ const relayToken = createHmac('sha256', secret).update('mj-proxy-notify-hook').d
 const notifyHook = env.PUBLIC_URL ? `${env.PUBLIC_URL.replace(/\/+$/, '')}/hooks/mj-proxy/${relayToken}` : undefined;
 
 const kind = upstreamKind(env);
+// The simulator pushes like an upstream with webhooks: signed v7 webhooks (a secret made for
+// this run) or the relay's notifyHook, to this server's own loopback address once it listens.
+const simPush = kind === 'simulator' && env.SIM_PUSH === 'on';
+const simWebhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+let ownOrigin: string | undefined;
+const simNotify = simPush
+  ? {
+      ...(env.SIM_PROTOCOL === 'v7' ? { v7: { url: '', secret: simWebhookSecret } } : {}),
+      // Imperfect on purpose, like real senders: a few notices late or repeated.
+      lateShare: 0.05,
+      duplicateShare: 0.05,
+      lateByMs: 2_000,
+    }
+  : undefined;
 const simulator =
   kind !== 'simulator'
     ? undefined
@@ -76,7 +90,11 @@ const simulator =
               .map((word) => word.trim())
               .filter(Boolean) ?? DEFAULT_BLOCKED_WORDS,
         }),
-        { port: env.SIM_PORT, deps: { persistence: sqliteSimPersistence(path.join(dataDir, 'simulator.sqlite')) } },
+        {
+          port: env.SIM_PORT,
+          deps: { persistence: sqliteSimPersistence(path.join(dataDir, 'simulator.sqlite')) },
+          ...(simNotify ? { notify: simNotify } : {}),
+        },
       );
 
 function chooseUpstream(): UpstreamAdapter {
@@ -88,6 +106,7 @@ function chooseUpstream(): UpstreamAdapter {
           secret: apiKey,
           http,
           name: 'simulator',
+          notifyHook: () => (simPush && ownOrigin ? `${ownOrigin}/hooks/mj-proxy/${relayToken}` : undefined),
         })
       : createV7Adapter({ baseUrl: simulator.baseUrl, apiKey, http, name: 'simulator' });
   }
@@ -139,7 +158,7 @@ const scheduler = new UpstreamScheduler(jobs, store, budget, logger, {
   queueMax: env.SUBMIT_QUEUE_MAX,
   finishMarginMs: 250,
   // With webhooks, looks are a slower fallback.
-  fallbackFactor: (kind === 'v7' && env.WEBHOOK_SECRET) || (kind === 'mj-proxy' && notifyHook) ? 3 : 1,
+  fallbackFactor: (kind === 'v7' && env.WEBHOOK_SECRET) || (kind === 'mj-proxy' && notifyHook) || simPush ? 3 : 1,
 });
 scheduler.resume();
 scheduler.start();
@@ -166,7 +185,10 @@ const app = createApp({
   images,
   logger,
   cookieSecret: secret,
-  webhooks: { v7Secret: env.WEBHOOK_SECRET, relayToken },
+  webhooks: {
+    v7Secret: simPush && env.SIM_PROTOCOL === 'v7' ? simWebhookSecret : env.WEBHOOK_SECRET,
+    relayToken,
+  },
   ...(serveClient ? { clientDist } : {}),
 });
 
@@ -177,6 +199,14 @@ const server = app.listen(env.PORT, env.HOST, (error?: Error) => {
   }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
+  if (simulator?.notifier && typeof address === 'object' && address) {
+    // The simulator reaches us over loopback, whatever address we listen on for others.
+    const unspecified = address.address === '0.0.0.0' || address.address === '::';
+    const host = unspecified ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    ownOrigin = `http://${host}:${port}`;
+    if (simNotify?.v7) simNotify.v7.url = `${ownOrigin}/hooks/v7`;
+    simulator.notifier.resume();
+  }
   const shownHost = env.HOST === '0.0.0.0' || env.HOST === '127.0.0.1' ? 'localhost' : env.HOST;
   logger.info({ port, host: env.HOST, data_dir: dataDir }, `mj-studio listening on http://${shownHost}:${port}`);
 });

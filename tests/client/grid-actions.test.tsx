@@ -59,7 +59,7 @@ test('a finished grid offers U1-U4, V1-V4 and reroll; U2 starts an upscale shown
   const labels = within(card)
     .getAllByRole('button')
     .map((button) => button.textContent);
-  fireEvent.click(within(card).getByRole('button', { name: 'Upscale image 2 (top right)' }));
+  fireEvent.click(within(card).getByRole('button', { name: 'U2, upscale image 2 (top right)' }));
   await vi.waitFor(() => expect(screen.getAllByRole('article')).toHaveLength(2));
 
   expect(labels).toEqual(expect.arrayContaining(['U1', 'U2', 'U3', 'U4', 'V1', 'V2', 'V3', 'V4', '↻ Reroll']));
@@ -72,7 +72,7 @@ test('a finished grid offers U1-U4, V1-V4 and reroll; U2 starts an upscale shown
     '#job-grid1',
   );
   // The new job is running: it offers no grid actions of its own.
-  expect(within(child as HTMLElement).queryByRole('button', { name: /Upscale image/ })).not.toBeInTheDocument();
+  expect(within(child as HTMLElement).queryByRole('button', { name: /upscale image/ })).not.toBeInTheDocument();
 });
 
 test('reroll and variation send what they name; a refusal is shown on the card and nothing is added', async () => {
@@ -89,7 +89,7 @@ test('reroll and variation send what they name; a refusal is shown on the card a
 
   fireEvent.click(within(card).getByRole('button', { name: 'Reroll: a new grid from the same prompt' }));
   const alert = await within(card).findByRole('alert');
-  fireEvent.click(within(card).getByRole('button', { name: 'Make variations of image 4 (bottom right)' }));
+  fireEvent.click(within(card).getByRole('button', { name: 'V4, variations of image 4 (bottom right)' }));
   await vi.waitFor(() => expect(sent).toHaveLength(2));
 
   expect(alert).toHaveTextContent('The upstream in use (v7) has no grid actions');
@@ -101,7 +101,7 @@ test('without supported actions (another upstream, or an upscale) a finished car
   renderWithClient(<JobCard job={{ ...grid, available_actions: undefined }} onUseAgain={vi.fn()} />);
 
   expect(screen.getByRole('link', { name: 'Download' })).toBeInTheDocument();
-  expect(screen.queryByRole('button', { name: /Upscale|variations|Reroll/ })).not.toBeInTheDocument();
+  expect(screen.queryByRole('button', { name: /upscale|variations|Reroll/ })).not.toBeInTheDocument();
 });
 
 test('a running job shows the upstream preview, sharper each poll, until its image arrives', async () => {

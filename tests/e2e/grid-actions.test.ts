@@ -1,11 +1,12 @@
 // Grid actions in Chromium against the real built app, with the simulator speaking the
 // midjourney-proxy relay protocol: a grid of four previews while it renders, finishes, and
 // its U2 button makes an upscale that appears at the top, linked to the grid.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { ServerProcess } from '../support/server-process';
-import { launchChromium, OUTPUT_DIR, startApp, waitUntil } from './harness';
+import { launchChromium, OUTPUT_DIR, ROOT, startApp, waitUntil } from './harness';
 
 let app: ServerProcess;
 let browser: Browser;
@@ -56,7 +57,7 @@ test('a relay grid shows its preview, then U2 upscales image 2 into a linked job
   const gridImage = gridCard.getByRole('img', { name: prompt });
   const gridSize = await waitUntil(() => gridImage.evaluate(naturalSize));
 
-  await gridCard.getByRole('button', { name: 'Upscale image 2 (top right)' }).click();
+  await gridCard.getByRole('button', { name: 'U2, upscale image 2 (top right)' }).click();
   const upscaleCard = page.locator('article').filter({ hasText: 'Upscale of image 2' });
   await upscaleCard.waitFor();
   await waitUntil(async () => {
@@ -70,6 +71,15 @@ test('a relay grid shows its preview, then U2 upscales image 2 into a linked job
   await upscaleCard.getByRole('link', { name: 'from this grid' }).click();
   await waitUntil(() => upscaleImage.evaluate((element) => getComputedStyle(element).opacity === '1'));
   await page.screenshot({ path: path.join(OUTPUT_DIR, 'grid-actions.png'), fullPage: true });
+  // axe over the grid buttons and the linked card. Evaluated through the DevTools protocol,
+  // which the page's CSP does not govern (a script tag would rightly be blocked).
+  await page.evaluate(readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8'));
+  const violations = await page.evaluate(async () => {
+    const { axe } = window as unknown as {
+      axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> };
+    };
+    return (await axe.run()).violations.map(({ id, impact, nodes }) => ({ id, impact, nodes: nodes.length }));
+  });
 
   expect(previews.size).toBeGreaterThanOrEqual(1);
   for (const src of previews) expect(src).toMatch(/^\/api\/jobs\/[\w-]+\/preview\?at=\d+$/);
@@ -77,8 +87,11 @@ test('a relay grid shows its preview, then U2 upscales image 2 into a linked job
   expect(new URL(page.url()).hash).toBe(`#${gridId}`);
   // One image at the grid's full size, in the same aspect ratio.
   expect(upscaleSize).toEqual(gridSize);
-  expect(await upscaleCard.getByRole('button', { name: /Upscale image/ }).count()).toBe(0);
-  expect(await gridCard.getByRole('button', { name: /Upscale image/ }).count()).toBe(4);
+  expect(await upscaleCard.getByRole('button', { name: /upscale image/ }).count()).toBe(0);
+  expect(await gridCard.getByRole('button', { name: /upscale image/ }).count()).toBe(4);
+  expect(violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')).toEqual(
+    [],
+  );
   expect(consoleErrors).toEqual([]);
   await page.close();
 }, 120_000);

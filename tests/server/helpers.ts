@@ -76,6 +76,8 @@ export function buildTestApp(options: TestAppOptions = {}) {
     expectedDurationMs: options.expectedDurationMs ?? 120_000,
     queueMax: options.queueMax ?? 50,
     finishMarginMs: 250,
+    // As in production: with webhooks, planned looks are a slower fallback.
+    fallbackFactor: options.webhooks ? 3 : 1,
   });
   const app = createApp({
     jobs,

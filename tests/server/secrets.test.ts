@@ -1,4 +1,5 @@
 import { delay, HttpResponse, http } from 'msw';
+import request from 'supertest';
 import { expect, test } from 'vitest';
 import { server } from '../mocks/node';
 import { UPSTREAM_BASE, UPSTREAM_KEY, upstreamHandlers } from '../mocks/upstream';
@@ -76,4 +77,16 @@ test('the access token and the cookie-signing secret appear in no response or lo
     expect(text).not.toContain(token);
     expect(text).not.toContain('test-cookie-secret-0123456789abcdef');
   }
+});
+
+test('the relay hook token, which stands in for a signature, appears in no log line', async () => {
+  const token = 'relay-hook-token-0a1b2c3d4e5f6a7b';
+  const { app, logs } = buildTestApp({ webhooks: { relayToken: token } });
+
+  const right = await request(app).post(`/hooks/mj-proxy/${token}`).send({ id: 'up_1', status: 'SUCCESS' });
+  const wrong = await request(app).post(`/hooks/mj-proxy/${token}x?probe=1`).send({ id: 'up_1' });
+
+  expect([right.status, wrong.status]).toEqual([204, 404]);
+  expect(logs.join('\n')).toContain('/hooks/mj-proxy/[redacted]');
+  for (const line of logs) expect(line).not.toContain(token);
 });

@@ -146,3 +146,18 @@ test('the relay hook with the right token makes the server fetch the task; a wro
   // The body claimed SUCCESS; the server believed only what the upstream said when asked.
   expect(await view()).toMatchObject({ status: 'processing', progress: 55 });
 });
+
+test('with webhooks a browser is told to ask again within 2 s, since news may come at any moment', async () => {
+  const { view } = await setUp();
+  const polled = buildTestApp();
+  const withoutWebhooks = await submitJob(polled.agent);
+
+  const pushed = await view();
+  const planned = jobSchema.parse((await polled.agent.get(`/api/jobs/${withoutWebhooks}`)).body);
+
+  expect(pushed.status).toBe('pending');
+  expect(pushed.poll_after_ms).toBeGreaterThanOrEqual(1_000);
+  expect(pushed.poll_after_ms).toBeLessThanOrEqual(2_000);
+  // Without webhooks the hint follows the server's own next look (far off for a 2-min job).
+  expect(planned.poll_after_ms).toBeGreaterThan(2_000);
+});

@@ -143,6 +143,11 @@ export class UpstreamScheduler {
     this.#wake();
   }
 
+  /** Whether the upstream pushes changes (webhooks), so news may come at any moment. */
+  get pushed(): boolean {
+    return (this.#options.fallbackFactor ?? 1) > 1;
+  }
+
   get queueLength(): number {
     return this.#queue.length;
   }

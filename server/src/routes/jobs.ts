@@ -14,6 +14,8 @@ import { InvalidCursorError } from '../store/sqlite-job-store';
 
 const MIN_POLL_MS = 1_000;
 const MAX_POLL_MS = 30_000;
+/** With webhooks, news can come at any moment: browsers ask at least this often (a store read). */
+const PUSHED_POLL_MS = 2_000;
 
 /** The job as its owner sees it, with the queue position and a hint for the next poll. */
 export function viewFor(job: JobRecord, jobs: JobService, scheduler: UpstreamScheduler): Job {
@@ -23,7 +25,8 @@ export function viewFor(job: JobRecord, jobs: JobService, scheduler: UpstreamSch
   if (position !== undefined) view.queue_position = position;
   const next = scheduler.nextUpdateAt(job.id);
   const wait = next === undefined ? MIN_POLL_MS * 2 : next - Date.now() + 300;
-  view.poll_after_ms = Math.round(Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, wait)));
+  const longest = scheduler.pushed && position === undefined ? PUSHED_POLL_MS : MAX_POLL_MS;
+  view.poll_after_ms = Math.round(Math.min(longest, Math.max(MIN_POLL_MS, wait)));
   return view;
 }
 

@@ -121,6 +121,13 @@ export function createSimulatorApp(engine: SimulatorEngine, notifier?: Simulator
     next();
   };
 
+  /** A relay posts a task's changes to its notifyHook, when one was given. */
+  const watch = (id: string, notifyHook: unknown) => {
+    const hook = z.url({ protocol: /^https?$/ }).safeParse(notifyHook);
+    if (!hook.success) return;
+    engine.setNotifyHook(id, hook.data);
+    notifier?.track(id, hook.data);
+  };
   const toTask = (req: Request, job: SimJobView) => toRelayTask(job, `${req.protocol}://${req.get('host')}`);
 
   app.post('/mj/submit/imagine', relayAuth, express.json({ limit: '32kb' }), (req, res) => {
@@ -140,8 +147,7 @@ export function createSimulatorApp(engine: SimulatorEngine, notifier?: Simulator
       return;
     }
     const job = engine.submit(prompt, aspectRatio, quality, { grid: true, kind: 'IMAGINE' });
-    const hook = z.url({ protocol: /^https?$/ }).safeParse(req.body?.notifyHook);
-    if (hook.success) notifier?.track(job.id, hook.data);
+    watch(job.id, req.body?.notifyHook);
     res.json({ code: 1, description: 'Submit success', result: job.id, properties: {} });
   });
 
@@ -157,8 +163,7 @@ export function createSimulatorApp(engine: SimulatorEngine, notifier?: Simulator
       res.json({ code: 4, description: verdict.reason, result: null, properties: {} });
       return;
     }
-    const hook = z.url({ protocol: /^https?$/ }).safeParse(req.body?.notifyHook);
-    if (hook.success) notifier?.track(verdict.job.id, hook.data);
+    watch(verdict.job.id, req.body?.notifyHook);
     res.json({ code: 1, description: 'Submit success', result: verdict.job.id, properties: {} });
   });
 

@@ -158,6 +158,25 @@ export class SimulatorEngine {
     return job.failAt === undefined ? job.endsAt : job.startsAt + (job.endsAt - job.startsAt) * job.failAt;
   }
 
+  /** Remembers a job's notifyHook, so a restarted simulator still knows where to post. */
+  setNotifyHook(id: string, hook: string): void {
+    const job = this.#jobs.get(id);
+    if (!job) return;
+    job.notifyHook = hook;
+    this.#persistence?.save(job);
+  }
+
+  /** Jobs not yet ended, with their notifyHook: what a restarted notifier picks up again. */
+  running(): { id: string; notifyHook?: string | undefined }[] {
+    const now = this.#now();
+    return [...this.#jobs.values()]
+      .filter((job) => {
+        const status = this.#view(job, now).status;
+        return status === 'pending' || status === 'processing';
+      })
+      .map((job) => ({ id: job.id, notifyHook: job.notifyHook }));
+  }
+
   cancel(id: string): SimJobView | undefined {
     const job = this.#jobs.get(id);
     if (!job) return undefined;

@@ -64,6 +64,13 @@ export class SimulatorNotifier {
     }
   }
 
+  /** After a restart: plans the notices of every job still running (v7, or with a hook). */
+  resume(): void {
+    for (const job of this.#engine.running()) {
+      if (job.notifyHook || this.#options.v7) this.track(job.id, job.notifyHook);
+    }
+  }
+
   stop(): void {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();

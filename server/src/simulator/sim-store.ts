@@ -23,6 +23,8 @@ export const simJobSchema = z.object({
   /** A variation's wobble: the same scene, slightly moved. */
   wobble: z.string().optional(),
   parentId: z.string().optional(),
+  /** Where a relay task's changes are posted (its notifyHook), kept across restarts. */
+  notifyHook: z.string().optional(),
 });
 export type SimJob = z.infer<typeof simJobSchema>;
 

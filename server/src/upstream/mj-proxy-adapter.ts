@@ -71,12 +71,19 @@ export interface MjProxyAdapterOptions {
   secret: string;
   http: UpstreamHttpClient;
   name?: string;
-  /** Where the relay should POST task changes (our /hooks/mj-proxy/<token>). */
-  notifyHook?: string | undefined;
+  /**
+   * Where the relay should POST task changes (our /hooks/mj-proxy/<token>); a function when
+   * the address is known only once the server listens.
+   */
+  notifyHook?: string | (() => string | undefined) | undefined;
 }
 
 export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAdapter {
   const base = options.baseUrl.replace(/\/+$/, '');
+  const hook = () => {
+    const value = typeof options.notifyHook === 'function' ? options.notifyHook() : options.notifyHook;
+    return value ? { notifyHook: value } : {};
+  };
   const scrub = (text: string) => (options.secret ? text.split(options.secret).join('[redacted]') : text);
 
   async function call(path: string, init: RequestInit): Promise<UpstreamReply> {
@@ -148,7 +155,7 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
         method: 'POST',
         body: JSON.stringify({
           prompt: promptWithParameters(input.prompt, input.aspectRatio, input.quality),
-          ...(options.notifyHook ? { notifyHook: options.notifyHook } : {}),
+          ...hook(),
         }),
       });
       return { id: acceptedTaskId(reply), status: 'pending' };
@@ -163,7 +170,7 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
           taskId: input.gridId,
           action: RELAY_ACTIONS[input.action],
           ...(input.action === 'reroll' ? {} : { index: input.index }),
-          ...(options.notifyHook ? { notifyHook: options.notifyHook } : {}),
+          ...hook(),
         }),
       });
       return { id: acceptedTaskId(reply), status: 'pending' };

@@ -15,6 +15,7 @@ export function GridActions({ job }: { job: Job }) {
     pending?.action === request.action &&
     ('index' in request ? 'index' in pending && pending.index === request.index : true);
 
+  // The accessible name starts with the visible label (U2, V3), then says what it does.
   const button = (request: GridActionRequest, label: string, description: string) => (
     <button
       key={label}
@@ -35,7 +36,11 @@ export function GridActions({ job }: { job: Job }) {
         <fieldset>
           <legend>Upscale</legend>
           {GRID_INDEXES.map((index) =>
-            button({ action: 'upscale', index }, `U${index}`, `Upscale image ${index} (${PLACES[index - 1]})`),
+            button(
+              { action: 'upscale', index },
+              `U${index}`,
+              `U${index}, upscale image ${index} (${PLACES[index - 1]})`,
+            ),
           )}
         </fieldset>
       ) : null}
@@ -46,7 +51,7 @@ export function GridActions({ job }: { job: Job }) {
             button(
               { action: 'variation', index },
               `V${index}`,
-              `Make variations of image ${index} (${PLACES[index - 1]})`,
+              `V${index}, variations of image ${index} (${PLACES[index - 1]})`,
             ),
           )}
         </fieldset>
