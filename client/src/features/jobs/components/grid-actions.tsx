@@ -6,6 +6,12 @@ import { useGridAction } from '../api/act-on-job';
 
 const PLACES = ['top left', 'top right', 'bottom left', 'bottom right'] as const;
 
+/** The actions on one of the four images, as Midjourney labels them. */
+const INDEXED = [
+  { action: 'upscale', legend: 'Upscale', letter: 'U', does: 'upscale' },
+  { action: 'variation', legend: 'Vary', letter: 'V', does: 'variations of' },
+] as const;
+
 export function GridActions({ job }: { job: Job }) {
   const act = useGridAction(job.job_id);
   const available = job.available_actions ?? [];
@@ -32,30 +38,18 @@ export function GridActions({ job }: { job: Job }) {
 
   return (
     <div className="grid-actions">
-      {available.includes('upscale') ? (
-        <fieldset>
-          <legend>Upscale</legend>
+      {INDEXED.filter(({ action }) => available.includes(action)).map(({ action, legend, letter, does }) => (
+        <fieldset key={action}>
+          <legend>{legend}</legend>
           {GRID_INDEXES.map((index) =>
             button(
-              { action: 'upscale', index },
-              `U${index}`,
-              `U${index}, upscale image ${index} (${PLACES[index - 1]})`,
+              { action, index },
+              `${letter}${index}`,
+              `${letter}${index}, ${does} image ${index} (${PLACES[index - 1]})`,
             ),
           )}
         </fieldset>
-      ) : null}
-      {available.includes('variation') ? (
-        <fieldset>
-          <legend>Vary</legend>
-          {GRID_INDEXES.map((index) =>
-            button(
-              { action: 'variation', index },
-              `V${index}`,
-              `V${index}, variations of image ${index} (${PLACES[index - 1]})`,
-            ),
-          )}
-        </fieldset>
-      ) : null}
+      ))}
       {available.includes('reroll')
         ? button({ action: 'reroll' }, '↻ Reroll', 'Reroll: a new grid from the same prompt')
         : null}
