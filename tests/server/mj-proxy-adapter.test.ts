@@ -111,3 +111,80 @@ test('an unknown task status is a malformed answer', async () => {
 
   await expect(adapter().getJob('t')).rejects.toMatchObject({ kind: 'bad_response' });
 });
+
+test('grid actions go to /submit/change; on a relay without it, to /submit/action with the button customId', async () => {
+  const seen: { path: string; body: unknown }[] = [];
+  let changeCalls = 0;
+  server.use(
+    http.post(`${RELAY}/submit/change`, () => {
+      changeCalls += 1;
+      return new HttpResponse(null, { status: 404 });
+    }),
+    http.get(`${RELAY}/task/grid_1/fetch`, () =>
+      HttpResponse.json({
+        id: 'grid_1',
+        status: 'SUCCESS',
+        progress: '100%',
+        imageUrl: 'https://cdn.test/grid_1.png',
+        buttons: [
+          { customId: 'MJ::JOB::upsample::1::abc', label: 'U1' },
+          { customId: 'MJ::JOB::upsample::2::abc', label: 'U2' },
+          { customId: 'MJ::JOB::reroll::0::abc::SOLO', label: '', emoji: '🔄' },
+          { customId: 'MJ::JOB::variation::2::abc', label: 'V2' },
+        ],
+      }),
+    ),
+    http.post(`${RELAY}/submit/action`, async ({ request }) => {
+      seen.push({ path: 'action', body: await request.json() });
+      return HttpResponse.json({ code: 1, description: 'ok', result: `child_${seen.length}` });
+    }),
+  );
+  const relay = adapter();
+
+  const upscale = await relay.act?.({ gridId: 'grid_1', action: 'upscale', index: 2 });
+  const reroll = await relay.act?.({ gridId: 'grid_1', action: 'reroll' });
+  const missing = await relay
+    .act?.({ gridId: 'grid_1', action: 'variation', index: 3 })
+    .catch((error: unknown) => error);
+
+  expect(relay.actions).toEqual(['upscale', 'variation', 'reroll']);
+  expect([upscale?.id, reroll?.id]).toEqual(['child_1', 'child_2']);
+  expect(seen.map((entry) => entry.body)).toEqual([
+    { taskId: 'grid_1', customId: 'MJ::JOB::upsample::2::abc' },
+    { taskId: 'grid_1', customId: 'MJ::JOB::reroll::0::abc::SOLO' },
+  ]);
+  // The missing route is learnt once, not asked again for every action.
+  expect(changeCalls).toBe(1);
+  expect(missing).toMatchObject({ kind: 'rejected', message: 'The relay offers no variation button on this grid' });
+});
+
+test('a relay that has /submit/change gets the action, the index and the hook there', async () => {
+  let body: unknown;
+  server.use(
+    http.post(`${RELAY}/submit/change`, async ({ request }) => {
+      body = await request.json();
+      return HttpResponse.json({
+        code: 22,
+        description: 'queued',
+        result: 'child_9',
+        properties: { numberOfQueues: 2 },
+      });
+    }),
+  );
+  const relay = createMjProxyAdapter({
+    baseUrl: RELAY,
+    secret: SECRET,
+    http: new UpstreamHttpClient({ timeoutMs: 1_000 }),
+    notifyHook: () => 'https://studio.test/hooks/mj-proxy/token',
+  });
+
+  const child = await relay.act?.({ gridId: 'grid_1', action: 'variation', index: 3 });
+
+  expect(child).toEqual({ id: 'child_9', status: 'pending' });
+  expect(body).toEqual({
+    taskId: 'grid_1',
+    action: 'VARIATION',
+    index: 3,
+    notifyHook: 'https://studio.test/hooks/mj-proxy/token',
+  });
+});

@@ -164,3 +164,16 @@ function similarity(a: Picture, b: Picture): number {
   }
   return close / (a.data.length / 4);
 }
+
+test('mj-proxy: a newer relay without /submit/change is driven through /submit/action and its buttons', async () => {
+  const { clock, adapter } = await setUp('mj-proxy', { changeRoute: false });
+  const grid = await adapter.submit({ prompt: 'a canyon at noon', aspectRatio: '3:2', quality: 'standard' });
+  clock.now += 6_000;
+
+  const variation = await adapter.act?.({ gridId: grid.id, action: 'variation', index: 4 });
+  const reroll = await adapter.act?.({ gridId: grid.id, action: 'reroll' });
+  clock.now += 6_000;
+
+  for (const job of [variation, reroll]) expect((await adapter.getJob(job?.id ?? '')).status).toBe('complete');
+  expect(new Set([grid.id, variation?.id, reroll?.id]).size).toBe(3);
+});

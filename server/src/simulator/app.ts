@@ -8,7 +8,7 @@ import { ASPECT_RATIOS, QUALITIES } from '../../../shared/schemas/imagine';
 import type { SimJobView, SimulatorEngine } from './engine';
 import { renderGrid, renderLandscape } from './image';
 import type { SimulatorNotifier } from './notifier';
-import { toRelayTask } from './relay-task';
+import { parseCustomId, toRelayTask } from './relay-task';
 
 const submitSchema = z.object({
   prompt: z.string().trim().min(1).max(4000),
@@ -18,6 +18,8 @@ const submitSchema = z.object({
 });
 
 const IMAGE_CACHE_SIZE = 64;
+
+const actionSchema = z.object({ taskId: z.string().max(64), customId: z.string().max(300) });
 
 const changeSchema = z
   .object({
@@ -151,7 +153,12 @@ export function createSimulatorApp(engine: SimulatorEngine, notifier?: Simulator
     res.json({ code: 1, description: 'Submit success', result: job.id, properties: {} });
   });
 
-  app.post('/mj/submit/change', relayAuth, express.json({ limit: '32kb' }), (req, res) => {
+  app.post('/mj/submit/change', relayAuth, express.json({ limit: '32kb' }), (req, res, next) => {
+    // Newer relays have only /submit/action.
+    if (!engine.config.changeRoute) {
+      next();
+      return;
+    }
     const parsed = changeSchema.safeParse(req.body);
     if (!parsed.success) {
       res.json({ code: 4, description: 'Validation error: taskId, action and index are required', result: null });
@@ -159,6 +166,22 @@ export function createSimulatorApp(engine: SimulatorEngine, notifier?: Simulator
     }
     const { taskId, action, index } = parsed.data;
     const verdict = engine.act(taskId, action, index);
+    if (!verdict.ok) {
+      res.json({ code: 4, description: verdict.reason, result: null, properties: {} });
+      return;
+    }
+    watch(verdict.job.id, req.body?.notifyHook);
+    res.json({ code: 1, description: 'Submit success', result: verdict.job.id, properties: {} });
+  });
+
+  app.post('/mj/submit/action', relayAuth, express.json({ limit: '32kb' }), (req, res) => {
+    const parsed = actionSchema.safeParse(req.body);
+    const wanted = parsed.success ? parseCustomId(parsed.data.customId) : undefined;
+    if (!parsed.success || !wanted || wanted.gridId !== parsed.data.taskId) {
+      res.json({ code: 4, description: 'Validation error: taskId and a customId of its buttons', result: null });
+      return;
+    }
+    const verdict = engine.act(wanted.gridId, wanted.kind, wanted.kind === 'REROLL' ? undefined : wanted.index);
     if (!verdict.ok) {
       res.json({ code: 4, description: verdict.reason, result: null, properties: {} });
       return;

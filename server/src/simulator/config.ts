@@ -18,6 +18,8 @@ export interface SimulatorConfig {
   maxJobs: number;
   /** Scales the result images (1: 768 px long side, 1024 for high quality). */
   imageScale: number;
+  /** Relay mode: whether POST /mj/submit/change exists (older relays) besides /submit/action. */
+  changeRoute: boolean;
 }
 
 export const DEFAULT_BLOCKED_WORDS = ['gore', 'nsfw', 'nude', 'blood', 'massacre'] as const;
@@ -35,6 +37,7 @@ export function simulatorConfig(overrides: Partial<SimulatorConfig> & { apiKey: 
     blockedWords: DEFAULT_BLOCKED_WORDS,
     maxJobs: 10_000,
     imageScale: 1,
+    changeRoute: true,
     ...overrides,
   };
 }

@@ -34,5 +34,30 @@ export function toRelayTask(job: SimJobView, origin: string) {
     imageUrl,
     failReason: job.error ?? '',
     ...(job.parentId ? { properties: { originTaskId: job.parentId } } : {}),
+    buttons: job.status === 'complete' && job.grid ? gridButtons(job.id) : [],
   };
+}
+
+/** A finished grid's buttons as the relay relays them from Discord: U1-U4, 🔄, V1-V4. */
+function gridButtons(id: string) {
+  const each = (kind: string, letter: string) =>
+    [1, 2, 3, 4].map((n) => ({ customId: `MJ::JOB::${kind}::${n}::${id}`, label: `${letter}${n}`, emoji: '' }));
+  return [
+    ...each('upsample', 'U'),
+    { customId: `MJ::JOB::reroll::0::${id}::SOLO`, label: '', emoji: '🔄' },
+    ...each('variation', 'V'),
+  ];
+}
+
+const CUSTOM_ID = /^MJ::JOB::(upsample|variation|reroll)::([0-4])::([A-Za-z0-9_-]{1,64})(::SOLO)?$/;
+const KINDS = { upsample: 'UPSCALE', variation: 'VARIATION', reroll: 'REROLL' } as const;
+
+/** What a button's customId asks for, if it is one of ours. */
+export function parseCustomId(
+  customId: string,
+): { kind: (typeof KINDS)[keyof typeof KINDS]; index: number; gridId: string } | undefined {
+  const match = CUSTOM_ID.exec(customId);
+  if (!match) return undefined;
+  const kind = KINDS[match[1] as keyof typeof KINDS];
+  return { kind, index: Number(match[2]), gridId: match[3] ?? '' };
 }

@@ -1,7 +1,8 @@
 // Adapter for the midjourney-proxy relay protocol (UPSTREAMS.md §2): `mj-api-secret` auth,
 // POST /submit/imagine answering `code`s in HTTP 200, GET /task/:id/fetch answering the task
-// (an empty body for an unknown id), POST /submit/change for grid actions. Aspect ratio and
-// quality travel as prompt parameters.
+// (an empty body for an unknown id), POST /submit/change for grid actions (or, on newer relays
+// without it, /submit/action with the button's customId). Aspect ratio and quality travel as
+// prompt parameters.
 import { z } from 'zod';
 import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
 import { JOB_ID_PATTERN } from '../../../shared/schemas/job';
@@ -57,6 +58,20 @@ const taskSchema = z.object({
   failReason: z.string().nullish(),
 });
 
+const buttonsSchema = z.object({
+  buttons: z
+    .array(z.object({ customId: z.string().min(1).max(300), label: z.string().nullish(), emoji: z.string().nullish() }))
+    .nullish()
+    .transform((buttons) => buttons ?? []),
+});
+
+/** U2 / V2 by label (as Discord shows them), reroll by its customId or 🔄 emoji. */
+function buttonMatches(button: z.infer<typeof buttonsSchema>['buttons'][number], input: ActionInput): boolean {
+  if (input.action === 'reroll') return /::reroll::/i.test(button.customId) || button.emoji === '🔄';
+  const letter = input.action === 'upscale' ? 'U' : 'V';
+  return button.label?.trim().toUpperCase() === `${letter}${input.index}`;
+}
+
 /** Midjourney's own prompt parameters carry what the v7 contract sends as fields. */
 export function promptWithParameters(prompt: string, aspectRatio: AspectRatio, quality: Quality): string {
   const parameters = [aspectRatio === '1:1' ? '' : `--ar ${aspectRatio}`, quality === 'high' ? '--q 2' : '']
@@ -84,9 +99,10 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
     const value = typeof options.notifyHook === 'function' ? options.notifyHook() : options.notifyHook;
     return value ? { notifyHook: value } : {};
   };
+  let changeMissing = false;
   const scrub = (text: string) => (options.secret ? text.split(options.secret).join('[redacted]') : text);
 
-  async function call(path: string, init: RequestInit): Promise<UpstreamReply> {
+  async function call(path: string, init: RequestInit, accept404 = false): Promise<UpstreamReply> {
     const reply = await options.http.request(`${base}${path}`, {
       ...init,
       headers: { 'mj-api-secret': options.secret, accept: 'application/json', 'content-type': 'application/json' },
@@ -105,6 +121,7 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
       });
     }
     if (reply.status >= 500) throw new UpstreamError('unavailable', `The relay failed with HTTP ${reply.status}`);
+    if (reply.status === 404 && accept404) return reply;
     if (reply.status < 200 || reply.status >= 300) {
       throw new UpstreamError('bad_response', `The relay answered with unexpected HTTP ${reply.status}`);
     }
@@ -164,14 +181,35 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
     actions: ['upscale', 'variation', 'reroll'],
 
     async act(input: ActionInput) {
-      const reply = await call('/submit/change', {
+      if (!changeMissing) {
+        const reply = await call(
+          '/submit/change',
+          {
+            method: 'POST',
+            body: JSON.stringify({
+              taskId: input.gridId,
+              action: RELAY_ACTIONS[input.action],
+              ...(input.action === 'reroll' ? {} : { index: input.index }),
+              ...hook(),
+            }),
+          },
+          true,
+        );
+        if (reply.status !== 404) return { id: acceptedTaskId(reply), status: 'pending' };
+        // Newer relays dropped /submit/change for /submit/action with a button's customId.
+        changeMissing = true;
+      }
+      // The grid's buttons name the customId (one more call; the budget counted the action).
+      const grid = parseJsonReply(
+        await call(`/task/${encodeURIComponent(input.gridId)}/fetch`, { method: 'GET' }),
+        buttonsSchema,
+        'The relay',
+      );
+      const customId = grid.buttons.find((button) => buttonMatches(button, input))?.customId;
+      if (!customId) throw new UpstreamError('rejected', `The relay offers no ${input.action} button on this grid`);
+      const reply = await call('/submit/action', {
         method: 'POST',
-        body: JSON.stringify({
-          taskId: input.gridId,
-          action: RELAY_ACTIONS[input.action],
-          ...(input.action === 'reroll' ? {} : { index: input.index }),
-          ...hook(),
-        }),
+        body: JSON.stringify({ taskId: input.gridId, customId, ...hook() }),
       });
       return { id: acceptedTaskId(reply), status: 'pending' };
     },
