@@ -136,3 +136,25 @@ test('a running job shows the upstream preview, sharper each poll, until its ima
   expect(container.querySelector('img.job-preview')).toBeNull();
   expect(screen.getByRole('img', { name: 'a misty fjord' })).toHaveAttribute('src', '/api/images/grid1.png');
 });
+
+test('a loaded grid numbers its four images for U1-U4 and V1-V4; an image without actions does not', () => {
+  const { container } = renderWithClient(
+    <>
+      <JobCard job={grid} onUseAgain={vi.fn()} />
+      <JobCard
+        job={{ ...grid, job_id: 'single', prompt: 'one image', available_actions: undefined }}
+        onUseAgain={vi.fn()}
+      />
+    </>,
+  );
+  const before = container.querySelectorAll('.grid-numbers').length;
+
+  fireEvent.load(screen.getByRole('img', { name: 'a misty fjord' }));
+  fireEvent.load(screen.getByRole('img', { name: 'one image' }));
+
+  expect(before).toBe(0);
+  const numbers = container.querySelectorAll('.grid-numbers');
+  expect(numbers).toHaveLength(1);
+  expect([...(numbers[0]?.querySelectorAll('li') ?? [])].map((item) => item.textContent)).toEqual(['1', '2', '3', '4']);
+  expect(numbers[0]?.closest('article')).toHaveAttribute('id', 'job-grid1');
+});

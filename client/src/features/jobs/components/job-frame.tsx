@@ -1,5 +1,6 @@
 // The image area of a card: sized by the job's aspect ratio before anything loads, so the
-// page never jumps; a placeholder until the image has arrived.
+// page never jumps; a placeholder (or the upstream's preview) until the image has arrived;
+// on a grid, the numbers of its four images.
 import { useState } from 'react';
 import type { Job } from '../../../../../shared/schemas/job';
 
@@ -36,6 +37,14 @@ export function JobFrame({ job }: { job: Job }) {
       )}
       {previewUrl && !loaded ? (
         <img className="job-preview" src={previewUrl} alt="" aria-hidden decoding="async" />
+      ) : null}
+      {/* On a grid with actions, the numbers U1-U4 and V1-V4 refer to, shown on hover/focus. */}
+      {loaded && job.available_actions?.length ? (
+        <ol className="grid-numbers" aria-hidden>
+          {[1, 2, 3, 4].map((n) => (
+            <li key={n}>{n}</li>
+          ))}
+        </ol>
       ) : null}
     </div>
   );
