@@ -1,6 +1,6 @@
 // POST /api/imagine and POST /api/jobs/:id/actions: validate against the shared schema, record
 // the job, and hand it to the scheduler (sent at once when the budget allows, else queued).
-import express, { type Request, type Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import { imagineRequestSchema } from '../../../shared/schemas/imagine';
 import { gridActionRequestSchema, jobIdSchema } from '../../../shared/schemas/job';
 import { AppError } from '../errors';
@@ -8,6 +8,7 @@ import { ownerOf } from '../http/owner';
 import { parseOrThrow } from '../http/validate';
 import type { JobService } from '../jobs/job-service';
 import type { UpstreamScheduler } from '../jobs/upstream-scheduler';
+import type { JobRecord } from '../store/job-store';
 import { viewFor } from './jobs';
 
 export function imagineRoutes(
@@ -24,16 +25,21 @@ export function imagineRoutes(
     }
   };
 
-  router.post('/imagine', json, async (req, res) => {
-    requireJson(req);
-    const input = parseOrThrow(imagineRequestSchema, req.body, 'request body');
+  /** Within the owner's limits: records the job, hands it to the scheduler, answers 202. */
+  const start = async (req: Request, res: Response, record: (owner: string) => JobRecord) => {
     const owner = ownerOf(req);
     await limits(owner);
-    const job = await scheduler.admit(jobs.record(owner, input));
+    const job = await scheduler.admit(record(owner));
     res
       .status(202)
       .location(`/api/jobs/${job.id}`)
       .json(viewFor(job, jobs, scheduler));
+  };
+
+  router.post('/imagine', json, async (req, res) => {
+    requireJson(req);
+    const input = parseOrThrow(imagineRequestSchema, req.body, 'request body');
+    await start(req, res, (owner) => jobs.record(owner, input));
   });
 
   // Upscale, vary or reroll a finished grid: a new job linked to it, queued like a prompt.
@@ -41,13 +47,7 @@ export function imagineRoutes(
     const gridId = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
     requireJson(req);
     const input = parseOrThrow(gridActionRequestSchema, req.body, 'request body');
-    const owner = ownerOf(req);
-    await limits(owner);
-    const job = await scheduler.admit(jobs.recordAction(owner, gridId, input));
-    res
-      .status(202)
-      .location(`/api/jobs/${job.id}`)
-      .json(viewFor(job, jobs, scheduler));
+    await start(req, res, (owner) => jobs.recordAction(owner, gridId, input));
   });
   return router;
 }

@@ -59,7 +59,10 @@ export function jobRoutes(jobs: JobService, scheduler: UpstreamScheduler, budget
     const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
     const preview = await jobs.preview(ownerOf(req), id);
     if (!preview) throw new AppError(404, 'not_found', 'This job has no preview now');
-    res.set('Cache-Control', 'private, max-age=300').type(preview.contentType).send(Buffer.from(preview.body));
+    res
+      .set('Cache-Control', 'private, max-age=300')
+      .type(preview.contentType)
+      .send(Buffer.from(preview.body.buffer, preview.body.byteOffset, preview.body.byteLength));
   });
 
   router.post('/jobs/:jobId/cancel', async (req, res) => {

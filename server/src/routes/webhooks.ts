@@ -6,10 +6,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
 import { z } from 'zod';
+import { isTerminalStatus } from '../../../shared/schemas/job';
 import { AppError, UpstreamError } from '../errors';
 import type { JobService } from '../jobs/job-service';
 import type { UpstreamScheduler } from '../jobs/upstream-scheduler';
 import type { JobStore } from '../store/job-store';
+import { relayStatus } from '../upstream/mj-proxy-adapter';
 import { toUpstreamJob, v7WebhookSchema } from '../upstream/v7-adapter';
 import { verify } from '../webhooks/standard-webhooks';
 
@@ -27,8 +29,6 @@ const relayHintSchema = z.object({
   id: z.union([z.string(), z.number()]).transform(String),
   status: z.string().optional().catch(undefined),
 });
-/** Relay statuses after which the task cannot change: worth a look at once. */
-const RELAY_FINAL = new Set(['SUCCESS', 'FAILURE', 'CANCEL']);
 const raw = express.raw({ type: () => true, limit: '64kb' });
 
 const sameToken = (given: string, expected: string) =>
@@ -87,7 +87,8 @@ export function webhookRoutes(options: WebhookOptions): Router {
     const job = hint ? options.store.getByUpstreamId(hint.id) : undefined;
     // An (unverifiable) end is looked at as soon as the budget allows; mere progress only
     // with budget to spare, so hints cannot crowd out submissions.
-    const final = hint?.status === undefined || RELAY_FINAL.has(hint.status);
+    const status = hint?.status === undefined ? undefined : relayStatus(hint.status);
+    const final = hint?.status === undefined || (status !== undefined && isTerminalStatus(status));
     if (job) options.scheduler.nudge(job.id, final ? 'finish' : 'progress');
     res.status(204).end();
   });

@@ -124,11 +124,17 @@ export function createSimulatorApp(engine: SimulatorEngine, notifier?: Simulator
   };
 
   /** A relay posts a task's changes to its notifyHook, when one was given. */
-  const watch = (id: string, notifyHook: unknown) => {
-    const hook = z.url({ protocol: /^https?$/ }).safeParse(notifyHook);
-    if (!hook.success) return;
-    engine.setNotifyHook(id, hook.data);
-    notifier?.track(id, hook.data);
+  const hookOf = (body: unknown): string | undefined => {
+    const hook = z.url({ protocol: /^https?$/ }).safeParse((body as { notifyHook?: unknown } | undefined)?.notifyHook);
+    return hook.success ? hook.data : undefined;
+  };
+  const accepted = (res: Response, job: SimJobView, hook: string | undefined) => {
+    if (hook) notifier?.track(job.id, hook);
+    res.json({ code: 1, description: 'Submit success', result: job.id, properties: {} });
+  };
+  const answerAction = (res: Response, verdict: ReturnType<SimulatorEngine['act']>, hook: string | undefined) => {
+    if (verdict.ok) accepted(res, verdict.job, hook);
+    else res.json({ code: 4, description: verdict.reason, result: null, properties: {} });
   };
   const toTask = (req: Request, job: SimJobView) => toRelayTask(job, `${req.protocol}://${req.get('host')}`);
 
@@ -148,9 +154,13 @@ export function createSimulatorApp(engine: SimulatorEngine, notifier?: Simulator
       res.json({ code: 24, description: 'Banned prompt', result: null, properties: { bannedWord: blocked } });
       return;
     }
-    const job = engine.submit(prompt, aspectRatio, quality, { grid: true, kind: 'IMAGINE' });
-    watch(job.id, req.body?.notifyHook);
-    res.json({ code: 1, description: 'Submit success', result: job.id, properties: {} });
+    const hook = hookOf(req.body);
+    const job = engine.submit(prompt, aspectRatio, quality, {
+      grid: true,
+      kind: 'IMAGINE',
+      ...(hook ? { notifyHook: hook } : {}),
+    });
+    accepted(res, job, hook);
   });
 
   app.post('/mj/submit/change', relayAuth, express.json({ limit: '32kb' }), (req, res, next) => {
@@ -165,13 +175,8 @@ export function createSimulatorApp(engine: SimulatorEngine, notifier?: Simulator
       return;
     }
     const { taskId, action, index } = parsed.data;
-    const verdict = engine.act(taskId, action, index);
-    if (!verdict.ok) {
-      res.json({ code: 4, description: verdict.reason, result: null, properties: {} });
-      return;
-    }
-    watch(verdict.job.id, req.body?.notifyHook);
-    res.json({ code: 1, description: 'Submit success', result: verdict.job.id, properties: {} });
+    const hook = hookOf(req.body);
+    answerAction(res, engine.act(taskId, action, index, hook), hook);
   });
 
   app.post('/mj/submit/action', relayAuth, express.json({ limit: '32kb' }), (req, res) => {
@@ -181,13 +186,9 @@ export function createSimulatorApp(engine: SimulatorEngine, notifier?: Simulator
       res.json({ code: 4, description: 'Validation error: taskId and a customId of its buttons', result: null });
       return;
     }
-    const verdict = engine.act(wanted.gridId, wanted.kind, wanted.kind === 'REROLL' ? undefined : wanted.index);
-    if (!verdict.ok) {
-      res.json({ code: 4, description: verdict.reason, result: null, properties: {} });
-      return;
-    }
-    watch(verdict.job.id, req.body?.notifyHook);
-    res.json({ code: 1, description: 'Submit success', result: verdict.job.id, properties: {} });
+    const hook = hookOf(req.body);
+    const index = wanted.kind === 'REROLL' ? undefined : wanted.index;
+    answerAction(res, engine.act(wanted.gridId, wanted.kind, index, hook), hook);
   });
 
   app.get('/mj/task/:taskId/fetch', relayAuth, (req, res) => {

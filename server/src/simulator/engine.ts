@@ -84,7 +84,7 @@ export class SimulatorEngine {
     prompt: string,
     aspectRatio: AspectRatio,
     quality: Quality,
-    shape: Partial<Pick<SimJob, 'grid' | 'kind' | 'seed' | 'wobble' | 'parentId'>> = {},
+    shape: Partial<Pick<SimJob, 'grid' | 'kind' | 'seed' | 'wobble' | 'parentId' | 'notifyHook'>> = {},
   ): SimJobView {
     const { config } = this;
     const now = this.#now();
@@ -120,6 +120,7 @@ export class SimulatorEngine {
     gridId: string,
     kind: Exclude<SimKind, 'IMAGINE'>,
     index: number | undefined,
+    notifyHook?: string,
   ): { ok: true; job: SimJobView } | { ok: false; reason: string } {
     const grid = this.get(gridId);
     if (!grid) return { ok: false, reason: 'No such task' };
@@ -131,7 +132,7 @@ export class SimulatorEngine {
     // An upscale repaints tile `index` alone; a variation varies that tile four ways.
     const tile = tileLook({ seed: grid.seed, wobble: grid.wobble }, index ?? 1);
     const fresh = randomBytes(4).toString('hex');
-    const base = { kind, parentId: grid.id } as const;
+    const base = { kind, parentId: grid.id, ...(notifyHook ? { notifyHook } : {}) } as const;
     const shape =
       kind === 'UPSCALE'
         ? { ...base, grid: false, ...tile }
@@ -156,14 +157,6 @@ export class SimulatorEngine {
     const job = this.#jobs.get(id);
     if (!job) return undefined;
     return job.failAt === undefined ? job.endsAt : job.startsAt + (job.endsAt - job.startsAt) * job.failAt;
-  }
-
-  /** Remembers a job's notifyHook, so a restarted simulator still knows where to post. */
-  setNotifyHook(id: string, hook: string): void {
-    const job = this.#jobs.get(id);
-    if (!job) return;
-    job.notifyHook = hook;
-    this.#persistence?.save(job);
   }
 
   /** Jobs not yet ended, with their notifyHook: what a restarted notifier picks up again. */

@@ -28,6 +28,10 @@ const STATUSES: Record<string, UpstreamStatus> = {
   CANCEL: 'cancelled',
 };
 
+/** Our status for a relay status, or undefined for one the protocol does not define. */
+export const relayStatus = (status: string): UpstreamStatus | undefined =>
+  Object.hasOwn(STATUSES, status) ? STATUSES[status] : undefined;
+
 const RELAY_ACTIONS = { upscale: 'UPSCALE', variation: 'VARIATION', reroll: 'REROLL' } as const;
 
 const submitAnswerSchema = z.object({

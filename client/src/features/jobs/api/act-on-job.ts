@@ -3,8 +3,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type GridActionRequest, jobSchema } from '../../../../../shared/schemas/job';
 import { apiRequest } from '../../../lib/api-client';
-import { jobKey } from './get-job';
-import { prependToList } from './list-jobs';
+import { addNewJob } from './list-jobs';
 
 export function actOnJob(gridId: string, request: GridActionRequest) {
   return apiRequest(`/api/jobs/${encodeURIComponent(gridId)}/actions`, jobSchema, {
@@ -17,9 +16,6 @@ export function useGridAction(gridId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (request: GridActionRequest) => actOnJob(gridId, request),
-    onSuccess: (job) => {
-      client.setQueryData(jobKey(job.job_id), job);
-      prependToList(client, job);
-    },
+    onSuccess: (job) => addNewJob(client, job),
   });
 }

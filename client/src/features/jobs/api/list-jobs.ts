@@ -3,6 +3,7 @@
 import { type InfiniteData, infiniteQueryOptions, type QueryClient } from '@tanstack/react-query';
 import { type Job, type JobList, jobListSchema } from '../../../../../shared/schemas/job';
 import { apiRequest } from '../../../lib/api-client';
+import { jobKey } from './get-job';
 
 export const JOBS_PAGE_SIZE = 24;
 export const jobListKey = ['jobs', 'list'] as const;
@@ -24,13 +25,19 @@ export function jobListQueryOptions() {
 
 type ListData = InfiniteData<JobList, string | undefined>;
 
-export function prependToList(client: QueryClient, job: Job): void {
+function prependToList(client: QueryClient, job: Job): void {
   client.setQueryData<ListData>(jobListKey, (data) => {
     if (!data) return data;
     const [first, ...rest] = data.pages;
     const firstPage = first ?? { jobs: [], next_cursor: null };
     return { ...data, pages: [{ ...firstPage, jobs: [job, ...firstPage.jobs] }, ...rest] };
   });
+}
+
+/** A job the server just started (a prompt or a grid action): its own cache entry, and first in the history. */
+export function addNewJob(client: QueryClient, job: Job): void {
+  client.setQueryData(jobKey(job.job_id), job);
+  prependToList(client, job);
 }
 
 export function replaceInList(client: QueryClient, job: Job): void {

@@ -4,8 +4,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { ImagineRequest } from '../../../../../shared/schemas/imagine';
 import { jobSchema } from '../../../../../shared/schemas/job';
 import { apiRequest } from '../../../lib/api-client';
-import { jobKey } from './get-job';
-import { prependToList } from './list-jobs';
+import { addNewJob } from './list-jobs';
 
 export function submitJob(input: ImagineRequest) {
   return apiRequest('/api/imagine', jobSchema, { method: 'POST', body: JSON.stringify(input) });
@@ -15,9 +14,6 @@ export function useSubmitJob() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: submitJob,
-    onSuccess: (job) => {
-      client.setQueryData(jobKey(job.job_id), job);
-      prependToList(client, job);
-    },
+    onSuccess: (job) => addNewJob(client, job),
   });
 }

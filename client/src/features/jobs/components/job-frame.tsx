@@ -2,7 +2,7 @@
 // page never jumps; a placeholder (or the upstream's preview) until the image has arrived;
 // on a grid, the numbers of its four images.
 import { useState } from 'react';
-import type { Job } from '../../../../../shared/schemas/job';
+import { GRID_INDEXES, type Job } from '../../../../../shared/schemas/job';
 
 export function JobFrame({ job }: { job: Job }) {
   const [loaded, setLoaded] = useState(false);
@@ -41,7 +41,7 @@ export function JobFrame({ job }: { job: Job }) {
       {/* On a grid with actions, the numbers U1-U4 and V1-V4 refer to, shown on hover/focus. */}
       {loaded && job.available_actions?.length ? (
         <ol className="grid-numbers" aria-hidden>
-          {[1, 2, 3, 4].map((n) => (
+          {GRID_INDEXES.map((n) => (
             <li key={n}>{n}</li>
           ))}
         </ol>
