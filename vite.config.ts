@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
@@ -6,6 +7,12 @@ const apiPort = process.env.API_PORT ?? '3001';
 export default defineConfig({
   root: 'client',
   plugins: [react()],
+  resolve: {
+    alias: {
+      '@shared': fileURLToPath(new URL('./shared', import.meta.url)),
+      '@': fileURLToPath(new URL('./client/src', import.meta.url)),
+    },
+  },
   // Only VITE_-prefixed variables could reach the bundle; the app defines none.
   envPrefix: 'VITE_',
   build: { outDir: '../dist/client', emptyOutDir: true, sourcemap: true },

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { jobSchema } from '@shared/schemas/job';
 import { createApp } from '../server/src/app';
 import { KeyBudget } from '../server/src/budget/key-budget';
 import { UpstreamError } from '../server/src/errors';
@@ -22,7 +23,6 @@ import { UpstreamHttpClient } from '../server/src/upstream/http-client';
 import { createImageFetcher } from '../server/src/upstream/image-fetcher';
 import { createMjProxyAdapter } from '../server/src/upstream/mj-proxy-adapter';
 import { createV7Adapter } from '../server/src/upstream/v7-adapter';
-import { jobSchema } from '../shared/schemas/job';
 
 /** Real milliseconds per simulated millisecond. */
 const F = Number(process.env.BENCH_TIME_FACTOR ?? 0.2);

@@ -1,7 +1,8 @@
 // The page: sign-in when the server asks for it; otherwise the prompt form above the gallery.
+
+import type { ImagineRequest } from '@shared/schemas/imagine';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { ImagineRequest } from '../../shared/schemas/imagine';
 import { BudgetLine } from './features/budget/components/budget-line';
 import { Gallery } from './features/jobs/components/gallery';
 import { PromptForm } from './features/jobs/components/prompt-form';

@@ -1,6 +1,6 @@
 // Operational errors the API answers with, and the upstream failures they come from.
 // Anything that is not one of these is a bug and becomes a 500.
-import type { ErrorCode, FieldIssue } from '../../shared/schemas/error';
+import type { ErrorCode, FieldIssue } from '@shared/schemas/error';
 
 export class AppError extends Error {
   readonly status: number;

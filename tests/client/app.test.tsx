@@ -1,10 +1,10 @@
+import type { Job } from '@shared/schemas/job';
 import { fireEvent, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { HttpResponse, http } from 'msw';
 import { expect, test } from 'vitest';
-import { App } from '../../client/src/app';
-import { POLL_INTERVAL_MS } from '../../client/src/features/jobs/api/get-job';
-import type { Job } from '../../shared/schemas/job';
+import { App } from '@/app';
+import { POLL_INTERVAL_MS } from '@/features/jobs/api/get-job';
 import { API, jobAnswer, makeJob } from '../mocks/api';
 import { advance, countJobRequests, installFakeClock, renderWithClient } from './helpers';
 import { server } from './setup';

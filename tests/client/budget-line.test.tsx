@@ -1,7 +1,7 @@
 import { screen } from '@testing-library/react';
 import { HttpResponse, http } from 'msw';
 import { expect, test } from 'vitest';
-import { BudgetLine } from '../../client/src/features/budget/components/budget-line';
+import { BudgetLine } from '@/features/budget/components/budget-line';
 import { API } from '../mocks/api';
 import { renderWithClient } from './helpers';
 import { server } from './setup';

@@ -1,10 +1,10 @@
+import type { Job } from '@shared/schemas/job';
 import { fireEvent, screen, within } from '@testing-library/react';
 import { HttpResponse, http } from 'msw';
 import { expect, test, vi } from 'vitest';
-import { POLL_INTERVAL_MS } from '../../client/src/features/jobs/api/get-job';
-import { Gallery } from '../../client/src/features/jobs/components/gallery';
-import { JobCard } from '../../client/src/features/jobs/components/job-card';
-import type { Job } from '../../shared/schemas/job';
+import { POLL_INTERVAL_MS } from '@/features/jobs/api/get-job';
+import { Gallery } from '@/features/jobs/components/gallery';
+import { JobCard } from '@/features/jobs/components/job-card';
 import { API, errorAnswer, makeJob } from '../mocks/api';
 import { advance, installFakeClock, renderWithClient } from './helpers';
 import { server } from './setup';

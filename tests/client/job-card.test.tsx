@@ -1,9 +1,9 @@
+import type { Job } from '@shared/schemas/job';
 import { fireEvent, screen } from '@testing-library/react';
 import { HttpResponse, http } from 'msw';
 import { expect, test, vi } from 'vitest';
-import { POLL_INTERVAL_MS } from '../../client/src/features/jobs/api/get-job';
-import { JobCard } from '../../client/src/features/jobs/components/job-card';
-import type { Job } from '../../shared/schemas/job';
+import { POLL_INTERVAL_MS } from '@/features/jobs/api/get-job';
+import { JobCard } from '@/features/jobs/components/job-card';
 import { API, errorAnswer, jobAnswer, makeJob } from '../mocks/api';
 import { advance, countJobRequests, installFakeClock, renderWithClient } from './helpers';
 import { server } from './setup';

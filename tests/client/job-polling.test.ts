@@ -1,7 +1,7 @@
 import { focusManager, QueryObserver } from '@tanstack/react-query';
 import { http } from 'msw';
 import { expect, test } from 'vitest';
-import { ERROR_BACKOFF_MS, jobQueryOptions, POLL_INTERVAL_MS } from '../../client/src/features/jobs/api/get-job';
+import { ERROR_BACKOFF_MS, jobQueryOptions, POLL_INTERVAL_MS } from '@/features/jobs/api/get-job';
 import { API, errorAnswer, jobAnswer } from '../mocks/api';
 import { advance, countJobRequests, freshQueryClient, installFakeClock } from './helpers';
 import { server } from './setup';

@@ -1,9 +1,9 @@
+import { PROMPT_MAX_LENGTH } from '@shared/schemas/imagine';
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { HttpResponse, http } from 'msw';
 import { expect, test, vi } from 'vitest';
-import { PromptForm } from '../../client/src/features/jobs/components/prompt-form';
-import { PROMPT_MAX_LENGTH } from '../../shared/schemas/imagine';
+import { PromptForm } from '@/features/jobs/components/prompt-form';
 import { API, errorAnswer, makeJob } from '../mocks/api';
 import { renderWithClient } from './helpers';
 import { server } from './setup';

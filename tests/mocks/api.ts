@@ -1,8 +1,9 @@
 // msw handlers for our own API as the browser sees it. Happy path here; progressions and
 // failures are added inside tests with server.use(...) and { once: true }.
+
+import type { ErrorBody } from '@shared/schemas/error';
+import type { Job, JobList } from '@shared/schemas/job';
 import { HttpResponse, http } from 'msw';
-import type { ErrorBody } from '../../shared/schemas/error';
-import type { Job, JobList } from '../../shared/schemas/job';
 
 export const API = 'http://localhost:3000/api';
 

@@ -1,8 +1,8 @@
+import { errorBodySchema } from '@shared/schemas/error';
+import { jobListSchema, sessionStateSchema } from '@shared/schemas/job';
 import request from 'supertest';
 import { expect, test } from 'vitest';
 import { exposureProblem, parseEnv } from '../../server/src/env';
-import { errorBodySchema } from '../../shared/schemas/error';
-import { jobListSchema, sessionStateSchema } from '../../shared/schemas/job';
 import { buildTestApp, mockUpstreamForEachTest, submitJob } from './helpers';
 
 mockUpstreamForEachTest();

@@ -1,9 +1,9 @@
 // The real server as a child process in simulator mode, killed with SIGKILL while jobs
 // render, then started again on the same DATA_DIR: every job must finish with its image.
 import path from 'node:path';
+import { jobListSchema } from '@shared/schemas/job';
 import Database from 'better-sqlite3';
 import { afterEach, expect, test } from 'vitest';
-import { jobListSchema } from '../../shared/schemas/job';
 import { type ServerProcess, startServerProcess, waitUntil } from '../support/server-process';
 import { tempDir } from './helpers';
 

@@ -2,11 +2,11 @@
 // always accepted, invalid input always a 4xx, never a 5xx, and the upstream never sees
 // anything but our own well-formed calls.
 import type { AddressInfo } from 'node:net';
+import { imagineRequestSchema } from '@shared/schemas/imagine';
+import { jobIdSchema } from '@shared/schemas/job';
 import fc from 'fast-check';
 import { HttpResponse, http } from 'msw';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { imagineRequestSchema } from '../../shared/schemas/imagine';
-import { jobIdSchema } from '../../shared/schemas/job';
 import { server } from '../mocks/node';
 import { UPSTREAM_BASE } from '../mocks/upstream';
 import { buildTestApp, mockUpstreamForEachTest } from './helpers';

@@ -1,7 +1,7 @@
+import { errorBodySchema } from '@shared/schemas/error';
+import { PROMPT_MAX_LENGTH } from '@shared/schemas/imagine';
 import request from 'supertest';
 import { expect, test } from 'vitest';
-import { errorBodySchema } from '../../shared/schemas/error';
-import { PROMPT_MAX_LENGTH } from '../../shared/schemas/imagine';
 import { server } from '../mocks/node';
 import { UPSTREAM_BASE } from '../mocks/upstream';
 import { buildTestApp, mockUpstreamForEachTest } from './helpers';

@@ -1,8 +1,8 @@
+import { errorBodySchema } from '@shared/schemas/error';
+import { budgetSchema, jobListSchema, jobSchema } from '@shared/schemas/job';
 import { HttpResponse, http } from 'msw';
 import { PNG } from 'pngjs';
 import { expect, test } from 'vitest';
-import { errorBodySchema } from '../../shared/schemas/error';
-import { budgetSchema, jobListSchema, jobSchema } from '../../shared/schemas/job';
 import { server } from '../mocks/node';
 import { UPSTREAM_BASE, UPSTREAM_KEY } from '../mocks/upstream';
 import { buildTestApp, mockUpstreamForEachTest, submitJob } from './helpers';

@@ -1,6 +1,6 @@
+import { jobSchema } from '@shared/schemas/job';
 import { HttpResponse, http } from 'msw';
 import { expect, test } from 'vitest';
-import { jobSchema } from '../../shared/schemas/job';
 import { server } from '../mocks/node';
 import { UPSTREAM_BASE } from '../mocks/upstream';
 import { buildTestApp, mockUpstreamForEachTest, submitJob } from './helpers';

@@ -1,6 +1,6 @@
+import { jobListSchema } from '@shared/schemas/job';
 import request from 'supertest';
 import { expect, test } from 'vitest';
-import { jobListSchema } from '../../shared/schemas/job';
 import { buildTestApp, mockUpstreamForEachTest, submitJob } from './helpers';
 
 mockUpstreamForEachTest();

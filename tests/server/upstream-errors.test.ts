@@ -1,8 +1,8 @@
+import { errorBodySchema } from '@shared/schemas/error';
+import { jobListSchema, jobSchema } from '@shared/schemas/job';
 import { delay, HttpResponse, http } from 'msw';
 import { expect, test } from 'vitest';
 import { UpstreamError } from '../../server/src/errors';
-import { errorBodySchema } from '../../shared/schemas/error';
-import { jobListSchema, jobSchema } from '../../shared/schemas/job';
 import { server } from '../mocks/node';
 import { UPSTREAM_BASE } from '../mocks/upstream';
 import { buildTestApp, mockUpstreamForEachTest, submitJob } from './helpers';

@@ -1,8 +1,8 @@
+import { jobSchema } from '@shared/schemas/job';
 import { HttpResponse, http } from 'msw';
 import request from 'supertest';
 import { expect, test } from 'vitest';
 import { sign } from '../../server/src/webhooks/standard-webhooks';
-import { jobSchema } from '../../shared/schemas/job';
 import { server } from '../mocks/node';
 import { UPSTREAM_BASE } from '../mocks/upstream';
 import { buildTestApp, mockUpstreamForEachTest, submitJob } from './helpers';

@@ -1,7 +1,8 @@
 // The one way the browser talks to our server: JSON in, zod-checked JSON out, and every
 // non-2xx answer turned into an ApiError built from the shared error shape.
+
+import { type ErrorCode, errorBodySchema, type FieldIssue } from '@shared/schemas/error';
 import type { z } from 'zod';
-import { type ErrorCode, errorBodySchema, type FieldIssue } from '../../../shared/schemas/error';
 
 export type ClientErrorCode = ErrorCode | 'network_error' | 'bad_response';
 

@@ -4,9 +4,9 @@
 // constant-time; sign-in attempts are rate-limited per address; cookie-authenticated
 // state-changing requests must come from our own origin.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { type SessionState, signInSchema } from '@shared/schemas/job';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { type SessionState, signInSchema } from '../../../shared/schemas/job';
 import { AppError } from '../errors';
 import { setOwner } from './owner';
 import { parseOrThrow } from './validate';

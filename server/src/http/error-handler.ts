@@ -1,7 +1,8 @@
 // The one place errors become responses: every error, ours, the body parser's or the
 // upstream's, leaves as the shared JSON error shape. Only real bugs are 500s.
+
+import type { ErrorBody, ErrorCode } from '@shared/schemas/error';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { ErrorBody, ErrorCode } from '../../../shared/schemas/error';
 import { AppError, toAppError, UpstreamError } from '../errors';
 
 const BODY_PARSER_ERRORS: Record<string, { status: number; code: ErrorCode; message: string }> = {

@@ -1,6 +1,6 @@
 // How a stored job looks to its owner: our id, our statuses, our image URL. The upstream's
 // id and link stay on the server.
-import type { GridAction, Job } from '../../../shared/schemas/job';
+import type { GridAction, Job } from '@shared/schemas/job';
 import { isActive, type JobRecord } from '../store/job-store';
 
 /** `actions`: what the upstream can do with this job if it is a finished grid. */

@@ -4,7 +4,7 @@
 // quantile estimates (stochastic approximation) steer both kinds of look towards a target
 // share of yeses. They learn only from those yes/no answers, so they cannot drift the way
 // an average of "when we noticed" would (that is always late, and pushes the next looks later).
-import type { Quality } from '../../../shared/schemas/imagine';
+import type { Quality } from '@shared/schemas/imagine';
 
 export interface ProgressSample {
   at: number;

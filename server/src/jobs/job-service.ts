@@ -2,9 +2,9 @@
 // refreshed from the upstream until it ends, its image downloaded and kept. Routes and the
 // scheduler call this; only this talks to the store, the image files and the upstream.
 import { randomBytes } from 'node:crypto';
+import type { ImagineRequest } from '@shared/schemas/imagine';
+import type { GridAction, GridActionRequest } from '@shared/schemas/job';
 import type { Logger } from 'pino';
-import type { ImagineRequest } from '../../../shared/schemas/imagine';
-import type { GridAction, GridActionRequest } from '../../../shared/schemas/job';
 import { AppError, UpstreamError } from '../errors';
 import type { ImageFiles } from '../store/image-files';
 import { isActive, type JobPatch, type JobRecord, type JobStore } from '../store/job-store';

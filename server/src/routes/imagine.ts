@@ -1,8 +1,9 @@
 // POST /api/imagine and POST /api/jobs/:id/actions: validate against the shared schema, record
 // the job, and hand it to the scheduler (sent at once when the budget allows, else queued).
+
+import { imagineRequestSchema } from '@shared/schemas/imagine';
+import { gridActionRequestSchema, jobIdSchema } from '@shared/schemas/job';
 import express, { type Request, type Response, type Router } from 'express';
-import { imagineRequestSchema } from '../../../shared/schemas/imagine';
-import { gridActionRequestSchema, jobIdSchema } from '../../../shared/schemas/job';
 import { AppError } from '../errors';
 import { ownerOf } from '../http/owner';
 import { parseOrThrow } from '../http/validate';

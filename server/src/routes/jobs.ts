@@ -1,7 +1,8 @@
 // The owner's jobs: list (cursor pages, newest first), read, cancel, delete. Ids are checked
 // against the shared strict pattern first; another owner's job is a 404 like a missing one.
+
+import { type Budget, type Job, type JobList, jobIdSchema, jobListQuerySchema } from '@shared/schemas/job';
 import express, { type Router } from 'express';
-import { type Budget, type Job, type JobList, jobIdSchema, jobListQuerySchema } from '../../../shared/schemas/job';
 import type { KeyBudget } from '../budget/key-budget';
 import { AppError } from '../errors';
 import { toJobView } from '../http/job-view';

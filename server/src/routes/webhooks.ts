@@ -4,9 +4,9 @@
 // unguessable token in the URL keeps strangers out, and the body is only a hint to fetch the
 // task again (through the budget), never trusted as the result.
 import { timingSafeEqual } from 'node:crypto';
+import { isTerminalStatus } from '@shared/schemas/job';
 import express, { type Router } from 'express';
 import { z } from 'zod';
-import { isTerminalStatus } from '../../../shared/schemas/job';
 import { AppError, UpstreamError } from '../errors';
 import type { JobService } from '../jobs/job-service';
 import type { UpstreamScheduler } from '../jobs/upstream-scheduler';

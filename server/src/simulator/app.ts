@@ -2,9 +2,9 @@
 // midjourney-proxy relay protocol (§2) under /mj (grids of four, grid actions, previews), with
 // auth, the per-key rate limit, the content filter and real PNG results.
 import { timingSafeEqual } from 'node:crypto';
+import { ASPECT_RATIOS, QUALITIES } from '@shared/schemas/imagine';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { ASPECT_RATIOS, QUALITIES } from '../../../shared/schemas/imagine';
 import type { SimJobView, SimulatorEngine } from './engine';
 import { renderGrid, renderLandscape } from './image';
 import type { SimulatorNotifier } from './notifier';

@@ -1,7 +1,7 @@
 // The simulated upstream's state: jobs whose status is derived from the clock (no timers),
 // the content filter, and the per-key sliding-window rate limit.
 import { randomBytes } from 'node:crypto';
-import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
+import type { AspectRatio, Quality } from '@shared/schemas/imagine';
 import type { SimulatorConfig } from './config';
 import { tileLook } from './image';
 import type { SimJob, SimJobPersistence } from './sim-store';

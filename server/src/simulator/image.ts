@@ -1,7 +1,8 @@
 // Paints the simulator's result: a layered landscape whose palette, sky, ridges and sun are
 // derived from the prompt, in the requested aspect ratio, encoded as a real PNG.
+
+import type { AspectRatio, Quality } from '@shared/schemas/imagine';
 import { PNG } from 'pngjs';
-import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
 
 type Rgb = readonly [number, number, number];
 

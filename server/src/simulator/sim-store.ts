@@ -1,8 +1,9 @@
 // Optional persistence for the simulator's jobs, so that the built-in upstream, like a real
 // one, still knows its jobs after our server restarts (jobs are timestamps, not timers).
+
+import { aspectRatioSchema, qualitySchema } from '@shared/schemas/imagine';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { aspectRatioSchema, qualitySchema } from '../../../shared/schemas/imagine';
 
 export const simJobSchema = z.object({
   id: z.string(),

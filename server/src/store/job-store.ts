@@ -1,7 +1,7 @@
 // The job store's interface: the seam between job state and where it lives. SQLite in one
 // process today; a networked store (Redis, Postgres) can implement the same contract later.
-import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
-import type { GridAction } from '../../../shared/schemas/job';
+import type { AspectRatio, Quality } from '@shared/schemas/imagine';
+import type { GridAction } from '@shared/schemas/job';
 
 /**
  * `queued`: recorded, waiting for budget to be sent upstream (safe to send after a restart).

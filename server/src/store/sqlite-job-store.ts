@@ -1,9 +1,10 @@
 // The embedded job store: one SQLite file in DATA_DIR through better-sqlite3, WAL mode,
 // schema migrations applied in order at open. Only this file knows SQL.
+
+import { aspectRatioSchema, qualitySchema } from '@shared/schemas/imagine';
+import { gridActionSchema } from '@shared/schemas/job';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { aspectRatioSchema, qualitySchema } from '../../../shared/schemas/imagine';
-import { gridActionSchema } from '../../../shared/schemas/job';
 import type { JobPage, JobPatch, JobRecord, JobStore, NewJob, StoredStatus } from './job-store';
 
 const MIGRATIONS: readonly string[] = [

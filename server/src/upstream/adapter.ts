@@ -1,7 +1,7 @@
 // The interface every upstream contract (v7 REST, the simulator behind it, later
 // midjourney-proxy) is reached through. The job service only ever sees this.
-import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
-import type { GridAction } from '../../../shared/schemas/job';
+import type { AspectRatio, Quality } from '@shared/schemas/imagine';
+import type { GridAction } from '@shared/schemas/job';
 
 export type UpstreamStatus = 'pending' | 'processing' | 'complete' | 'failed' | 'cancelled';
 

@@ -3,9 +3,10 @@
 // (an empty body for an unknown id), POST /submit/change for grid actions (or, on newer relays
 // without it, /submit/action with the button's customId). Aspect ratio and quality travel as
 // prompt parameters.
+
+import type { AspectRatio, Quality } from '@shared/schemas/imagine';
+import { JOB_ID_PATTERN } from '@shared/schemas/job';
 import { z } from 'zod';
-import type { AspectRatio, Quality } from '../../../shared/schemas/imagine';
-import { JOB_ID_PATTERN } from '../../../shared/schemas/job';
 import { UpstreamError } from '../errors';
 import type { ActionInput, SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus } from './adapter';
 import {

@@ -1,7 +1,8 @@
 // Adapter for the v7 REST contract (UPSTREAMS.md §1): Bearer auth, POST /imagine, GET /jobs/:id.
 // Every answer is parsed with zod; the third-party spellings of statuses are mapped to ours.
+
+import { JOB_ID_PATTERN } from '@shared/schemas/job';
 import { z } from 'zod';
-import { JOB_ID_PATTERN } from '../../../shared/schemas/job';
 import { UpstreamError } from '../errors';
 import type { SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus } from './adapter';
 import {

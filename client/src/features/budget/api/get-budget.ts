@@ -1,7 +1,8 @@
 // GET /api/budget: the upstream key's request budget, refreshed every few seconds.
+
+import { budgetSchema } from '@shared/schemas/job';
 import { queryOptions } from '@tanstack/react-query';
-import { budgetSchema } from '../../../../../shared/schemas/job';
-import { apiRequest } from '../../../lib/api-client';
+import { apiRequest } from '@/lib/api-client';
 
 export const BUDGET_REFRESH_MS = 5_000;
 

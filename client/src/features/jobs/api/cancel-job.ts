@@ -1,7 +1,8 @@
 // POST /api/jobs/:id/cancel: stops a running job; its card stops polling at once.
+
+import { jobSchema } from '@shared/schemas/job';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { jobSchema } from '../../../../../shared/schemas/job';
-import { apiRequest } from '../../../lib/api-client';
+import { apiRequest } from '@/lib/api-client';
 import { jobKey } from './get-job';
 import { replaceInList } from './list-jobs';
 

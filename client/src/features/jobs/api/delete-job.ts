@@ -1,7 +1,7 @@
 // DELETE /api/jobs/:id: removes a job and its image from the history.
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { z } from 'zod';
-import { apiRequest } from '../../../lib/api-client';
+import { apiRequest } from '@/lib/api-client';
 import { jobKey } from './get-job';
 import { removeFromList } from './list-jobs';
 

@@ -1,9 +1,10 @@
 // GET /api/jobs/:id and the polling policy that belongs to the job query: poll while the job
 // runs, stop once it has ended or after an error that asking again cannot fix, and after a
 // 429 wait as long as the server said.
+
+import { isTerminalStatus, type Job, jobSchema } from '@shared/schemas/job';
 import { type Query, queryOptions } from '@tanstack/react-query';
-import { isTerminalStatus, type Job, jobSchema } from '../../../../../shared/schemas/job';
-import { ApiError, apiRequest } from '../../../lib/api-client';
+import { ApiError, apiRequest } from '@/lib/api-client';
 
 export const POLL_INTERVAL_MS = 2_000;
 export const ERROR_BACKOFF_MS = 5_000;

@@ -1,8 +1,9 @@
 // GET /api/jobs: the owner's history, newest first, one cursor page at a time, and the
 // helpers that keep that cached history in step with what the cards learn.
+
+import { type Job, type JobList, jobListSchema } from '@shared/schemas/job';
 import { type InfiniteData, infiniteQueryOptions, type QueryClient } from '@tanstack/react-query';
-import { type Job, type JobList, jobListSchema } from '../../../../../shared/schemas/job';
-import { apiRequest } from '../../../lib/api-client';
+import { apiRequest } from '@/lib/api-client';
 import { jobKey } from './get-job';
 
 export const JOBS_PAGE_SIZE = 24;

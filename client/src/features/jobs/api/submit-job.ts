@@ -1,9 +1,10 @@
 // POST /api/imagine: the submission fetcher and its mutation hook, which puts the new job at
 // the top of the history at once.
+
+import type { ImagineRequest } from '@shared/schemas/imagine';
+import { jobSchema } from '@shared/schemas/job';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { ImagineRequest } from '../../../../../shared/schemas/imagine';
-import { jobSchema } from '../../../../../shared/schemas/job';
-import { apiRequest } from '../../../lib/api-client';
+import { apiRequest } from '@/lib/api-client';
 import { addNewJob } from './list-jobs';
 
 export function submitJob(input: ImagineRequest) {

@@ -1,8 +1,9 @@
 // The owner's history: every job, newest first, loaded a page at a time as the reader
 // scrolls (or presses "Load more"); each card polls on its own.
+
+import type { ImagineRequest } from '@shared/schemas/imagine';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
-import type { ImagineRequest } from '../../../../../shared/schemas/imagine';
 import { jobListQueryOptions } from '../api/list-jobs';
 import { JobCard } from './job-card';
 

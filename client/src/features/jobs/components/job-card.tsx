@@ -1,11 +1,12 @@
 // One job's card: tracks its job through the polling query and shows every state (waiting,
 // generating with progress and any preview, the kept image, failure, cancellation, connection
 // trouble) with the actions that fit it, grid actions included, and the grid it came from.
+
+import type { ImagineRequest } from '@shared/schemas/imagine';
+import { isTerminalStatus, type Job } from '@shared/schemas/job';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import type { ImagineRequest } from '../../../../../shared/schemas/imagine';
-import { isTerminalStatus, type Job } from '../../../../../shared/schemas/job';
-import { ApiError } from '../../../lib/api-client';
+import { ApiError } from '@/lib/api-client';
 import { useCancelJob } from '../api/cancel-job';
 import { useDeleteJob } from '../api/delete-job';
 import { jobQueryOptions } from '../api/get-job';

@@ -1,8 +1,9 @@
 // The image area of a card: sized by the job's aspect ratio before anything loads, so the
 // page never jumps; a placeholder (or the upstream's preview) until the image has arrived;
 // on a grid, the numbers of its four images.
+
+import { GRID_INDEXES, type Job } from '@shared/schemas/job';
 import { useState } from 'react';
-import { GRID_INDEXES, type Job } from '../../../../../shared/schemas/job';
 
 export function JobFrame({ job }: { job: Job }) {
   const [loaded, setLoaded] = useState(false);

@@ -1,6 +1,6 @@
 // The prompt form: validated with the shared schema, disabled while submitting,
 // Ctrl/Cmd+Enter submits, a counter against the shared length limit.
-import { type FormEvent, type KeyboardEvent, useId, useState } from 'react';
+
 import {
   ASPECT_RATIOS,
   type AspectRatio,
@@ -8,9 +8,10 @@ import {
   imagineRequestSchema,
   PROMPT_MAX_LENGTH,
   type Quality,
-} from '../../../../../shared/schemas/imagine';
-import type { Job } from '../../../../../shared/schemas/job';
-import { ApiError } from '../../../lib/api-client';
+} from '@shared/schemas/imagine';
+import type { Job } from '@shared/schemas/job';
+import { type FormEvent, type KeyboardEvent, useId, useState } from 'react';
+import { ApiError } from '@/lib/api-client';
 import { useSubmitJob } from '../api/submit-job';
 
 const MAIN_RATIOS: readonly AspectRatio[] = ['1:1', '16:9', '4:3', '9:16'];

@@ -1,9 +1,10 @@
 // GET/POST/DELETE /api/session: whether this server wants the access token, signing in with
 // it (the server answers with an HttpOnly session cookie) and signing out.
+
+import { sessionStateSchema } from '@shared/schemas/job';
 import { queryOptions, useMutation, useQueryClient } from '@tanstack/react-query';
 import { z } from 'zod';
-import { sessionStateSchema } from '../../../../../shared/schemas/job';
-import { apiRequest } from '../../../lib/api-client';
+import { apiRequest } from '@/lib/api-client';
 
 export const sessionKey = ['session'] as const;
 
