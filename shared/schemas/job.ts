@@ -54,7 +54,7 @@ export const jobSchema = z.object({
   error: z.string().optional(),
   /** While queued for the upstream budget: 1 is next. */
   queue_position: z.number().int().positive().optional(),
-  /** When asking again is worthwhile: the server's own next upstream check, roughly. */
+  /** When asking again is worthwhile: the server's own next upstream check, roughly (POLL_MIN_MS..POLL_MAX_MS). */
   poll_after_ms: z.number().int().nonnegative().optional(),
   /** A low-resolution look at the image while it renders, where the upstream shows one. */
   preview_url: z.string().optional(),
@@ -76,6 +76,10 @@ export const budgetSchema = z.object({
 });
 export type Budget = z.infer<typeof budgetSchema>;
 
+/** Bounds of `poll_after_ms`: the server never suggests, and the client never accepts, anything outside. */
+export const POLL_MIN_MS = 1_000;
+export const POLL_MAX_MS = 30_000;
+
 export const JOB_PAGE_MAX = 100;
 export const JOB_PAGE_DEFAULT = 24;
 
@@ -92,14 +96,3 @@ export const jobListSchema = z.object({
   next_cursor: z.string().nullable(),
 });
 export type JobList = z.infer<typeof jobListSchema>;
-
-export const sessionStateSchema = z.object({
-  /** Whether this server asks for an access token at all. */
-  required: z.boolean(),
-  signed_in: z.boolean(),
-});
-export type SessionState = z.infer<typeof sessionStateSchema>;
-
-export const signInSchema = z.strictObject({
-  token: z.string().min(1, 'Enter the access token').max(512, 'That is not an access token'),
-});

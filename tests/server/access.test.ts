@@ -1,5 +1,6 @@
 import { errorBodySchema } from '@shared/schemas/error';
-import { jobListSchema, sessionStateSchema } from '@shared/schemas/job';
+import { jobListSchema } from '@shared/schemas/job';
+import { sessionStateSchema } from '@shared/schemas/session';
 import request from 'supertest';
 import { expect, test } from 'vitest';
 import { exposureProblem, parseEnv } from '../../server/src/env';

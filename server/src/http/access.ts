@@ -4,7 +4,7 @@
 // constant-time; sign-in attempts are rate-limited per address; cookie-authenticated
 // state-changing requests must come from our own origin.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { type SessionState, signInSchema } from '@shared/schemas/job';
+import { type SessionState, signInSchema } from '@shared/schemas/session';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../errors';

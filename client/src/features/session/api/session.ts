@@ -1,7 +1,7 @@
 // GET/POST/DELETE /api/session: whether this server wants the access token, signing in with
 // it (the server answers with an HttpOnly session cookie) and signing out.
 
-import { sessionStateSchema } from '@shared/schemas/job';
+import { sessionStateSchema } from '@shared/schemas/session';
 import { queryOptions, useMutation, useQueryClient } from '@tanstack/react-query';
 import { z } from 'zod';
 import { apiRequest } from '@/lib/api-client';
