@@ -1,5 +1,5 @@
 // A simulated job as midjourney-proxy shows it: the task object its fetch answers and its
-// notifyHook receives (UPSTREAMS.md §2), with relay statuses and a sharpening preview.
+// notifyHook receives (docs/upstreams.md §2), with relay statuses and a sharpening preview.
 import type { SimJobView } from './engine';
 
 const RELAY_STATUS: Record<SimJobView['status'], string> = {
