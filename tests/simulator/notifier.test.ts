@@ -1,12 +1,16 @@
 // The simulator's push side over real loopback HTTP: signed v7 webhooks and relay notifyHook
 // task JSON, at start, half-way and end, some late (out of order) or repeated, on purpose.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import express from 'express';
-import { afterEach, expect, test, vi } from 'vitest';
+import { afterEach, expect, onTestFinished, test, vi } from 'vitest';
 import { simulatorConfig } from '../../server/src/simulator/config';
 import { type RunningSimulator, startSimulator } from '../../server/src/simulator/server';
+import { sqliteSimPersistence } from '../../server/src/simulator/sim-store';
 import { createV7Adapter } from '../../server/src/upstream/v7-adapter';
 import { verify, type WebhookHeaders } from '../../server/src/webhooks/standard-webhooks';
 import { buildTestApp, submitJob } from '../server/helpers';
@@ -110,6 +114,57 @@ test('v7: a repeated delivery keeps its webhook-id; a late one arrives after the
   expect(seen[3]?.progress).toBeLessThan(seen[0]?.progress ?? 0);
 });
 
+test.each(['setTarget', 'the old assignment to the options'])(
+  'v7: a target named after start through %s receives every notice',
+  async (way) => {
+    const { base, deliveries } = await listen();
+    const notify = { v7: { url: '', secret: 'whsec_a2V5' }, lateShare: 0, duplicateShare: 0, lateByMs: 0 };
+    simulator = await startSimulator(config('k'), { notify });
+    if (way === 'setTarget') simulator.notifier?.setTarget({ v7Url: `${base}/hooks/v7` });
+    else notify.v7.url = `${base}/hooks/v7`;
+
+    await fetch(`${simulator.baseUrl}/imagine`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'a harbour at night' }),
+    });
+
+    await vi.waitFor(() => expect(deliveries).toHaveLength(3), { timeout: 3_000 });
+    expect(deliveries.map((delivery) => delivery.path)).toEqual(['/hooks/v7', '/hooks/v7', '/hooks/v7']);
+  },
+);
+
+test('after a restart, resume names the v7 target and announces the jobs still running', async () => {
+  const { base, deliveries } = await listen();
+  const dir = mkdtempSync(path.join(tmpdir(), 'mj-sim-notifier-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'simulator.sqlite');
+  const notify = () => ({ v7: { url: '', secret: 'whsec_a2V5' }, lateShare: 0, duplicateShare: 0, lateByMs: 0 });
+  const before = await startSimulator(config('k'), {
+    deps: { persistence: sqliteSimPersistence(file) },
+    notify: notify(),
+  });
+  const response = await fetch(`${before.baseUrl}/imagine`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt: 'a harbour at night' }),
+  });
+  const { job_id: id } = (await response.json()) as { job_id: string };
+  await before.close();
+
+  simulator = await startSimulator(config('k'), {
+    deps: { persistence: sqliteSimPersistence(file) },
+    notify: notify(),
+  });
+  simulator.notifier?.resume({ v7Url: `${base}/hooks/v7` });
+
+  await vi.waitFor(() => expect(deliveries).toHaveLength(3), { timeout: 3_000 });
+  const bodies = deliveries.map((delivery) => JSON.parse(delivery.body.toString('utf8')));
+  expect(bodies.every((body) => body.job_id === id)).toBe(true);
+  expect(bodies[2].status).toBe('complete');
+  expect(deliveries.every((delivery) => delivery.path === '/hooks/v7')).toBe(true);
+});
+
 test('relay: the notifyHook receives the whole task as midjourney-proxy sends it, relay statuses included', async () => {
   const { base, deliveries } = await listen();
   simulator = await startSimulator(config('secret'), { notify: { lateShare: 0, duplicateShare: 0, lateByMs: 0 } });
@@ -138,13 +193,9 @@ test('relay: the notifyHook receives the whole task as midjourney-proxy sends it
 
 test('end to end: signed webhooks finish jobs in our server with no status call at all', async () => {
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
-  const notify = {
-    v7: { url: '', secret },
-    lateShare: 0.3,
-    duplicateShare: 0.3,
-    lateByMs: 300,
-  };
-  simulator = await startSimulator(config('k'), { notify });
+  simulator = await startSimulator(config('k'), {
+    notify: { v7: { url: '', secret }, lateShare: 0.3, duplicateShare: 0.3, lateByMs: 300 },
+  });
   const statusCalls: string[] = [];
   const baseUrl = simulator.baseUrl;
   const setup = buildTestApp({
@@ -165,7 +216,7 @@ test('end to end: signed webhooks finish jobs in our server with no status call 
     const server = setup.app.listen(0, '127.0.0.1', () => resolve(server));
   });
   const ours = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  notify.v7.url = `${ours}/hooks/v7`;
+  simulator.notifier?.setTarget({ v7Url: `${ours}/hooks/v7` });
   const ids = [];
   for (const prompt of ['a harbour at night', 'a quiet bay', 'fog over a pier'])
     ids.push(await submitJob(setup.agent, prompt));

@@ -9,7 +9,11 @@ import type { SimJobView, SimulatorEngine } from './engine';
 import { toRelayTask } from './relay-task';
 
 export interface NotifierOptions {
-  /** v7: where every job's notifications go, signed with `secret`. */
+  /**
+   * v7: every job's notifications are signed with `secret` and go to `url`, which may be ''
+   * until the receiver listens: then name it with `setTarget` or `resume` (assigning
+   * `v7.url` on this object later still works, but is the old way).
+   */
   v7?: { url: string; secret: string };
   /** Share of notifications delayed past the next one (out of order). */
   lateShare: number;
@@ -20,14 +24,19 @@ export interface NotifierOptions {
   random?: () => number;
 }
 
+/** Where notices go, once known. `v7Url` is ignored unless the notifier was given `v7`. */
+export interface NotifierTarget {
+  v7Url?: string;
+}
+
 export class SimulatorNotifier {
   readonly #engine: SimulatorEngine;
   readonly #options: NotifierOptions;
   readonly #random: () => number;
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #v7Url: string | undefined;
   /** Where result images are served (the simulator's own address, known once it listens). */
   imageBase = '';
-  sent = 0;
 
   constructor(engine: SimulatorEngine, options: NotifierOptions) {
     this.#engine = engine;
@@ -64,8 +73,17 @@ export class SimulatorNotifier {
     }
   }
 
-  /** After a restart: plans the notices of every job still running (v7, or with a hook). */
-  resume(): void {
+  /** Names where v7 notices go from now on, e.g. once the receiver listens. */
+  setTarget(target: NotifierTarget): void {
+    if (target.v7Url !== undefined) this.#v7Url = target.v7Url;
+  }
+
+  /**
+   * After a restart: plans the notices of every job still running (v7, or with a hook),
+   * first naming their target if given. Call it once: a job tracked twice is notified twice.
+   */
+  resume(target: NotifierTarget = {}): void {
+    this.setTarget(target);
     for (const job of this.#engine.running()) {
       if (job.notifyHook || this.#options.v7) this.track(job.id, job.notifyHook);
     }
@@ -94,7 +112,6 @@ export class SimulatorNotifier {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(task),
         });
-        this.sent += 1;
       } else if (this.#options.v7) {
         const body = JSON.stringify({
           job_id: view.id,
@@ -104,7 +121,7 @@ export class SimulatorNotifier {
           ...(view.status === 'complete' ? { image_url: this.#imageUrl(view.id) } : {}),
         });
         const timestamp = Math.floor(Date.now() / 1000);
-        await fetch(this.#options.v7.url, {
+        await fetch(this.#v7Url ?? this.#options.v7.url, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
@@ -114,7 +131,6 @@ export class SimulatorNotifier {
           },
           body,
         });
-        this.sent += 1;
       }
     } catch {
       // Like real senders: one attempt, no retry.
