@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { ServerProcess } from '../support/server-process';
-import { launchChromium, OUTPUT_DIR, startApp, waitUntil } from './harness';
+import { waitFor } from '../support/wait';
+import { launchChromium, OUTPUT_DIR, startApp } from './harness';
 
 let app: ServerProcess;
 let browser: Browser;
@@ -39,21 +40,29 @@ test('a prompt becomes an image in Chromium, and polling stops once it is comple
   await page.getByLabel('Prompt', { exact: true }).press('Control+Enter');
   const card = page.getByRole('article', { name: 'a lighthouse on the ocean at sunset' });
   await card.waitFor();
-  await waitUntil(async () => {
-    await page.clock.runFor(2_000);
-    return (await card.getByRole('status').textContent()) === 'Done';
-  });
+  await waitFor(
+    async () => {
+      await page.clock.runFor(2_000);
+      return (await card.getByRole('status').textContent()) === 'Done';
+    },
+    { message: 'the card to say Done', timeoutMs: 20_000 },
+  );
   const image = card.getByRole('img', { name: 'a lighthouse on the ocean at sunset' });
-  const size = await waitUntil(() =>
-    image.evaluate((element: HTMLImageElement) =>
-      element.complete && element.naturalWidth > 0
-        ? { width: element.naturalWidth, height: element.naturalHeight }
-        : false,
-    ),
+  const size = await waitFor(
+    () =>
+      image.evaluate((element: HTMLImageElement) =>
+        element.complete && element.naturalWidth > 0
+          ? { width: element.naturalWidth, height: element.naturalHeight }
+          : false,
+      ),
+    { message: 'the image to load', timeoutMs: 20_000 },
   );
   const pollsWhenDone = jobPolls.length;
   await page.clock.runFor(30_000);
-  await waitUntil(() => image.evaluate((element) => getComputedStyle(element).opacity === '1'));
+  await waitFor(() => image.evaluate((element) => getComputedStyle(element).opacity === '1'), {
+    message: 'the image to be fully shown',
+    timeoutMs: 20_000,
+  });
   await page.screenshot({ path: path.join(OUTPUT_DIR, 'generate.png'), fullPage: true });
 
   expect(size.width / size.height).toBeCloseTo(16 / 9, 1);
@@ -78,24 +87,32 @@ test('three prompts survive a reload while they run, and all three images appear
   const statusesBeforeReload = await page.getByRole('article').getByRole('status').allTextContents();
   await page.reload();
   await page.getByRole('article').first().waitFor();
-  await waitUntil(async () => {
-    await page.clock.runFor(2_000);
-    const statuses = await page.getByRole('article').getByRole('status').allTextContents();
-    return statuses.length === 3 && statuses.every((status) => status === 'Done');
-  });
-  const loaded = await waitUntil(async () => {
-    const sizes = await page
-      .getByRole('article')
-      .getByRole('img')
-      .evaluateAll((images) => images.map((image) => (image as HTMLImageElement).naturalWidth));
-    return sizes.length === 3 && sizes.every((width) => width > 0) && sizes;
-  });
+  await waitFor(
+    async () => {
+      await page.clock.runFor(2_000);
+      const statuses = await page.getByRole('article').getByRole('status').allTextContents();
+      return statuses.length === 3 && statuses.every((status) => status === 'Done');
+    },
+    { message: 'the three cards to say Done', timeoutMs: 20_000 },
+  );
+  const loaded = await waitFor(
+    async () => {
+      const sizes = await page
+        .getByRole('article')
+        .getByRole('img')
+        .evaluateAll((images) => images.map((image) => (image as HTMLImageElement).naturalWidth));
+      return sizes.length === 3 && sizes.every((width) => width > 0) && sizes;
+    },
+    { message: 'the three images to load', timeoutMs: 20_000 },
+  );
   await page.clock.runFor(30_000);
-  await waitUntil(() =>
-    page
-      .getByRole('article')
-      .getByRole('img')
-      .evaluateAll((images) => images.every((image) => getComputedStyle(image).opacity === '1')),
+  await waitFor(
+    () =>
+      page
+        .getByRole('article')
+        .getByRole('img')
+        .evaluateAll((images) => images.every((image) => getComputedStyle(image).opacity === '1')),
+    { message: 'the three images to be fully shown', timeoutMs: 20_000 },
   );
   await page.screenshot({ path: path.join(OUTPUT_DIR, 'gallery-after-reload.png'), fullPage: true });
 
@@ -112,14 +129,17 @@ test('a refused prompt shows the upstream reason, in the form or (if it had to q
 
   await page.getByLabel('Prompt', { exact: true }).fill('a gore scene');
   await page.getByRole('button', { name: 'Generate' }).click();
-  const reason = await waitUntil(async () => {
-    await page.clock.runFor(1_000);
-    const texts = [
-      await page.getByRole('alert').first().textContent(),
-      ...(await page.getByRole('article').getByRole('status').allTextContents()),
-    ];
-    return texts.find((text) => text?.includes('refused'));
-  });
+  const reason = await waitFor(
+    async () => {
+      await page.clock.runFor(1_000);
+      const texts = [
+        await page.getByRole('alert').first().textContent(),
+        ...(await page.getByRole('article').getByRole('status').allTextContents()),
+      ];
+      return texts.find((text) => text?.includes('refused'));
+    },
+    { message: 'the refusal to be shown', timeoutMs: 20_000 },
+  );
 
   expect(reason).toContain('"gore"');
   await page.close();

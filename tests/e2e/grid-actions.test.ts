@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { ServerProcess } from '../support/server-process';
-import { launchChromium, OUTPUT_DIR, ROOT, startApp, waitUntil } from './harness';
+import { waitFor } from '../support/wait';
+import { launchChromium, OUTPUT_DIR, ROOT, startApp } from './harness';
 
 let app: ServerProcess;
 let browser: Browser;
@@ -59,27 +60,38 @@ test('a relay grid shows its preview, then U2 upscales image 2 into a linked job
   // Pin the grid's card by its id: the upscale will carry the same prompt, on top.
   const gridId = String(await newest.getAttribute('id'));
   const gridCard = page.locator(`article#${gridId}`);
-  await waitUntil(async () => {
-    await page.waitForTimeout(100);
-    return (await gridCard.getByRole('status').textContent()) === 'Done';
-  }, 60_000);
+  await waitFor(async () => (await gridCard.getByRole('status').textContent()) === 'Done', {
+    message: 'the grid card to say Done',
+    timeoutMs: 60_000,
+    intervalMs: 150,
+  });
   const previews = await page.evaluate(() => (window as unknown as { previewsLoaded: string[] }).previewsLoaded);
   const gridImage = gridCard.getByRole('img', { name: prompt });
-  const gridSize = await waitUntil(() => gridImage.evaluate(naturalSize));
+  const gridSize = await waitFor(() => gridImage.evaluate(naturalSize), {
+    message: 'the grid image to load',
+    timeoutMs: 20_000,
+  });
 
   await gridCard.getByRole('button', { name: 'U2, upscale image 2 (top right)' }).click();
   const upscaleCard = page.locator('article').filter({ hasText: 'Upscale of image 2' });
   await upscaleCard.waitFor();
-  await waitUntil(async () => {
-    await page.waitForTimeout(100);
-    return (await upscaleCard.getByRole('status').textContent()) === 'Done';
-  }, 60_000);
+  await waitFor(async () => (await upscaleCard.getByRole('status').textContent()) === 'Done', {
+    message: 'the upscale card to say Done',
+    timeoutMs: 60_000,
+    intervalMs: 150,
+  });
   const upscaleImage = upscaleCard.getByRole('img', { name: prompt });
-  const upscaleSize = await waitUntil(() => upscaleImage.evaluate(naturalSize));
+  const upscaleSize = await waitFor(() => upscaleImage.evaluate(naturalSize), {
+    message: 'the upscaled image to load',
+    timeoutMs: 20_000,
+  });
   const firstCardId = await page.locator('article').first().getAttribute('id');
   const upscaleId = await upscaleCard.getAttribute('id');
   await upscaleCard.getByRole('link', { name: 'from this grid' }).click();
-  await waitUntil(() => upscaleImage.evaluate((element) => getComputedStyle(element).opacity === '1'));
+  await waitFor(() => upscaleImage.evaluate((element) => getComputedStyle(element).opacity === '1'), {
+    message: 'the upscaled image to be fully shown',
+    timeoutMs: 20_000,
+  });
   await page.screenshot({ path: path.join(OUTPUT_DIR, 'grid-actions.png'), fullPage: true });
   // axe over the grid buttons and the linked card. Evaluated through the DevTools protocol,
   // which the page's CSP does not govern (a script tag would rightly be blocked).

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { ROOT, type ServerProcess, startServerProcess } from '../support/server-process';
 
-export { ROOT, waitUntil } from '../support/server-process';
+export { ROOT } from '../support/server-process';
 export const OUTPUT_DIR = path.join(ROOT, 'test-results', 'e2e');
 
 export async function startApp(env: Record<string, string> = {}): Promise<ServerProcess> {

@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { ServerProcess } from '../support/server-process';
-import { launchChromium, OUTPUT_DIR, ROOT, startApp, waitUntil } from './harness';
+import { waitFor } from '../support/wait';
+import { launchChromium, OUTPUT_DIR, ROOT, startApp } from './harness';
 
 const TOKEN = 'e2e-access-token-0123456789';
 let open: ServerProcess;
@@ -61,12 +62,16 @@ test('a whole generate cycle, done with the keyboard only, runs without a single
   await page.keyboard.press('Control+Enter');
   const card = page.getByRole('article', { name: 'a quiet harbour at dawn' });
   await card.waitFor();
-  await waitUntil(async () => {
-    await page.clock.runFor(2_000);
-    return (await card.getByRole('status').textContent()) === 'Done';
-  });
-  await waitUntil(() =>
-    card.getByRole('img').evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth > 0),
+  await waitFor(
+    async () => {
+      await page.clock.runFor(2_000);
+      return (await card.getByRole('status').textContent()) === 'Done';
+    },
+    { message: 'the card to say Done', timeoutMs: 20_000 },
+  );
+  await waitFor(
+    () => card.getByRole('img').evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth > 0),
+    { message: 'the image to load', timeoutMs: 20_000 },
   );
   const csp = (await page.request.get(open.baseUrl)).headers()['content-security-policy'];
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { jobListSchema } from '@shared/schemas/job';
 import Database from 'better-sqlite3';
 import { afterEach, expect, test } from 'vitest';
-import { type ServerProcess, startServerProcess, waitUntil } from '../support/server-process';
+import { type ServerProcess, startServerProcess } from '../support/server-process';
+import { waitFor } from '../support/wait';
 import { tempDir } from './helpers';
 
 let running: ServerProcess | undefined;
@@ -42,10 +43,13 @@ test('jobs running when the server is killed with SIGKILL all finish with images
   // mid-submission is (rightly) failed after the restart, since nobody knows if it was accepted.
   const database = new Database(path.join(dataDir, 'jobs.sqlite'), { readonly: true, fileMustExist: true });
   try {
-    await waitUntil(async () => {
-      const rows = database.prepare('SELECT status FROM jobs').all() as { status: string }[];
-      return rows.length === 5 && rows.every((row) => row.status === 'pending' || row.status === 'processing');
-    }, 30_000);
+    await waitFor(
+      () => {
+        const rows = database.prepare('SELECT status FROM jobs').all() as { status: string }[];
+        return rows.length === 5 && rows.every((row) => row.status === 'pending' || row.status === 'processing');
+      },
+      { message: 'the five jobs to be sent and none done', timeoutMs: 30_000 },
+    );
   } finally {
     database.close();
   }
@@ -56,11 +60,14 @@ test('jobs running when the server is killed with SIGKILL all finish with images
     jobListSchema.parse(await (await fetch(`${baseUrl}/api/jobs?limit=100`, { headers })).json()).jobs;
   const beforeFinish = await listAll();
   let lastSeen: unknown[] = [];
-  const finished = await waitUntil(async () => {
-    const jobs = await listAll();
-    lastSeen = jobs.map(({ status, progress, error }) => ({ status, progress, error }));
-    return jobs.every((job) => job.status === 'complete') && jobs;
-  }, 60_000).catch((error: unknown) => {
+  const finished = await waitFor(
+    async () => {
+      const jobs = await listAll();
+      lastSeen = jobs.map(({ status, progress, error }) => ({ status, progress, error }));
+      return jobs.every((job) => job.status === 'complete') && jobs;
+    },
+    { message: 'every job to finish after the restart', timeoutMs: 60_000 },
+  ).catch((error: unknown) => {
     throw new Error(`Not all jobs finished: ${JSON.stringify(lastSeen)}`, { cause: error });
   });
   const images = await Promise.all(
@@ -114,13 +121,16 @@ test('the server generates images through the simulator spoken to as a midjourne
     headers,
     body: JSON.stringify({ prompt: 'gore' }),
   });
-  const done = await waitUntil(async () => {
-    const job = (await (await fetch(`${baseUrl}/api/jobs/${id}`, { headers })).json()) as {
-      status: string;
-      image_url?: string;
-    };
-    return job.status === 'complete' && job;
-  }, 60_000);
+  const done = await waitFor(
+    async () => {
+      const job = (await (await fetch(`${baseUrl}/api/jobs/${id}`, { headers })).json()) as {
+        status: string;
+        image_url?: string;
+      };
+      return job.status === 'complete' && job;
+    },
+    { message: 'the relay job to be complete', timeoutMs: 60_000 },
+  );
   const image = await fetch(`${baseUrl}${done.image_url}`, { headers });
 
   expect(submitted.status).toBe(202);

@@ -5,6 +5,7 @@ import { PNG } from 'pngjs';
 import { expect, test } from 'vitest';
 import { server } from '../mocks/node';
 import { UPSTREAM_BASE, UPSTREAM_KEY } from '../mocks/upstream';
+import { waitFor } from '../support/wait';
 import { buildTestApp, mockUpstreamForEachTest, submitJob } from './helpers';
 
 mockUpstreamForEachTest();
@@ -213,7 +214,7 @@ test('cancelling a running job ends it at once and asks the upstream to cancel',
   );
 
   const response = await agent.post(`/api/jobs/${id}/cancel`);
-  await until(() => upstreamCancelled);
+  await waitFor(() => upstreamCancelled, { message: 'the upstream to be asked to cancel' });
 
   expect(response.status).toBe(200);
   expect(jobSchema.parse(response.body)).toMatchObject({ status: 'cancelled', error: 'Cancelled' });
@@ -274,11 +275,6 @@ test('GET /healthz answers ok and names the upstream', async () => {
   expect(response.body).toEqual({ status: 'ok', upstream: 'v7' });
   expect(response.headers['x-powered-by']).toBeUndefined();
 });
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  if (!condition()) throw new Error('condition never became true');
-}
 
 test('a submission that finds the budget spent is queued, and its status says where and when to ask', async () => {
   const { agent } = buildTestApp({ budgetPerMinute: 4 });

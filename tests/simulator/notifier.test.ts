@@ -7,13 +7,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express from 'express';
-import { afterEach, expect, onTestFinished, test, vi } from 'vitest';
+import { afterEach, expect, onTestFinished, test } from 'vitest';
 import { simulatorConfig } from '../../server/src/simulator/config';
 import { type RunningSimulator, startSimulator } from '../../server/src/simulator/server';
 import { sqliteSimPersistence } from '../../server/src/simulator/sim-store';
 import { createV7Adapter } from '../../server/src/upstream/v7-adapter';
 import { verify, type WebhookHeaders } from '../../server/src/webhooks/standard-webhooks';
 import { buildTestApp, submitJob } from '../server/helpers';
+import { waitFor } from '../support/wait';
 
 interface Delivery {
   path: string;
@@ -68,7 +69,7 @@ test('v7: each job is announced at start, half-way and end, each delivery signed
   });
   const { job_id: id } = (await response.json()) as { job_id: string };
 
-  await vi.waitFor(() => expect(deliveries).toHaveLength(3), { timeout: 3_000 });
+  await waitFor(() => deliveries.length === 3, { message: 'three deliveries', timeoutMs: 3_000 });
   const bodies = deliveries.map((delivery) => JSON.parse(delivery.body.toString('utf8')));
 
   expect(bodies.map((body) => body.status)).toEqual(['processing', 'processing', 'complete']);
@@ -102,7 +103,7 @@ test('v7: a repeated delivery keeps its webhook-id; a late one arrives after the
     body: JSON.stringify({ prompt: 'a harbour at night' }),
   });
 
-  await vi.waitFor(() => expect(deliveries).toHaveLength(4), { timeout: 3_000 });
+  await waitFor(() => deliveries.length === 4, { message: 'four deliveries', timeoutMs: 3_000 });
   const seen = deliveries.map((delivery) => ({
     id: delivery.headers.id,
     progress: JSON.parse(delivery.body.toString('utf8')).progress as number,
@@ -129,7 +130,7 @@ test.each(['setTarget', 'the old assignment to the options'])(
       body: JSON.stringify({ prompt: 'a harbour at night' }),
     });
 
-    await vi.waitFor(() => expect(deliveries).toHaveLength(3), { timeout: 3_000 });
+    await waitFor(() => deliveries.length === 3, { message: 'three deliveries', timeoutMs: 3_000 });
     expect(deliveries.map((delivery) => delivery.path)).toEqual(['/hooks/v7', '/hooks/v7', '/hooks/v7']);
   },
 );
@@ -158,7 +159,7 @@ test('after a restart, resume names the v7 target and announces the jobs still r
   });
   simulator.notifier?.resume({ v7Url: `${base}/hooks/v7` });
 
-  await vi.waitFor(() => expect(deliveries).toHaveLength(3), { timeout: 3_000 });
+  await waitFor(() => deliveries.length === 3, { message: 'three deliveries', timeoutMs: 3_000 });
   const bodies = deliveries.map((delivery) => JSON.parse(delivery.body.toString('utf8')));
   expect(bodies.every((body) => body.job_id === id)).toBe(true);
   expect(bodies[2].status).toBe('complete');
@@ -176,7 +177,7 @@ test('relay: the notifyHook receives the whole task as midjourney-proxy sends it
   });
   const { result: id } = (await response.json()) as { result: string };
 
-  await vi.waitFor(() => expect(deliveries).toHaveLength(3), { timeout: 3_000 });
+  await waitFor(() => deliveries.length === 3, { message: 'three deliveries', timeoutMs: 3_000 });
   const tasks = deliveries.map((delivery) => JSON.parse(delivery.body.toString('utf8')));
 
   expect(deliveries.every((delivery) => delivery.path === '/hooks/mj-proxy/token')).toBe(true);
@@ -221,12 +222,13 @@ test('end to end: signed webhooks finish jobs in our server with no status call 
   for (const prompt of ['a harbour at night', 'a quiet bay', 'fog over a pier'])
     ids.push(await submitJob(setup.agent, prompt));
 
-  await vi.waitFor(
+  await waitFor(
     async () => {
       const { body } = await setup.agent.get('/api/jobs');
-      expect(body.jobs.map((job: { status: string }) => job.status)).toEqual(['complete', 'complete', 'complete']);
+      const statuses = body.jobs.map((job: { status: string }) => job.status);
+      return statuses.length === 3 && statuses.every((status: string) => status === 'complete');
     },
-    { timeout: 5_000, interval: 50 },
+    { message: 'the three jobs to be complete', timeoutMs: 5_000 },
   );
   setup.scheduler.stop();
   const image = await setup.agent.get(String((await setup.agent.get(`/api/jobs/${ids[0]}`)).body.image_url));

@@ -59,14 +59,3 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     },
   };
 }
-
-/** Polls a condition in small real steps (never seconds-long sleeps). */
-export async function waitUntil<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('Timed out waiting for the condition');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
