@@ -1,16 +1,13 @@
 import '@testing-library/jest-dom/vitest';
 import { cleanup } from '@testing-library/react';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, vi } from 'vitest';
-import { apiHandlers } from '../mocks/api';
+import { afterEach, vi } from 'vitest';
+import { mockHttpForEachTest } from '../mocks/node';
 
-export const server = setupServer(...apiHandlers);
+// The same msw server as the server tests; client tests import it from here.
+export { server } from '../mocks/node';
 
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+mockHttpForEachTest();
 afterEach(() => {
   cleanup();
-  server.resetHandlers();
-  server.events.removeAllListeners();
   vi.useRealTimers();
 });
-afterAll(() => server.close());

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createApp, type SecurityOptions } from '../../server/src/app';
 import { KeyBudget } from '../../server/src/budget/key-budget';
 import { JobService } from '../../server/src/jobs/job-service';
@@ -15,17 +14,12 @@ import type { UpstreamAdapter } from '../../server/src/upstream/adapter';
 import { UpstreamHttpClient } from '../../server/src/upstream/http-client';
 import { createImageFetcher } from '../../server/src/upstream/image-fetcher';
 import { createV7Adapter } from '../../server/src/upstream/v7-adapter';
-import { listenStrictly, server } from '../mocks/node';
-import { UPSTREAM_BASE, UPSTREAM_KEY, upstreamHandlers } from '../mocks/upstream';
+import { mockHttpForEachTest } from '../mocks/node';
+import { UPSTREAM_BASE, UPSTREAM_KEY } from '../mocks/upstream';
 
+/** The shared msw server (tests/mocks/node.ts) for this test file: the upstream's happy path, nothing unmocked. */
 export function mockUpstreamForEachTest(): void {
-  beforeAll(() => listenStrictly());
-  afterEach(() => {
-    server.resetHandlers(...upstreamHandlers);
-    server.events.removeAllListeners();
-  });
-  afterAll(() => server.close());
-  server.resetHandlers(...upstreamHandlers);
+  mockHttpForEachTest();
 }
 
 export const tempDir = (prefix = 'mj-test-') => mkdtempSync(path.join(tmpdir(), prefix));
