@@ -39,6 +39,7 @@ const apps: ReturnType<typeof buildTestApp>[] = [];
 // A job queued for budget is sent by the scheduler's timer: stop it before the next test.
 afterEach(() => {
   for (const setup of apps.splice(0)) setup.scheduler.stop();
+  vi.useRealTimers();
 });
 
 function relayApp() {
@@ -85,6 +86,7 @@ test('a finished grid offers the relay actions; upscaling one image makes a link
 });
 
 test('variation names its image; reroll sends no index; both carry the grid prompt and format', async () => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
   const { changes } = relay();
   const setup = relayApp();
   const response = await setup.agent
@@ -98,8 +100,9 @@ test('variation names its image; reroll sends no index; both carry the grid prom
 
   expect(variation.status).toBe(202);
   expect(reroll.status).toBe(202);
-  // Three calls in a row exceed the budget's burst: the reroll may wait its turn in the queue.
-  await vi.waitFor(() => expect(changes).toHaveLength(2));
+  // Three calls in a row exceed the budget's burst: the reroll may wait its turn in the queue,
+  // which the scheduler's timer sends within a second (1,000 calls a minute, 2 at a time).
+  await vi.advanceTimersByTimeAsync(1_000);
   expect(changes).toEqual([
     { taskId: 'grid-1', action: 'VARIATION', index: 4 },
     { taskId: 'grid-1', action: 'REROLL' },

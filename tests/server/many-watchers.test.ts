@@ -1,13 +1,17 @@
-import { jobSchema } from '@shared/schemas/job';
+import { type Job, jobSchema } from '@shared/schemas/job';
 import { HttpResponse, http } from 'msw';
-import { expect, test } from 'vitest';
+import { afterEach, expect, test, vi } from 'vitest';
 import { server } from '../mocks/node';
 import { UPSTREAM_BASE } from '../mocks/upstream';
 import { buildTestApp, mockUpstreamForEachTest, submitJob } from './helpers';
 
 mockUpstreamForEachTest();
+afterEach(() => vi.useRealTimers());
 
 test('50 clients polling one running job cause only the scheduled upstream calls', async () => {
+  // The scheduler's timers and the upstream's clock are fake: the clients poll every 50 ms of
+  // fake time, and only the test moves it, so no poll and no planned check ever sleeps.
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
   const { agent, scheduler } = buildTestApp({ expectedDurationMs: 400, minGapMs: 100 });
   scheduler.start();
   const startedAt = Date.now();
@@ -23,16 +27,17 @@ test('50 clients polling one running job cause only the scheduled upstream calls
   );
   const id = await submitJob(agent);
   let polls = 0;
+  let seen: Job[] = [];
 
-  const watchers = Array.from({ length: 50 }, async () => {
-    for (;;) {
-      const job = jobSchema.parse((await agent.get(`/api/jobs/${id}`)).body);
-      polls += 1;
-      if (job.status === 'complete') return job;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  });
-  const seen = await Promise.all(watchers);
+  // Each round all 50 clients poll at once, then 50 ms pass; 80 rounds are 4 s, eight times the job.
+  for (let round = 0; round < 80; round++) {
+    seen = await Promise.all(
+      Array.from({ length: 50 }, async () => jobSchema.parse((await agent.get(`/api/jobs/${id}`)).body)),
+    );
+    polls += seen.length;
+    if (seen.every((job) => job.status === 'complete')) break;
+    await vi.advanceTimersByTimeAsync(50);
+  }
   scheduler.stop();
 
   expect(seen.every((job) => job.status === 'complete' && job.image_url)).toBe(true);
