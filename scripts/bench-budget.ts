@@ -7,21 +7,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jobSchema } from '@shared/schemas/job';
-import { createApp } from '../server/src/app';
-import { KeyBudget } from '../server/src/budget/key-budget';
+import { createServer } from '../server/src/compose';
+import { parseEnv } from '../server/src/env';
 import { UpstreamError } from '../server/src/errors';
-import { JobService } from '../server/src/jobs/job-service';
-import { UpstreamScheduler } from '../server/src/jobs/upstream-scheduler';
 import { createLogger } from '../server/src/logger';
 import { simulatorConfig } from '../server/src/simulator/config';
-import type { NotifierOptions } from '../server/src/simulator/notifier';
 import { type RunningSimulator, startSimulator } from '../server/src/simulator/server';
-import { ImageFiles } from '../server/src/store/image-files';
-import { SqliteJobStore } from '../server/src/store/sqlite-job-store';
 import type { UpstreamAdapter } from '../server/src/upstream/adapter';
 import { UpstreamHttpClient } from '../server/src/upstream/http-client';
-import { createImageFetcher } from '../server/src/upstream/image-fetcher';
-import { createMjProxyAdapter } from '../server/src/upstream/mj-proxy-adapter';
 import { createV7Adapter } from '../server/src/upstream/v7-adapter';
 
 /** Real milliseconds per simulated millisecond. */
@@ -64,7 +57,7 @@ function counting(inner: UpstreamAdapter, windowEnd: () => number) {
   let refused = 0;
   const bump = (id: string) => calls.set(id, (calls.get(id) ?? 0) + 1);
   const adapter: UpstreamAdapter = {
-    name: inner.name,
+    ...inner,
     async submit(input) {
       if (Date.now() <= windowEnd()) total += 1;
       try {
@@ -90,9 +83,8 @@ function counting(inner: UpstreamAdapter, windowEnd: () => number) {
   return { adapter, calls, stats: () => ({ total, refused }) };
 }
 
-async function startUpstream(
-  notify?: NotifierOptions,
-): Promise<{ simulator: RunningSimulator; http: UpstreamHttpClient; apiKey: string }> {
+/** The tutorial's design has no server of its own: its clients speak to the simulator directly. */
+async function startUpstream(): Promise<{ simulator: RunningSimulator; http: UpstreamHttpClient; apiKey: string }> {
   const apiKey = randomBytes(12).toString('hex');
   const simulator = await startSimulator(
     simulatorConfig({
@@ -103,7 +95,6 @@ async function startUpstream(
       failureRate: 0,
       imageScale: 0.25,
     }),
-    notify ? { notify } : {},
   );
   return { simulator, http: new UpstreamHttpClient({ timeoutMs: 15_000 }), apiKey };
 }
@@ -116,70 +107,47 @@ const percentile = (values: number[], p: number) => {
 type Push = 'none' | 'v7-webhooks' | 'relay-hooks';
 
 async function runOurs(push: Push, users: number): Promise<ModeResult> {
-  const withWebhooks = push !== 'none';
-  const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
-  const relayToken = randomBytes(24).toString('base64url');
-  // Signed, and like real senders sometimes late (out of order) or twice.
-  const notify: NotifierOptions = {
-    ...(push === 'v7-webhooks' ? { v7: { url: '', secret: webhookSecret } } : {}),
-    lateShare: 0.1,
-    duplicateShare: 0.1,
-    lateByMs: 3_000,
-  };
-  const { simulator, http, apiKey } = await startUpstream(withWebhooks ? notify : undefined);
   let end = Number.POSITIVE_INFINITY;
-  // The relay's notifyHook names our address, known once we listen: made then.
-  let inner: UpstreamAdapter = createV7Adapter({ baseUrl: simulator.baseUrl, apiKey, http, name: 'simulator' });
-  const upstream = counting(
-    { name: 'simulator', submit: (input) => inner.submit(input), getJob: (id) => inner.getJob(id) },
-    () => end,
-  );
+  let upstream: ReturnType<typeof counting> | undefined;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'mj-bench-budget-'));
-  const logger = createLogger({ level: 'silent' });
-  const store = new SqliteJobStore(path.join(dataDir, 'jobs.sqlite'));
-  const images = new ImageFiles(path.join(dataDir, 'images'));
-  const jobs = new JobService({
-    store,
-    images,
-    upstream: upstream.adapter,
-    fetcher: createImageFetcher(http, 5 * 1024 * 1024),
-    logger,
-    deadlineMs: sim(10 * 60_000),
-  });
-  const budget = new KeyBudget({ limit: 60, windowMs: sim(60_000), burst: 2 });
-  const scheduler = new UpstreamScheduler(jobs, store, budget, logger, {
-    minGapMs: sim(Number(process.env.BENCH_MIN_GAP_MS ?? 1_000)),
-    maxGapMs: sim(60_000),
-    expectedDurationMs: sim(QUEUE_MS + RENDER_MS),
-    queueMax: 50,
-    finishMarginMs: sim(250),
-    fallbackFactor: withWebhooks ? 3 : 1,
-  });
-  scheduler.start();
-  const app = createApp({
-    jobs,
-    scheduler,
-    budget,
-    store,
-    images,
-    logger,
-    cookieSecret: randomBytes(24).toString('hex'),
-    security: { submitsPerMinute: 1_000, runningJobs: 1_000 },
-    ...(withWebhooks ? { webhooks: { v7Secret: webhookSecret, relayToken } } : {}),
-  });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
+  // The production composition, on the simulator: one key of 60 calls a minute, time compressed.
+  const composed = await createServer(
+    {
+      ...parseEnv({
+        DATA_DIR: dataDir,
+        UPSTREAM: 'simulator',
+        SIM_PROTOCOL: push === 'relay-hooks' ? 'mj-proxy' : 'v7',
+        SIM_PUSH: push === 'none' ? 'off' : 'on',
+        SIM_FAILURE_RATE: '0',
+        SIM_RATE_LIMIT: '60',
+        SESSION_SECRET: randomBytes(24).toString('hex'),
+      }),
+      SIM_TIME_FACTOR: F,
+      BUDGET_PER_MINUTE: 60,
+      BUDGET_WINDOW_MS: sim(60_000),
+      MIN_CHECK_GAP_MS: sim(Number(process.env.BENCH_MIN_GAP_MS ?? 1_000)),
+      MAX_CHECK_GAP_MS: sim(60_000),
+      JOB_DEADLINE_MS: sim(10 * 60_000),
+      IMAGE_MAX_BYTES: 5 * 1024 * 1024,
+      SUBMITS_PER_MINUTE_PER_CLIENT: 1_000,
+      RUNNING_JOBS_PER_CLIENT: 1_000,
+    },
+    {
+      logger: createLogger({ level: 'silent' }),
+      simulator: { queueMs: QUEUE_MS, renderMs: RENDER_MS, imageScale: 0.25 },
+      // Like real senders, sometimes late (out of order) or twice.
+      simulatorPush: { lateShare: 0.1, duplicateShare: 0.1, lateByMs: 3_000 },
+      upstream: (configured: UpstreamAdapter) => {
+        upstream = counting(configured, () => end);
+        return upstream.adapter;
+      },
+    },
+  );
+  const { store, simulator } = composed;
+  const counted = upstream;
+  if (!simulator || !counted) throw new Error('the benchmark needs the built-in simulator');
+  const server = await composed.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  if (notify.v7) notify.v7.url = `${base}/hooks/v7`;
-  if (push === 'relay-hooks') {
-    inner = createMjProxyAdapter({
-      baseUrl: simulator.baseUrl.replace(/\/v1$/, '/mj'),
-      secret: apiKey,
-      http,
-      name: 'simulator',
-      notifyHook: `${base}/hooks/mj-proxy/${relayToken}`,
-    });
-  }
 
   const labels: Record<Push, string> = {
     none: 'mj-studio, polling',
@@ -219,7 +187,7 @@ async function runOurs(push: Push, users: number): Promise<ModeResult> {
           const finished = simulator.engine.endOf(upstreamId);
           if (job.status === 'complete' && Date.now() <= end) {
             result.completed += 1;
-            result.callsPerJob.push(upstream.calls.get(upstreamId) ?? 0);
+            result.callsPerJob.push(counted.calls.get(upstreamId) ?? 0);
             if (finished !== undefined) result.noticeDelays.push((Date.now() - finished) / F / 1000);
           }
           break;
@@ -239,13 +207,12 @@ async function runOurs(push: Push, users: number): Promise<ModeResult> {
     ...Array.from({ length: users }, (_, n) => user(n)),
     ...Array.from({ length: IDLE_TABS }, idleTab),
   ]);
-  const { total, refused } = upstream.stats();
+  const { total, refused } = counted.stats();
   result.totalCalls = total;
   result.upstream429 = refused;
-  scheduler.stop();
+  server.closeAllConnections();
   server.close();
-  await simulator.close();
-  store.close();
+  await composed.close();
   rmSync(dataDir, { recursive: true, force: true });
   return result;
 }

@@ -1,5 +1,5 @@
-// createApp(deps) builds the whole HTTP application from its dependencies and never listens:
-// tests drive it with supertest, index.ts puts it on a port.
+// createApp(deps) builds the whole HTTP application from its (already composed) services and
+// never listens: compose.ts calls it, tests drive the result with supertest.
 import cookieParser from 'cookie-parser';
 import express from 'express';
 import type { Logger } from 'pino';
@@ -7,18 +7,17 @@ import { pinoHttp } from 'pino-http';
 import type { KeyBudget } from './budget/key-budget';
 import { accessRoutes, sameOriginGuard } from './http/access';
 import { clientAssets } from './http/client-assets';
-import { clientLimits } from './http/client-limits';
 import { errorHandler, notFound } from './http/error-handler';
+import { jobPresenter } from './http/job-view';
 import { assignOwner } from './http/owner';
 import { securityHeaders } from './http/security-headers';
+import type { ClientLimits } from './jobs/client-limits';
 import type { JobService } from './jobs/job-service';
 import type { UpstreamScheduler } from './jobs/upstream-scheduler';
 import { imageRoutes } from './routes/images';
 import { imagineRoutes } from './routes/imagine';
 import { jobRoutes } from './routes/jobs';
-import { webhookRoutes } from './routes/webhooks';
-import type { ImageFiles } from './store/image-files';
-import type { JobStore } from './store/job-store';
+import { type WebhookOptions, webhookRoutes } from './routes/webhooks';
 
 export const JSON_BODY_LIMIT = '16kb';
 
@@ -26,15 +25,15 @@ export interface AppDeps {
   jobs: JobService;
   scheduler: UpstreamScheduler;
   budget: KeyBudget;
-  images: ImageFiles;
+  limits: ClientLimits;
   logger: Logger;
+  now: () => number;
   /** Signs the owner cookie. */
   cookieSecret: string;
   /** The built client (dist/client); when set, the SPA is served from the same origin. */
   clientDist?: string;
-  store: JobStore;
   security?: SecurityOptions;
-  webhooks?: { v7Secret?: string | undefined; relayToken?: string | undefined };
+  webhooks: WebhookOptions;
 }
 
 export interface SecurityOptions {
@@ -44,9 +43,8 @@ export interface SecurityOptions {
   allowedOrigins?: string[];
   /** Express's trust proxy setting, for deployments behind a reverse proxy. */
   trustProxy?: string | undefined;
-  submitsPerMinute?: number;
-  runningJobs?: number;
-  signInAttempts?: { points: number; durationS: number };
+  /** Sign-in attempts allowed per address in 15 minutes. */
+  signInAttempts?: number;
 }
 
 /** `/hooks/mj-proxy/<token>…` with the token replaced, for logs. */
@@ -78,24 +76,21 @@ export function createApp(deps: AppDeps): express.Express {
     res.set('Cache-Control', 'no-store').json({ status: 'ok', upstream: deps.jobs.upstreamName });
   });
 
-  app.use('/hooks', webhookRoutes({ jobs: deps.jobs, store: deps.store, scheduler: deps.scheduler, ...deps.webhooks }));
+  app.use('/hooks', webhookRoutes(deps.webhooks));
 
   const api = express.Router();
   const access = accessRoutes({
     token: security.accessToken,
     allowedOrigins,
-    ...(security.signInAttempts ? { signInAttempts: security.signInAttempts } : {}),
+    ...(security.signInAttempts !== undefined ? { signInAttempts: security.signInAttempts } : {}),
   });
   api.use(cookieParser(deps.cookieSecret), access.guard, sameOriginGuard(allowedOrigins), assignOwner);
   api.use(access.session);
-  const limits = clientLimits({
-    store: deps.store,
-    submitsPerMinute: security.submitsPerMinute ?? 20,
-    runningJobs: security.runningJobs ?? 10,
-  });
-  api.use(imagineRoutes(deps.jobs, deps.scheduler, limits, JSON_BODY_LIMIT));
-  api.use(jobRoutes(deps.jobs, deps.scheduler, deps.budget));
-  api.use(imageRoutes(deps.jobs, deps.images));
+  const present = jobPresenter(deps.jobs, deps.scheduler, deps.now);
+  const { jobs, scheduler } = deps;
+  api.use(imagineRoutes({ jobs, scheduler, limits: deps.limits, present, jsonLimit: JSON_BODY_LIMIT }));
+  api.use(jobRoutes({ jobs, scheduler, budget: deps.budget, present }));
+  api.use(imageRoutes(jobs));
   api.use(notFound);
   app.use('/api', api);
 

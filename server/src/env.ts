@@ -53,6 +53,8 @@ export const envSchema = z.object({
   TRUST_PROXY: optionalString,
   SUBMITS_PER_MINUTE_PER_CLIENT: int(20, 1, 100_000),
   RUNNING_JOBS_PER_CLIENT: int(10, 1, 100_000),
+  /** Sign-in attempts allowed per client address in 15 minutes. */
+  SIGN_IN_ATTEMPTS: int(10, 1, 10_000),
   SESSION_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   JOB_DEADLINE_MS: int(10 * 60_000, 1_000, 24 * 60 * 60_000),
   BUDGET_PER_MINUTE: int(60, 2, 100_000),
@@ -61,6 +63,7 @@ export const envSchema = z.object({
   SUBMIT_QUEUE_MAX: int(50, 0, 10_000),
   EXPECTED_JOB_MS: int(30_000, 100, 10 * 60_000),
   MIN_CHECK_GAP_MS: int(1_000, 50, 60_000),
+  MAX_CHECK_GAP_MS: int(60_000, 1_000, 60 * 60_000),
   SIM_PORT: int(0, 0, 65535),
   SIM_TIME_FACTOR: num(1, 0.001, 100),
   SIM_FAILURE_RATE: num(0.08, 0, 1),

@@ -1,7 +1,9 @@
-// Operational errors the API answers with, and the upstream failures they come from.
-// Anything that is not one of these is a bug and becomes a 500.
+// The errors the server speaks in. Services raise domain errors (what went wrong, in the
+// terms of jobs and limits) and upstream errors (what the upstream said); only the error
+// middleware (http/error-handler.ts) turns them into HTTP. Anything else is a bug: a 500.
 import type { ErrorCode, FieldIssue } from '@shared/schemas/error';
 
+/** An error the HTTP layer raises itself, already in HTTP terms (bad input, no access). */
 export class AppError extends Error {
   readonly status: number;
   readonly code: ErrorCode;
@@ -20,6 +22,29 @@ export class AppError extends Error {
     this.code = code;
     this.retryAfterS = extra.retryAfterS;
     this.fields = extra.fields;
+  }
+}
+
+/**
+ * `not_found`: no such thing for this caller. `conflict`: the thing exists but its state
+ * forbids the request. `queue_full`: the shared upstream budget cannot take more now.
+ * `limit_reached`: this client's own limit. `invalid`: input that passed the schema but
+ * means nothing here (a cursor this server never made).
+ */
+export type DomainFailure = 'not_found' | 'conflict' | 'queue_full' | 'limit_reached' | 'invalid';
+
+export class DomainError extends Error {
+  readonly kind: DomainFailure;
+  readonly retryAfterS: number | undefined;
+  /** For `invalid`: the input field at fault. */
+  readonly field: string | undefined;
+
+  constructor(kind: DomainFailure, message: string, extra: { retryAfterS?: number; field?: string } = {}) {
+    super(message);
+    this.name = 'DomainError';
+    this.kind = kind;
+    this.retryAfterS = extra.retryAfterS;
+    this.field = extra.field;
   }
 }
 
@@ -49,20 +74,4 @@ export class UpstreamError extends Error {
     this.retryAfterS = extra.retryAfterS;
     this.upstreamStatus = extra.upstreamStatus;
   }
-}
-
-const UPSTREAM_TO_HTTP: Record<UpstreamFailure, { status: number; code: ErrorCode }> = {
-  auth: { status: 502, code: 'upstream_auth' },
-  refused: { status: 422, code: 'content_refused' },
-  rejected: { status: 400, code: 'invalid_request' },
-  rate_limited: { status: 429, code: 'rate_limited' },
-  not_found: { status: 404, code: 'not_found' },
-  timeout: { status: 504, code: 'upstream_timeout' },
-  unavailable: { status: 502, code: 'upstream_unavailable' },
-  bad_response: { status: 502, code: 'upstream_bad_response' },
-};
-
-export function toAppError(error: UpstreamError): AppError {
-  const { status, code } = UPSTREAM_TO_HTTP[error.kind];
-  return new AppError(status, code, error.message, { retryAfterS: error.retryAfterS, cause: error });
 }

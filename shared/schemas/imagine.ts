@@ -1,16 +1,12 @@
 // The submission contract between browser and server: what a prompt may contain and which
 // generation options exist. Both sides validate with these same schemas.
 import { z } from 'zod';
+import { ASPECT_RATIOS, PROMPT_MAX_LENGTH, QUALITIES } from './imagine-values';
 
-export const PROMPT_MAX_LENGTH = 1500;
+export { ASPECT_RATIOS, type AspectRatio, PROMPT_MAX_LENGTH, QUALITIES, type Quality } from './imagine-values';
 
-export const ASPECT_RATIOS = ['1:1', '16:9', '4:3', '9:16', '3:2', '2:3', '21:9'] as const;
 export const aspectRatioSchema = z.enum(ASPECT_RATIOS);
-export type AspectRatio = z.infer<typeof aspectRatioSchema>;
-
-export const QUALITIES = ['standard', 'high'] as const;
 export const qualitySchema = z.enum(QUALITIES);
-export type Quality = z.infer<typeof qualitySchema>;
 
 // Control characters (C0, DEL, C1) and the bidi overrides that can disguise what a prompt says.
 function isForbiddenCodePoint(codePoint: number): boolean {

@@ -1,27 +1,30 @@
 // Our normalised view of a generation job, whatever the upstream called things.
 import { z } from 'zod';
 import { aspectRatioSchema, qualitySchema } from './imagine';
+import { GRID_ACTIONS, JOB_ID_PATTERN, JOB_PAGE_DEFAULT, JOB_PAGE_MAX, JOB_STATUSES } from './job-values';
 
-export const JOB_STATUSES = ['queued', 'pending', 'processing', 'complete', 'failed', 'cancelled'] as const;
+export {
+  GRID_ACTIONS,
+  GRID_INDEXES,
+  type GridAction,
+  isTerminalStatus,
+  JOB_ID_PATTERN,
+  JOB_PAGE_DEFAULT,
+  JOB_PAGE_MAX,
+  JOB_STATUSES,
+  type JobStatus,
+  POLL_MAX_MS,
+  POLL_MIN_MS,
+  TERMINAL_STATUSES,
+} from './job-values';
+
 export const jobStatusSchema = z.enum(JOB_STATUSES);
-export type JobStatus = z.infer<typeof jobStatusSchema>;
-
-export const TERMINAL_STATUSES: readonly JobStatus[] = ['complete', 'failed', 'cancelled'];
-export const isTerminalStatus = (status: JobStatus): boolean => TERMINAL_STATUSES.includes(status);
-
-// Letters, digits, '-' and '_' only: nothing that can change the meaning of a URL path
-// ('/', '.', '%', '?', '#', whitespace) once the id is placed into an upstream URL.
-export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const jobIdSchema = z.string().regex(JOB_ID_PATTERN, 'Job ids are 1-128 letters, digits, "-" or "_"');
 
-/**
- * What can be done with a finished grid of four images, where the upstream allows it:
- * upscale one image, make variations of one, or reroll the whole grid. Each makes a new job.
- */
-export const GRID_ACTIONS = ['upscale', 'variation', 'reroll'] as const;
+/** A kept image's file name, as `image_url` shows it: the job id and the image's type. */
+export const IMAGE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,128}\.(png|jpg|webp|gif)$/;
+export const imageNameSchema = z.string().regex(IMAGE_NAME_PATTERN, 'Not an image name');
 export const gridActionSchema = z.enum(GRID_ACTIONS);
-export type GridAction = z.infer<typeof gridActionSchema>;
-export const GRID_INDEXES = [1, 2, 3, 4] as const;
 
 const gridIndexSchema = z
   .number({ error: 'Pick one of the four images: index 1, 2, 3 or 4' })
@@ -75,13 +78,6 @@ export const budgetSchema = z.object({
   paused_for_s: z.number().int().nonnegative().optional(),
 });
 export type Budget = z.infer<typeof budgetSchema>;
-
-/** Bounds of `poll_after_ms`: the server never suggests, and the client never accepts, anything outside. */
-export const POLL_MIN_MS = 1_000;
-export const POLL_MAX_MS = 30_000;
-
-export const JOB_PAGE_MAX = 100;
-export const JOB_PAGE_DEFAULT = 24;
 
 export const jobListQuerySchema = z.strictObject({
   cursor: z

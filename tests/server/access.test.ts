@@ -9,7 +9,8 @@ import { buildTestApp, mockUpstreamForEachTest, submitJob } from './helpers';
 mockUpstreamForEachTest();
 
 const TOKEN = 'correct-horse-battery-staple-42';
-const guarded = (extra: Record<string, unknown> = {}) => buildTestApp({ security: { accessToken: TOKEN, ...extra } });
+const guarded = (extra: { signInAttempts?: number } = {}) =>
+  buildTestApp({ security: { accessToken: TOKEN, ...extra } });
 
 test.each([
   ['GET', '/api/jobs'],
@@ -19,7 +20,7 @@ test.each([
   ['POST', '/api/imagine'],
   ['DELETE', '/api/jobs/abc'],
 ])('with ACCESS_TOKEN set, %s %s answers 401 without credentials', async (method, path) => {
-  const { app } = guarded();
+  const { app } = await guarded();
 
   const response = await request(app)[method === 'GET' ? 'get' : method === 'POST' ? 'post' : 'delete'](path);
 
@@ -28,7 +29,7 @@ test.each([
 });
 
 test('a bearer token opens the API, and a script using it is one owner whatever cookies it keeps', async () => {
-  const { app } = guarded();
+  const { app } = await guarded();
   const auth = { authorization: `Bearer ${TOKEN}` };
 
   const submitted = await request(app).post('/api/imagine').set(auth).send({ prompt: 'scripted' });
@@ -39,7 +40,7 @@ test('a bearer token opens the API, and a script using it is one owner whatever 
 });
 
 test('a wrong bearer token is refused', async () => {
-  const { app } = guarded();
+  const { app } = await guarded();
 
   const response = await request(app).get('/api/jobs').set('authorization', `Bearer ${TOKEN}x`);
 
@@ -47,7 +48,7 @@ test('a wrong bearer token is refused', async () => {
 });
 
 test('a browser signs in with the token, gets a signed HttpOnly session cookie, and signs out', async () => {
-  const { agent } = guarded();
+  const { agent } = await guarded();
 
   const before = sessionStateSchema.parse((await agent.get('/api/session')).body);
   const wrong = await agent.post('/api/session').send({ token: 'nope' });
@@ -67,7 +68,7 @@ test('a browser signs in with the token, gets a signed HttpOnly session cookie, 
 });
 
 test('a forged session cookie is not a session', async () => {
-  const { app } = guarded();
+  const { app } = await guarded();
 
   const response = await request(app).get('/api/jobs').set('Cookie', 'mj_session=v1.123');
 
@@ -75,7 +76,7 @@ test('a forged session cookie is not a session', async () => {
 });
 
 test('sign-in attempts are rate-limited per address', async () => {
-  const { app } = guarded({ signInAttempts: { points: 3, durationS: 60 } });
+  const { app } = await guarded({ signInAttempts: 3 });
 
   const statuses = [];
   for (let i = 0; i < 4; i++) statuses.push((await request(app).post('/api/session').send({ token: 'guess' })).status);
@@ -87,7 +88,7 @@ test('sign-in attempts are rate-limited per address', async () => {
 });
 
 test('without ACCESS_TOKEN the session endpoint says no sign-in is needed', async () => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
 
   expect(sessionStateSchema.parse((await agent.get('/api/session')).body)).toEqual({
     required: false,
@@ -99,7 +100,7 @@ test.each([
   ['an Origin from another site', { origin: 'https://evil.example' }],
   ['Sec-Fetch-Site cross-site', { 'sec-fetch-site': 'cross-site' }],
 ])('a state-changing request with %s is refused with 403', async (_label, headers) => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
 
   const response = await agent.post('/api/imagine').set(headers).send({ prompt: 'forged' });
 
@@ -109,7 +110,7 @@ test.each([
 });
 
 test('a same-origin browser request and an allow-listed origin are accepted', async () => {
-  const { agent, app } = buildTestApp({ security: { allowedOrigins: ['https://studio.example'] } });
+  const { agent, app } = await buildTestApp({ security: { allowedOrigins: ['https://studio.example'] } });
 
   const same = await agent.post('/api/imagine').set('sec-fetch-site', 'same-origin').send({ prompt: 'mine' });
   const listed = await request(app).post('/api/imagine').set('origin', 'https://studio.example').send({ prompt: 'ok' });
@@ -120,7 +121,7 @@ test('a same-origin browser request and an allow-listed origin are accepted', as
 });
 
 test('CORS is closed by default: a foreign origin gets no CORS headers', async () => {
-  const { app } = buildTestApp();
+  const { app } = await buildTestApp();
 
   const response = await request(app).get('/api/jobs').set('origin', 'https://evil.example');
 
@@ -128,7 +129,7 @@ test('CORS is closed by default: a foreign origin gets no CORS headers', async (
 });
 
 test('responses carry a strict Content-Security-Policy and no X-Powered-By', async () => {
-  const { app } = buildTestApp();
+  const { app } = await buildTestApp();
 
   const response = await request(app).get('/healthz');
 
@@ -142,7 +143,7 @@ test('responses carry a strict Content-Security-Policy and no X-Powered-By', asy
 });
 
 test('per-client limits: submissions per minute, then 429 with Retry-After', async () => {
-  const { agent } = buildTestApp({ security: { submitsPerMinute: 3 } });
+  const { agent } = await buildTestApp({ security: { submitsPerMinute: 3 } });
 
   const statuses = [];
   for (let i = 0; i < 4; i++) statuses.push(await agent.post('/api/imagine').send({ prompt: `p${i}` }));
@@ -153,7 +154,7 @@ test('per-client limits: submissions per minute, then 429 with Retry-After', asy
 });
 
 test('per-client limits: jobs running at once, then 429 until one finishes', async () => {
-  const { agent, jobs } = buildTestApp({ security: { runningJobs: 2 } });
+  const { agent, jobs } = await buildTestApp({ security: { runningJobs: 2 } });
   const first = await submitJob(agent, 'one');
   await submitJob(agent, 'two');
 
@@ -167,7 +168,7 @@ test('per-client limits: jobs running at once, then 429 until one finishes', asy
 });
 
 test('invalid submissions do not use up the per-client limit', async () => {
-  const { agent } = buildTestApp({ security: { submitsPerMinute: 2 } });
+  const { agent } = await buildTestApp({ security: { submitsPerMinute: 2 } });
 
   for (let i = 0; i < 5; i++) await agent.post('/api/imagine').send({ prompt: '' });
   const valid = await agent.post('/api/imagine').send({ prompt: 'fine' });

@@ -19,7 +19,7 @@ let close: () => void = () => undefined;
 const upstreamPaths: string[] = [];
 
 beforeAll(async () => {
-  const { app } = buildTestApp({ budgetPerMinute: 1_000_000, queueMax: 100_000 });
+  const { app } = await buildTestApp({ budgetPerMinute: 1_000_000, queueMax: 100_000 });
   const listening = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => listening.once('listening', resolve));
   base = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;

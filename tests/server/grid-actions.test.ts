@@ -2,7 +2,6 @@
 // the relay's in-progress preview served through our own URL.
 import { HttpResponse, http } from 'msw';
 import { afterEach, expect, test, vi } from 'vitest';
-import { createMjProxyAdapter } from '../../server/src/upstream/mj-proxy-adapter';
 import { server } from '../mocks/node';
 import { CDN_BASE, tinyPng } from '../mocks/upstream';
 import { buildTestApp, mockUpstreamForEachTest, submitJob } from './helpers';
@@ -35,22 +34,20 @@ function relay() {
   return { changes, tasks };
 }
 
-const apps: ReturnType<typeof buildTestApp>[] = [];
+const apps: Awaited<ReturnType<typeof buildTestApp>>[] = [];
 // A job queued for budget is sent by the scheduler's timer: stop it before the next test.
 afterEach(() => {
   for (const setup of apps.splice(0)) setup.scheduler.stop();
   vi.useRealTimers();
 });
 
-function relayApp() {
-  const setup = buildTestApp({
-    upstream: (client) => createMjProxyAdapter({ baseUrl: RELAY, secret: SECRET, http: client }),
-  });
+async function relayApp() {
+  const setup = await buildTestApp({ relay: { baseUrl: RELAY, secret: SECRET } });
   apps.push(setup);
   return setup;
 }
 
-async function finishedGrid(setup: ReturnType<typeof relayApp>) {
+async function finishedGrid(setup: Awaited<ReturnType<typeof relayApp>>) {
   const id = await submitJob(setup.agent, 'a glacier lake');
   await setup.jobs.refresh(id);
   return id;
@@ -58,7 +55,7 @@ async function finishedGrid(setup: ReturnType<typeof relayApp>) {
 
 test('a finished grid offers the relay actions; upscaling one image makes a linked job that finishes', async () => {
   const { changes } = relay();
-  const setup = relayApp();
+  const setup = await relayApp();
   const gridId = await finishedGrid(setup);
 
   const grid = await setup.agent.get(`/api/jobs/${gridId}`);
@@ -88,7 +85,7 @@ test('a finished grid offers the relay actions; upscaling one image makes a link
 test('variation names its image; reroll sends no index; both carry the grid prompt and format', async () => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
   const { changes } = relay();
-  const setup = relayApp();
+  const setup = await relayApp();
   const response = await setup.agent
     .post('/api/imagine')
     .send({ prompt: 'dunes', aspect_ratio: '9:16', quality: 'high' });
@@ -123,7 +120,7 @@ test.each([
   [{}, 'action'],
 ])('a malformed action %j is a 400 and sends nothing', async (body, field) => {
   const { changes } = relay();
-  const setup = relayApp();
+  const setup = await relayApp();
   const gridId = await finishedGrid(setup);
 
   const response = await setup.agent.post(`/api/jobs/${gridId}/actions`).send(body);
@@ -137,14 +134,14 @@ test.each([
 
 test('actions need a finished grid of this owner: running, upscaled, foreign and unknown jobs are refused', async () => {
   const { tasks } = relay();
-  const setup = relayApp();
+  const setup = await relayApp();
   const gridId = await finishedGrid(setup);
   const upscale = await setup.agent.post(`/api/jobs/${gridId}/actions`).send({ action: 'upscale', index: 1 });
   await setup.jobs.refresh(String(upscale.body.job_id));
   tasks.set('grid-3', { id: 'grid-3', status: 'IN_PROGRESS', progress: '40%', imageUrl: '' });
   const runningId = await submitJob(setup.agent, 'still rendering');
   await setup.jobs.refresh(runningId);
-  const stranger = buildTestApp().agent;
+  const stranger = (await buildTestApp()).agent;
   await stranger.get('/api/jobs');
 
   const onRunning = await setup.agent.post(`/api/jobs/${runningId}/actions`).send({ action: 'reroll' });
@@ -165,7 +162,7 @@ test('actions need a finished grid of this owner: running, upscaled, foreign and
 });
 
 test('with the v7 upstream, which has no grid actions, no job offers them and asking is a clear 409', async () => {
-  const setup = buildTestApp();
+  const setup = await buildTestApp();
   const id = await submitJob(setup.agent);
   await setup.jobs.refresh(id);
 
@@ -183,7 +180,7 @@ test('a relay refusal of the action is the client error it names, and leaves no 
   server.use(
     http.post(`${RELAY}/submit/change`, () => HttpResponse.json({ code: 4, description: 'Task is not a grid' })),
   );
-  const setup = relayApp();
+  const setup = await relayApp();
   const gridId = await finishedGrid(setup);
 
   const response = await setup.agent.post(`/api/jobs/${gridId}/actions`).send({ action: 'reroll' });
@@ -207,7 +204,7 @@ test('the relay preview shows through our own URL while rendering, and goes away
     }),
   );
   tasks.set('grid-1', { id: 'grid-1', status: 'IN_PROGRESS', progress: '40%', imageUrl: previewUrl });
-  const setup = relayApp();
+  const setup = await relayApp();
   const id = await submitJob(setup.agent);
   await setup.jobs.refresh(id);
 

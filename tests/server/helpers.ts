@@ -3,17 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import request from 'supertest';
-import { createApp, type SecurityOptions } from '../../server/src/app';
-import { KeyBudget } from '../../server/src/budget/key-budget';
-import { JobService } from '../../server/src/jobs/job-service';
-import { UpstreamScheduler } from '../../server/src/jobs/upstream-scheduler';
+import { createServer, type ServerConfig, type ServerOverrides } from '../../server/src/compose';
+import { parseEnv } from '../../server/src/env';
 import { createLogger } from '../../server/src/logger';
-import { ImageFiles } from '../../server/src/store/image-files';
-import { SqliteJobStore } from '../../server/src/store/sqlite-job-store';
-import type { UpstreamAdapter } from '../../server/src/upstream/adapter';
-import { UpstreamHttpClient } from '../../server/src/upstream/http-client';
-import { createImageFetcher } from '../../server/src/upstream/image-fetcher';
-import { createV7Adapter } from '../../server/src/upstream/v7-adapter';
+import type { ImageFiles } from '../../server/src/store/image-files';
 import { mockHttpForEachTest } from '../mocks/node';
 import { UPSTREAM_BASE, UPSTREAM_KEY } from '../mocks/upstream';
 
@@ -34,13 +27,29 @@ export interface TestAppOptions {
   queueMax?: number;
   expectedDurationMs?: number;
   minGapMs?: number;
-  security?: SecurityOptions;
-  webhooks?: { v7Secret?: string; relayToken?: string };
-  /** Another upstream than the mocked v7 one, built on the test's HTTP client. */
-  upstream?: (http: UpstreamHttpClient) => UpstreamAdapter;
+  security?: {
+    accessToken?: string;
+    allowedOrigins?: string[];
+    trustProxy?: string;
+    submitsPerMinute?: number;
+    runningJobs?: number;
+    signInAttempts?: number;
+  };
+  /** The v7 upstream's webhook secret (enables POST /hooks/v7). */
+  webhookSecret?: string;
+  /** A midjourney-proxy relay at this base URL (its /mj path included) instead of the mocked v7 API. */
+  relay?: { baseUrl: string; secret: string; publicUrl?: string };
+  /** The configured upstream adapter wrapped or replaced. */
+  upstream?: ServerOverrides['upstream'];
+  images?: ImageFiles;
 }
 
-export function buildTestApp(options: TestAppOptions = {}) {
+/**
+ * The server as production composes it (compose.ts), on a fresh data directory, with the
+ * mocked v7 upstream (or a relay) and a logger whose lines the test can read. Status checks
+ * are planned a minute out, so no test sees a status call it did not make itself.
+ */
+export async function buildTestApp(options: TestAppOptions = {}) {
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -49,43 +58,45 @@ export function buildTestApp(options: TestAppOptions = {}) {
     },
   });
   const logger = createLogger({ level: 'debug', destination });
-  const http = new UpstreamHttpClient({ timeoutMs: options.timeoutMs ?? 2_000 });
   const dataDir = tempDir();
-  const store = new SqliteJobStore(path.join(dataDir, 'jobs.sqlite'));
-  const images = new ImageFiles(path.join(dataDir, 'images'));
-  const jobs = new JobService({
-    store,
-    images,
-    upstream: options.upstream?.(http) ?? createV7Adapter({ baseUrl: UPSTREAM_BASE, apiKey: UPSTREAM_KEY, http }),
-    fetcher: createImageFetcher(http, options.imageMaxBytes ?? 1024 * 1024),
+  const security = options.security ?? {};
+  const config: ServerConfig = {
+    ...parseEnv({
+      DATA_DIR: dataDir,
+      SESSION_SECRET: 'test-cookie-secret-0123456789abcdef',
+      ...(options.relay
+        ? {
+            UPSTREAM: 'mj-proxy',
+            MJ_PROXY_BASE: options.relay.baseUrl,
+            MJ_PROXY_SECRET: options.relay.secret,
+            PUBLIC_URL: options.relay.publicUrl,
+          }
+        : { UPSTREAM: 'v7', MIDJOURNEY_API_KEY: UPSTREAM_KEY, MIDJOURNEY_API_BASE: UPSTREAM_BASE }),
+      WEBHOOK_SECRET: options.webhookSecret,
+      ACCESS_TOKEN: security.accessToken,
+      CORS_ORIGINS: security.allowedOrigins?.join(','),
+      TRUST_PROXY: security.trustProxy,
+    }),
+    // Set directly: some tests go beyond the bounds the environment allows (a 50 ms time-out).
+    UPSTREAM_TIMEOUT_MS: options.timeoutMs ?? 2_000,
+    IMAGE_MAX_BYTES: options.imageMaxBytes ?? 1024 * 1024,
+    CLIENT_DIST: options.clientDist,
+    JOB_DEADLINE_MS: options.deadlineMs ?? 10 * 60_000,
+    BUDGET_PER_MINUTE: options.budgetPerMinute ?? 1_000,
+    SUBMIT_QUEUE_MAX: options.queueMax ?? 50,
+    EXPECTED_JOB_MS: options.expectedDurationMs ?? 120_000,
+    MIN_CHECK_GAP_MS: options.minGapMs ?? 1_000,
+    SUBMITS_PER_MINUTE_PER_CLIENT: security.submitsPerMinute ?? 1_000,
+    RUNNING_JOBS_PER_CLIENT: security.runningJobs ?? 1_000,
+    SIGN_IN_ATTEMPTS: security.signInAttempts ?? 10,
+  };
+  const server = await createServer(config, {
     logger,
-    deadlineMs: options.deadlineMs ?? 10 * 60_000,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.upstream ? { upstream: options.upstream } : {}),
+    ...(options.images ? { images: options.images } : {}),
   });
-  const budget = new KeyBudget({ limit: options.budgetPerMinute ?? 1_000, windowMs: 60_000, burst: 2 });
-  // Checks are planned a minute out, so no test sees a status call it did not make itself.
-  const scheduler = new UpstreamScheduler(jobs, store, budget, logger, {
-    minGapMs: options.minGapMs ?? 1_000,
-    maxGapMs: 60_000,
-    expectedDurationMs: options.expectedDurationMs ?? 120_000,
-    queueMax: options.queueMax ?? 50,
-    finishMarginMs: 250,
-    // As in production: with webhooks, planned looks are a slower fallback.
-    fallbackFactor: options.webhooks ? 3 : 1,
-  });
-  const app = createApp({
-    jobs,
-    scheduler,
-    budget,
-    store,
-    security: { submitsPerMinute: 1_000, runningJobs: 1_000, ...options.security },
-    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
-    images,
-    logger,
-    cookieSecret: 'test-cookie-secret-0123456789abcdef',
-    ...(options.clientDist ? { clientDist: options.clientDist } : {}),
-  });
-  return { app, logs, jobs, scheduler, budget, store, images, dataDir, agent: request.agent(app) };
+  return { ...server, logs, dataDir, agent: request.agent(server.app) };
 }
 
 /** Submits a prompt as this agent's owner and answers the new job's id. */

@@ -27,7 +27,7 @@ test.each([
   ['an unknown quality', { prompt: 'a fox', quality: 'ultra' }, 'quality'],
   ['an unknown field', { prompt: 'a fox', model: 'v6' }, 'model'],
 ])('POST /api/imagine answers 400 naming the field for %s', async (_label, body, field) => {
-  const { app } = buildTestApp();
+  const { app } = await buildTestApp();
   const calls = countUpstreamCalls();
 
   const response = await request(app).post('/api/imagine').send(body);
@@ -40,7 +40,7 @@ test.each([
 });
 
 test('POST /api/imagine accepts a prompt of exactly the limit', async () => {
-  const { app } = buildTestApp();
+  const { app } = await buildTestApp();
 
   const response = await request(app)
     .post('/api/imagine')
@@ -50,7 +50,7 @@ test('POST /api/imagine accepts a prompt of exactly the limit', async () => {
 });
 
 test('POST /api/imagine answers 400 for a JSON array body', async () => {
-  const { app } = buildTestApp();
+  const { app } = await buildTestApp();
 
   const response = await request(app)
     .post('/api/imagine')
@@ -61,7 +61,7 @@ test('POST /api/imagine answers 400 for a JSON array body', async () => {
 });
 
 test('POST /api/imagine answers 400 for malformed JSON', async () => {
-  const { app } = buildTestApp();
+  const { app } = await buildTestApp();
 
   const response = await request(app)
     .post('/api/imagine')
@@ -73,7 +73,7 @@ test('POST /api/imagine answers 400 for malformed JSON', async () => {
 });
 
 test('POST /api/imagine answers 413 for a body over 16 KB and calls no upstream', async () => {
-  const { app } = buildTestApp();
+  const { app } = await buildTestApp();
   const calls = countUpstreamCalls();
 
   const response = await request(app)
@@ -86,7 +86,7 @@ test('POST /api/imagine answers 413 for a body over 16 KB and calls no upstream'
 });
 
 test('POST /api/imagine answers 415 for a body that is not JSON', async () => {
-  const { app } = buildTestApp();
+  const { app } = await buildTestApp();
 
   const response = await request(app).post('/api/imagine').set('content-type', 'text/plain').send('prompt=a fox');
 
@@ -108,7 +108,7 @@ test.each([
   ['an id of 129 characters', 'a'.repeat(129)],
   ['a malformed escape', '%E0%A4%A'],
 ])('GET /api/jobs/:id answers 400 for %s without calling the upstream', async (_label, id) => {
-  const { app } = buildTestApp();
+  const { app } = await buildTestApp();
   const calls = countUpstreamCalls();
 
   const response = await request(app).get(`/api/jobs/${id}`);
@@ -124,7 +124,7 @@ test.each([
   ['a name without an image extension', 'abc.sqlite'],
   ['a hidden temp file', '.abc.png.1234.tmp'],
 ])('GET /api/images/:name answers 400 for %s', async (_label, name) => {
-  const { app } = buildTestApp();
+  const { app } = await buildTestApp();
 
   const response = await request(app).get(`/api/images/${name}`);
 
@@ -133,7 +133,7 @@ test.each([
 });
 
 test('GET /api/jobs/:id answers 404 for a well-formed id that does not exist', async () => {
-  const { app } = buildTestApp();
+  const { app } = await buildTestApp();
 
   const response = await request(app).get(`/api/jobs/${'A_z-9'.repeat(25)}`);
 
@@ -142,7 +142,7 @@ test('GET /api/jobs/:id answers 404 for a well-formed id that does not exist', a
 });
 
 test('an unknown API route answers 404 in the shared error shape', async () => {
-  const { app } = buildTestApp();
+  const { app } = await buildTestApp();
 
   const response = await request(app).get('/api/nothing-here').set('accept', 'text/html');
 

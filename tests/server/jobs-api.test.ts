@@ -14,7 +14,7 @@ const onStatus = (answer: Record<string, unknown>) =>
   server.use(http.get(`${UPSTREAM_BASE}/jobs/:jobId`, () => HttpResponse.json(answer)));
 
 test('POST /api/imagine answers 202 with our own job and sends the upstream the v7 body with the key', async () => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
   let seen: { auth: string | null; body: unknown } | undefined;
   server.use(
     http.post(`${UPSTREAM_BASE}/imagine`, async ({ request: upstreamRequest }) => {
@@ -45,7 +45,7 @@ test('POST /api/imagine answers 202 with our own job and sends the upstream the 
 });
 
 test('POST /api/imagine fills in the default aspect ratio and quality', async () => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
   let body: unknown;
   server.use(
     http.post(`${UPSTREAM_BASE}/imagine`, async ({ request: upstreamRequest }) => {
@@ -86,7 +86,7 @@ test.each([
   [{ status: 'cancelled' }, { status: 'cancelled', error: 'The job was cancelled upstream' }],
   [{ status: 'canceled' }, { status: 'cancelled', error: 'The job was cancelled upstream' }],
 ])('after the upstream answers %j, GET /api/jobs/:id shows it in our shape', async (upstream, expected) => {
-  const { agent, jobs } = buildTestApp();
+  const { agent, jobs } = await buildTestApp();
   const id = await submitJob(agent);
   onStatus(upstream);
 
@@ -99,7 +99,7 @@ test.each([
 });
 
 test('a completed job has its image downloaded and served from our own URL', async () => {
-  const { agent, jobs } = buildTestApp();
+  const { agent, jobs } = await buildTestApp();
   const id = await submitJob(agent, 'A café at dusk!');
 
   await jobs.refresh(id);
@@ -118,7 +118,7 @@ test('a completed job has its image downloaded and served from our own URL', asy
 });
 
 test('a stored image answers 304 to a matching If-None-Match', async () => {
-  const { agent, jobs } = buildTestApp();
+  const { agent, jobs } = await buildTestApp();
   const id = await submitJob(agent);
   await jobs.refresh(id);
   const first = await agent.get(`/api/images/${id}.png`);
@@ -129,7 +129,7 @@ test('a stored image answers 304 to a matching If-None-Match', async () => {
 });
 
 test('the image is served as a download under a name made from the prompt when asked', async () => {
-  const { agent, jobs } = buildTestApp();
+  const { agent, jobs } = await buildTestApp();
   const id = await submitJob(agent, 'Sunset over Lake Bled');
   await jobs.refresh(id);
 
@@ -139,7 +139,7 @@ test('the image is served as a download under a name made from the prompt when a
 });
 
 test('the image keeps being served after the upstream link dies', async () => {
-  const { agent, jobs } = buildTestApp();
+  const { agent, jobs } = await buildTestApp();
   const id = await submitJob(agent);
   await jobs.refresh(id);
   server.use(http.get('https://cdn.mj.test/images/:name', () => new HttpResponse(null, { status: 410 })));
@@ -161,7 +161,7 @@ test.each([
   ['an upstream error', () => HttpResponse.json({ error: 'gone' }, { status: 503 })],
   ['a network failure', () => HttpResponse.error()],
 ])('an image download that gets %s ends the job as failed with a reason', async (_label, answer) => {
-  const { agent, jobs } = buildTestApp({ imageMaxBytes: 2048 });
+  const { agent, jobs } = await buildTestApp({ imageMaxBytes: 2048 });
   const id = await submitJob(agent);
   server.use(http.get('https://cdn.mj.test/images/:name', answer));
 
@@ -174,7 +174,7 @@ test.each([
 });
 
 test('GET /api/jobs lists the owner’s jobs newest first, in cursor pages', async () => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) ids.push(await submitJob(agent, `prompt ${i}`));
 
@@ -194,7 +194,7 @@ test.each([
   ['a limit over 100', 'limit=101'],
   ['an unknown parameter', 'sort=asc'],
 ])('GET /api/jobs answers 400 for %s', async (_label, query) => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
 
   const response = await agent.get(`/api/jobs?${query}`);
 
@@ -203,7 +203,7 @@ test.each([
 });
 
 test('cancelling a running job ends it at once and asks the upstream to cancel', async () => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
   const id = await submitJob(agent);
   let upstreamCancelled = false;
   server.use(
@@ -221,7 +221,7 @@ test('cancelling a running job ends it at once and asks the upstream to cancel',
 });
 
 test('a cancelled job stays cancelled whatever the upstream says later', async () => {
-  const { agent, jobs } = buildTestApp();
+  const { agent, jobs } = await buildTestApp();
   const id = await submitJob(agent);
   server.use(http.post(`${UPSTREAM_BASE}/jobs/:jobId/cancel`, () => HttpResponse.json({}, { status: 404 })));
   await agent.post(`/api/jobs/${id}/cancel`).expect(200);
@@ -232,7 +232,7 @@ test('a cancelled job stays cancelled whatever the upstream says later', async (
 });
 
 test('cancelling a finished job answers 409', async () => {
-  const { agent, jobs } = buildTestApp();
+  const { agent, jobs } = await buildTestApp();
   const id = await submitJob(agent);
   await jobs.refresh(id);
 
@@ -243,7 +243,7 @@ test('cancelling a finished job answers 409', async () => {
 });
 
 test('deleting a job removes it from the list and removes its image', async () => {
-  const { agent, jobs } = buildTestApp();
+  const { agent, jobs } = await buildTestApp();
   const id = await submitJob(agent);
   await jobs.refresh(id);
 
@@ -256,7 +256,7 @@ test('deleting a job removes it from the list and removes its image', async () =
 });
 
 test('a browser status poll answers from the store and never calls the upstream', async () => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
   const id = await submitJob(agent);
   const upstreamCalls: string[] = [];
   server.events.on('request:start', ({ request: outbound }) => upstreamCalls.push(outbound.url));
@@ -267,7 +267,7 @@ test('a browser status poll answers from the store and never calls the upstream'
 });
 
 test('GET /healthz answers ok and names the upstream', async () => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
 
   const response = await agent.get('/healthz');
 
@@ -277,7 +277,7 @@ test('GET /healthz answers ok and names the upstream', async () => {
 });
 
 test('a submission that finds the budget spent is queued, and its status says where and when to ask', async () => {
-  const { agent } = buildTestApp({ budgetPerMinute: 4 });
+  const { agent } = await buildTestApp({ budgetPerMinute: 4 });
 
   const answers = [];
   for (let i = 0; i < 3; i++)
@@ -293,7 +293,7 @@ test('a submission that finds the budget spent is queued, and its status says wh
 });
 
 test('a full submission queue answers 429 with Retry-After and keeps no job', async () => {
-  const { agent } = buildTestApp({ budgetPerMinute: 4, queueMax: 1 });
+  const { agent } = await buildTestApp({ budgetPerMinute: 4, queueMax: 1 });
   for (let i = 0; i < 3; i++) await agent.post('/api/imagine').send({ prompt: `p${i}` });
 
   const response = await agent.post('/api/imagine').send({ prompt: 'one too many' });

@@ -12,7 +12,7 @@ test('50 clients polling one running job cause only the scheduled upstream calls
   // The scheduler's timers and the upstream's clock are fake: the clients poll every 50 ms of
   // fake time, and only the test moves it, so no poll and no planned check ever sleeps.
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-  const { agent, scheduler } = buildTestApp({ expectedDurationMs: 400, minGapMs: 100 });
+  const { agent, scheduler } = await buildTestApp({ expectedDurationMs: 400, minGapMs: 100 });
   scheduler.start();
   const startedAt = Date.now();
   const statusCalls: number[] = [];

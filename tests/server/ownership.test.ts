@@ -6,7 +6,7 @@ import { buildTestApp, mockUpstreamForEachTest, submitJob } from './helpers';
 mockUpstreamForEachTest();
 
 test('the owner cookie is signed, HttpOnly and SameSite=Lax', async () => {
-  const { app } = buildTestApp();
+  const { app } = await buildTestApp();
 
   const response = await request(app).get('/api/jobs');
 
@@ -18,7 +18,7 @@ test('the owner cookie is signed, HttpOnly and SameSite=Lax', async () => {
 });
 
 test('a second cookie jar cannot list, read, cancel, delete or fetch the images of the first one’s jobs', async () => {
-  const { app, agent, jobs } = buildTestApp();
+  const { app, agent, jobs } = await buildTestApp();
   const finished = await submitJob(agent, 'finished');
   await jobs.refresh(finished);
   const running = await submitJob(agent, 'running');
@@ -47,7 +47,7 @@ test('a second cookie jar cannot list, read, cancel, delete or fetch the images 
 });
 
 test('a forged or tampered owner cookie is ignored and replaced with a new owner', async () => {
-  const { app } = buildTestApp();
+  const { app } = await buildTestApp();
   const issued = String((await request(app).get('/api/jobs')).headers['set-cookie']).split(';')[0] ?? '';
   await request(app).post('/api/imagine').set('Cookie', issued).send({ prompt: 'mine' }).expect(202);
   const [, value = ''] = issued.split('=');
@@ -65,7 +65,7 @@ test('a forged or tampered owner cookie is ignored and replaced with a new owner
 });
 
 test('a script that keeps its cookie jar is one owner across requests', async () => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
   const first = await submitJob(agent, 'one');
   const second = await submitJob(agent, 'two');
 

@@ -29,7 +29,7 @@ const failures: [string, Parameters<typeof http.get>[1]][] = [
 ];
 
 test('the upstream key appears in no response, header or log line across every upstream outcome', async () => {
-  const { agent, jobs, logs } = buildTestApp({ timeoutMs: 50 });
+  const { agent, jobs, logs } = await buildTestApp({ timeoutMs: 50 });
   const seen: string[] = [];
   const record = (response: { headers: unknown; text?: string }) =>
     seen.push(JSON.stringify(response.headers), response.text ?? '');
@@ -60,7 +60,7 @@ test('the upstream key appears in no response, header or log line across every u
 
 test('the access token and the cookie-signing secret appear in no response or log line', async () => {
   const token = 'access-token-that-must-stay-secret-77';
-  const { agent, logs } = buildTestApp({ security: { accessToken: token } });
+  const { agent, logs } = await buildTestApp({ security: { accessToken: token } });
   const seen: string[] = [];
   const record = (response: { headers: unknown; text?: string }) =>
     seen.push(JSON.stringify(response.headers), response.text ?? '');
@@ -80,8 +80,13 @@ test('the access token and the cookie-signing secret appear in no response or lo
 });
 
 test('the relay hook token, which stands in for a signature, appears in no log line', async () => {
-  const token = 'relay-hook-token-0a1b2c3d4e5f6a7b';
-  const { app, logs } = buildTestApp({ webhooks: { relayToken: token } });
+  const {
+    app,
+    logs,
+    relayToken: token,
+  } = await buildTestApp({
+    relay: { baseUrl: 'https://relay.test/mj', secret: 'relay-secret-0a1b2c' },
+  });
 
   const right = await request(app).post(`/hooks/mj-proxy/${token}`).send({ id: 'up_1', status: 'SUCCESS' });
   const wrong = await request(app).post(`/hooks/mj-proxy/${token}x?probe=1`).send({ id: 'up_1' });

@@ -18,7 +18,7 @@ const never: Resolver = async () => {
 };
 
 test('an upstream 401 becomes a 502 that blames the server key, not the browser', async () => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
   onSubmit(() => HttpResponse.json({ error: 'bad key' }, { status: 401 }));
 
   const response = await agent.post('/api/imagine').send({ prompt: 'a fox' });
@@ -30,7 +30,7 @@ test('an upstream 401 becomes a 502 that blames the server key, not the browser'
 });
 
 test('an upstream 422 becomes a 422 carrying the refusal reason, and no job is kept', async () => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
   onSubmit(() => HttpResponse.json({ error: 'Banned word: "gore"' }, { status: 422 }));
 
   const response = await agent.post('/api/imagine').send({ prompt: 'a fox' });
@@ -44,7 +44,7 @@ test('an upstream 422 becomes a 422 carrying the refusal reason, and no job is k
 });
 
 test('an upstream 429 becomes a 429 with Retry-After in the header and the body', async () => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
   onSubmit(() => HttpResponse.json({ error: 'slow down' }, { status: 429, headers: { 'Retry-After': '17' } }));
 
   const response = await agent.post('/api/imagine').send({ prompt: 'a fox' });
@@ -55,7 +55,7 @@ test('an upstream 429 becomes a 429 with Retry-After in the header and the body'
 });
 
 test('an upstream 429 whose Retry-After is an HTTP date is converted to seconds', async () => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
   const inFortySeconds = new Date(Date.now() + 40_000).toUTCString();
   onSubmit(() => new HttpResponse(null, { status: 429, headers: { 'Retry-After': inFortySeconds } }));
 
@@ -68,7 +68,7 @@ test('an upstream 429 whose Retry-After is an HTTP date is converted to seconds'
 });
 
 test('an upstream 429 without Retry-After still tells the browser how long to wait', async () => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
   onSubmit(() => new HttpResponse(null, { status: 429 }));
 
   const response = await agent.post('/api/imagine').send({ prompt: 'a fox' });
@@ -78,7 +78,7 @@ test('an upstream 429 without Retry-After still tells the browser how long to wa
 });
 
 test.each([500, 502, 503])('an upstream %i becomes a 502, never a 500', async (status) => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
   onSubmit(() => HttpResponse.json({ error: 'boom' }, { status }));
 
   const response = await agent.post('/api/imagine').send({ prompt: 'a fox' });
@@ -88,7 +88,7 @@ test.each([500, 502, 503])('an upstream %i becomes a 502, never a 500', async (s
 });
 
 test('a network error on submit becomes a 502 and leaves a failed job that says what happened', async () => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
   onSubmit(() => HttpResponse.error());
 
   const response = await agent.post('/api/imagine').send({ prompt: 'a fox' });
@@ -101,7 +101,7 @@ test('a network error on submit becomes a 502 and leaves a failed job that says 
 });
 
 test('an upstream that never answers becomes a 504 after the configured time-out', async () => {
-  const { agent } = buildTestApp({ timeoutMs: 50 });
+  const { agent } = await buildTestApp({ timeoutMs: 50 });
   onSubmit(never);
 
   const response = await agent.post('/api/imagine').send({ prompt: 'a fox' });
@@ -117,7 +117,7 @@ test.each([
   ['a job id of the wrong type', () => HttpResponse.json({ job_id: 42 })],
   ['a redirect status', () => new HttpResponse(null, { status: 304 })],
 ])('a malformed upstream submit answer (%s) becomes a 502', async (_label, resolver) => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
   onSubmit(resolver);
 
   const response = await agent.post('/api/imagine').send({ prompt: 'a fox' });
@@ -127,7 +127,7 @@ test.each([
 });
 
 test('an upstream 400 is reported as a rejected request with its reason', async () => {
-  const { agent } = buildTestApp();
+  const { agent } = await buildTestApp();
   onSubmit(() => HttpResponse.json({ message: 'aspect ratio not allowed for this plan' }, { status: 400 }));
 
   const response = await agent.post('/api/imagine').send({ prompt: 'a fox' });
@@ -150,7 +150,7 @@ test.each([
     'bad_response',
   ],
 ])('a status check that gets %s leaves the job running for the next check', async (_label, resolver, kind) => {
-  const { agent, jobs } = buildTestApp({ timeoutMs: 50 });
+  const { agent, jobs } = await buildTestApp({ timeoutMs: 50 });
   const id = await submitJob(agent);
   onStatus(resolver);
 
@@ -162,7 +162,7 @@ test.each([
 });
 
 test('a job the upstream no longer knows ends as failed with a reason', async () => {
-  const { agent, jobs } = buildTestApp();
+  const { agent, jobs } = await buildTestApp();
   const id = await submitJob(agent);
   onStatus(() => HttpResponse.json({ error: 'no such job' }, { status: 404 }));
 
@@ -176,7 +176,7 @@ test('a job the upstream no longer knows ends as failed with a reason', async ()
 
 test('a job still unfinished after the deadline is given up with a clear reason', async () => {
   const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
-  const { agent, jobs } = buildTestApp({ deadlineMs: 10 * 60_000, now: () => clock.now });
+  const { agent, jobs } = await buildTestApp({ deadlineMs: 10 * 60_000, now: () => clock.now });
   const id = await submitJob(agent);
   onStatus(() => HttpResponse.json({ status: 'processing', progress: 37 }));
   await jobs.refresh(id);
@@ -191,7 +191,7 @@ test('a job still unfinished after the deadline is given up with a clear reason'
 });
 
 test('concurrent refreshes of one job make one upstream call', async () => {
-  const { agent, jobs } = buildTestApp();
+  const { agent, jobs } = await buildTestApp();
   const id = await submitJob(agent);
   let calls = 0;
   onStatus(async () => {

@@ -1,19 +1,13 @@
 // The scheduler with fake timers and an in-memory upstream whose jobs finish on the (fake)
 // clock: every call it receives is recorded with its time.
-import path from 'node:path';
 import { afterEach, expect, test, vi } from 'vitest';
-import { KeyBudget } from '../../server/src/budget/key-budget';
 import { UpstreamError } from '../../server/src/errors';
-import { JobService } from '../../server/src/jobs/job-service';
-import { UpstreamScheduler } from '../../server/src/jobs/upstream-scheduler';
-import { createLogger } from '../../server/src/logger';
-import type { ImageFiles } from '../../server/src/store/image-files';
-import { SqliteJobStore } from '../../server/src/store/sqlite-job-store';
 import type { UpstreamAdapter } from '../../server/src/upstream/adapter';
-import { tinyPng } from '../mocks/upstream';
+import { CDN_BASE } from '../mocks/upstream';
 import { busiestWindow } from '../support/windows';
-import { tempDir } from './helpers';
+import { buildTestApp, mockUpstreamForEachTest } from './helpers';
 
+mockUpstreamForEachTest();
 afterEach(() => vi.useRealTimers());
 
 interface Call {
@@ -44,48 +38,37 @@ function fakeUpstream(durationMs: (n: number) => number) {
       const job = jobs.get(id);
       if (!job) throw new UpstreamError('not_found', 'No such job');
       const share = (Date.now() - job.start) / job.duration;
-      if (share >= 1) return { id, status: 'complete', progress: 100, imageUrl: `https://cdn.test/${id}.png` };
+      if (share >= 1) return { id, status: 'complete', progress: 100, imageUrl: `${CDN_BASE}/images/${id}.png` };
       return { id, status: 'processing', progress: Math.max(1, Math.round(share * 100)) };
     },
   };
   return { adapter, calls, refusals, finishOf: (id: string) => jobs.get(id) };
 }
 
-function setUp(options: { limit?: number; queueMax?: number; durationMs?: (n: number) => number } = {}) {
+async function setUp(options: { limit?: number; queueMax?: number; durationMs?: (n: number) => number } = {}) {
   vi.useFakeTimers({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
   const upstream = fakeUpstream(options.durationMs ?? (() => 30_000));
-  const store = new SqliteJobStore(path.join(tempDir(), 'jobs.sqlite'));
-  const images: ImageFiles = Object.assign(Object.create(null), {
-    dir: '',
-    save: async (id: string, _bytes: Uint8Array, ext: string) => `${id}.${ext}`,
-    pathOf: (name: string) => name,
-    remove: async () => undefined,
-  });
-  const logger = createLogger({ level: 'silent' });
-  const service = new JobService({
-    store,
-    images,
-    upstream: upstream.adapter,
-    fetcher: { fetch: async () => ({ ext: 'png', contentType: 'image/png', body: tinyPng() }) },
-    logger,
-    deadlineMs: 60 * 60_000,
-  });
-  const budget = new KeyBudget({ limit: options.limit ?? 60, windowMs: 60_000, burst: 2 });
-  const scheduler = new UpstreamScheduler(service, store, budget, logger, {
-    minGapMs: 1_000,
-    maxGapMs: 60_000,
-    expectedDurationMs: 30_000,
+  const { store, jobs, scheduler, budget } = await buildTestApp({
+    upstream: () => upstream.adapter,
+    budgetPerMinute: options.limit ?? 60,
     queueMax: options.queueMax ?? 50,
-    finishMarginMs: 250,
+    expectedDurationMs: 30_000,
+    deadlineMs: 60 * 60_000,
+    // Kept in memory: a file write is real I/O, which a fake clock cannot wait for.
+    images: Object.assign(Object.create(null), {
+      dir: '',
+      save: async (id: string, _bytes: Uint8Array, ext: string) => `${id}.${ext}`,
+      pathOf: (name: string) => name,
+      remove: async () => undefined,
+    }),
   });
-  scheduler.start();
   const submit = (prompt = 'a fox') =>
-    scheduler.admit(service.record('owner', { prompt, aspect_ratio: '1:1', quality: 'standard' }));
-  return { ...upstream, store, service, scheduler, budget, submit };
+    scheduler.admit(jobs.record('owner', { prompt, aspect_ratio: '1:1', quality: 'standard' }));
+  return { ...upstream, store, service: jobs, scheduler, budget, submit };
 }
 
 test('under heavy demand the upstream never sees more than the limit in any sliding minute', async () => {
-  const { calls, submit, store } = setUp({ durationMs: (n) => 20_000 + ((n * 7919) % 20_000) });
+  const { calls, submit, store } = await setUp({ durationMs: (n) => 20_000 + ((n * 7919) % 20_000) });
 
   for (let minute = 0; minute < 10; minute++) {
     for (let i = 0; i < 40; i++) await submit(`job ${minute}-${i}`).catch(() => undefined);
@@ -100,7 +83,7 @@ test('under heavy demand the upstream never sees more than the limit in any slid
 });
 
 test('queued submissions are sent before any status check', async () => {
-  const { calls, submit } = setUp({ durationMs: () => 5_000 });
+  const { calls, submit } = await setUp({ durationMs: () => 5_000 });
   for (let i = 0; i < 4; i++) await submit(`early ${i}`);
   await vi.advanceTimersByTimeAsync(40_000);
   calls.length = 0;
@@ -116,7 +99,7 @@ test('queued submissions are sent before any status check', async () => {
 });
 
 test('a submission that finds no budget is queued with its position, and a full queue answers 429', async () => {
-  const { submit, scheduler } = setUp({ queueMax: 3 });
+  const { submit, scheduler } = await setUp({ queueMax: 3 });
 
   const answers = [];
   for (let i = 0; i < 5; i++) answers.push(await submit(`p${i}`));
@@ -124,12 +107,12 @@ test('a submission that finds no budget is queued with its position, and a full 
 
   expect(answers.map((job) => job.status)).toEqual(['pending', 'pending', 'queued', 'queued', 'queued']);
   expect(answers.slice(2).map((job) => scheduler.queuePosition(job.id))).toEqual([1, 2, 3]);
-  expect(overflow).toMatchObject({ status: 429, code: 'rate_limited' });
+  expect(overflow).toMatchObject({ kind: 'queue_full' });
   expect((overflow as { retryAfterS: number }).retryAfterS).toBeGreaterThan(0);
 });
 
 test('an upstream 429 pauses the whole budget for its Retry-After', async () => {
-  const { calls, submit, refusals } = setUp({ durationMs: () => 10_000 });
+  const { calls, submit, refusals } = await setUp({ durationMs: () => 10_000 });
   await submit('a');
   await submit('b');
   refusals.push({ retryAfterS: 20 });
@@ -146,7 +129,7 @@ test('an upstream 429 pauses the whole budget for its Retry-After', async () => 
 });
 
 test('a job is asked about rarely: about twice per job when durations are steady, never after it ends', async () => {
-  const { calls, submit, store } = setUp({ durationMs: () => 30_000 });
+  const { calls, submit, store } = await setUp({ durationMs: () => 30_000 });
 
   for (let i = 0; i < 10; i++) {
     await submit(`steady ${i}`);
@@ -162,7 +145,7 @@ test('a job is asked about rarely: about twice per job when durations are steady
 });
 
 test('a check is planned from progress: a job seen half done is next asked about when it should be done', async () => {
-  const { calls, submit, finishOf } = setUp({ durationMs: () => 40_000 });
+  const { calls, submit, finishOf } = await setUp({ durationMs: () => 40_000 });
 
   await submit('slow');
   await vi.advanceTimersByTimeAsync(200_000);
@@ -177,7 +160,7 @@ test('a check is planned from progress: a job seen half done is next asked about
 
 test('a relay progress hint buys a look only while no submission waits; a final hint always does', async () => {
   // Two calls per minute: the budget runs dry at once.
-  const { calls, submit, scheduler } = setUp({ limit: 4, durationMs: () => 200_000 });
+  const { calls, submit, scheduler } = await setUp({ limit: 4, durationMs: () => 200_000 });
   const running = await submit('running');
   await vi.advanceTimersByTimeAsync(1_000);
 

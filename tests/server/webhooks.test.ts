@@ -5,6 +5,7 @@ import { expect, test } from 'vitest';
 import { sign } from '../../server/src/webhooks/standard-webhooks';
 import { server } from '../mocks/node';
 import { UPSTREAM_BASE } from '../mocks/upstream';
+import { waitFor } from '../support/wait';
 import { buildTestApp, mockUpstreamForEachTest, submitJob } from './helpers';
 
 mockUpstreamForEachTest();
@@ -30,7 +31,7 @@ function deliver(
 }
 
 async function setUp() {
-  const context = buildTestApp({ webhooks: { v7Secret: SECRET, relayToken: 'relay-token-abcdefghijklmnop' } });
+  const context = await buildTestApp({ webhookSecret: SECRET });
   let n = 0;
   server.use(
     http.post(`${UPSTREAM_BASE}/imagine`, () => HttpResponse.json({ job_id: `up_${++n}`, status: 'pending' })),
@@ -121,7 +122,7 @@ test('a webhook for a job this server does not know is acknowledged and ignored'
 });
 
 test('without a webhook secret the v7 hook does not exist', async () => {
-  const { app } = buildTestApp();
+  const { app } = await buildTestApp();
 
   const response = await deliver(app, complete);
 
@@ -129,27 +130,40 @@ test('without a webhook secret the v7 hook does not exist', async () => {
 });
 
 test('the relay hook with the right token makes the server fetch the task; a wrong token is a 404', async () => {
-  const { app, view, scheduler } = await setUp();
-  scheduler.start();
-  server.use(http.get(`${UPSTREAM_BASE}/jobs/up_1`, () => HttpResponse.json({ status: 'processing', progress: 55 })));
+  const relay = 'https://relay.test/mj';
+  const context = await buildTestApp({
+    relay: { baseUrl: relay, secret: 'relay-secret-9c2d', publicUrl: 'https://studio.example' },
+  });
+  let fetched = 0;
+  server.use(
+    http.post(`${relay}/submit/imagine`, () => HttpResponse.json({ code: 1, result: 'task_1' })),
+    http.get(`${relay}/task/task_1/fetch`, () => {
+      fetched += 1;
+      return HttpResponse.json({ id: 'task_1', status: 'IN_PROGRESS', progress: '55%', imageUrl: '' });
+    }),
+  );
+  const id = await submitJob(context.agent);
+  const view = async () => jobSchema.parse((await context.agent.get(`/api/jobs/${id}`)).body);
 
-  const wrong = await request(app).post('/hooks/mj-proxy/not-the-token').send({ id: 'up_1', status: 'SUCCESS' });
-  const right = await request(app)
-    .post('/hooks/mj-proxy/relay-token-abcdefghijklmnop')
-    .send({ id: 'up_1', status: 'SUCCESS' });
-  for (let i = 0; i < 50 && (await view()).progress !== 55; i++)
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  scheduler.stop();
+  const wrong = await request(context.app)
+    .post('/hooks/mj-proxy/not-the-token')
+    .send({ id: 'task_1', status: 'SUCCESS' });
+  const right = await request(context.app)
+    .post(`/hooks/mj-proxy/${context.relayToken}`)
+    .send({ id: 'task_1', status: 'SUCCESS' });
+  await waitFor(async () => (await view()).progress === 55, { message: "the hook to bring the task's progress in" });
+  context.scheduler.stop();
 
   expect(wrong.status).toBe(404);
   expect(right.status).toBe(204);
+  expect(fetched).toBe(1);
   // The body claimed SUCCESS; the server believed only what the upstream said when asked.
   expect(await view()).toMatchObject({ status: 'processing', progress: 55 });
 });
 
 test('with webhooks a browser is told to ask again within 2 s, since news may come at any moment', async () => {
   const { view } = await setUp();
-  const polled = buildTestApp();
+  const polled = await buildTestApp();
   const withoutWebhooks = await submitJob(polled.agent);
 
   const pushed = await view();

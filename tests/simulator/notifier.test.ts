@@ -199,13 +199,12 @@ test('end to end: signed webhooks finish jobs in our server with no status call 
   });
   const statusCalls: string[] = [];
   const baseUrl = simulator.baseUrl;
-  const setup = buildTestApp({
-    webhooks: { v7Secret: secret },
-    upstream: (http) => {
+  const setup = await buildTestApp({
+    webhookSecret: secret,
+    upstream: (_configured, http) => {
       const inner = createV7Adapter({ baseUrl, apiKey: 'k', http });
       return {
-        name: inner.name,
-        submit: (input) => inner.submit(input),
+        ...inner,
         getJob: (id) => {
           statusCalls.push(id);
           return inner.getJob(id);

@@ -1,6 +1,7 @@
-// Runs the real server (the code path of npm start) as a child process, in simulator mode
+// Runs the real server (the compiled file npm start runs) as a child process, in simulator mode
 // unless told otherwise, and finds the port it chose from its start-up log line.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -16,7 +17,10 @@ export interface ServerProcess {
 }
 
 export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/src/index.ts'], {
+  if (!existsSync(path.join(ROOT, 'dist/server/index.js'))) {
+    throw new Error('No server build: run these tests through `npm test` or `npm run test:e2e`, which build it first');
+  }
+  const child: ChildProcess = spawn(process.execPath, ['--enable-source-maps', 'dist/server/index.js'], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -22,7 +22,8 @@ export interface AccessOptions {
   token: string | undefined;
   /** Origins allowed besides our own (the CORS allow-list). */
   allowedOrigins: readonly string[];
-  signInAttempts?: { points: number; durationS: number };
+  /** Sign-in attempts allowed per address in 15 minutes. */
+  signInAttempts?: number;
 }
 
 function hasSession(req: Request): boolean {
@@ -33,8 +34,8 @@ function hasSession(req: Request): boolean {
 export function accessRoutes(options: AccessOptions): { guard: RequestHandler; session: Router } {
   const { token } = options;
   const attempts = new RateLimiterMemory({
-    points: options.signInAttempts?.points ?? 10,
-    duration: options.signInAttempts?.durationS ?? 15 * 60,
+    points: options.signInAttempts ?? 10,
+    duration: 15 * 60,
   });
 
   const guard: RequestHandler = (req, _res, next) => {

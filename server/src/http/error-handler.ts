@@ -1,9 +1,8 @@
-// The one place errors become responses: every error, ours, the body parser's or the
-// upstream's, leaves as the shared JSON error shape. Only real bugs are 500s.
-
+// The one place errors become responses: every error, ours, a service's, the body parser's or
+// the upstream's, leaves as the shared JSON error shape. Only real bugs are 500s.
 import type { ErrorBody, ErrorCode } from '@shared/schemas/error';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, toAppError, UpstreamError } from '../errors';
+import { AppError, DomainError, type DomainFailure, UpstreamError, type UpstreamFailure } from '../errors';
 
 const BODY_PARSER_ERRORS: Record<string, { status: number; code: ErrorCode; message: string }> = {
   'entity.parse.failed': { status: 400, code: 'malformed_json', message: 'The request body is not valid JSON' },
@@ -12,9 +11,42 @@ const BODY_PARSER_ERRORS: Record<string, { status: number; code: ErrorCode; mess
   'charset.unsupported': { status: 415, code: 'unsupported_media_type', message: 'Unsupported charset' },
 };
 
-function classify(error: unknown): AppError {
+const DOMAIN_TO_HTTP: Record<DomainFailure, { status: number; code: ErrorCode }> = {
+  not_found: { status: 404, code: 'not_found' },
+  conflict: { status: 409, code: 'conflict' },
+  queue_full: { status: 429, code: 'rate_limited' },
+  limit_reached: { status: 429, code: 'rate_limited' },
+  invalid: { status: 400, code: 'invalid_request' },
+};
+
+const UPSTREAM_TO_HTTP: Record<UpstreamFailure, { status: number; code: ErrorCode }> = {
+  auth: { status: 502, code: 'upstream_auth' },
+  refused: { status: 422, code: 'content_refused' },
+  rejected: { status: 400, code: 'invalid_request' },
+  rate_limited: { status: 429, code: 'rate_limited' },
+  not_found: { status: 404, code: 'not_found' },
+  timeout: { status: 504, code: 'upstream_timeout' },
+  unavailable: { status: 502, code: 'upstream_unavailable' },
+  bad_response: { status: 502, code: 'upstream_bad_response' },
+};
+
+export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  if (error instanceof UpstreamError) return toAppError(error);
+  if (error instanceof DomainError) {
+    const { status, code } = DOMAIN_TO_HTTP[error.kind];
+    return new AppError(status, code, error.message, {
+      ...(error.retryAfterS !== undefined ? { retryAfterS: error.retryAfterS } : {}),
+      ...(error.field ? { fields: [{ path: error.field, message: error.message }] } : {}),
+      cause: error,
+    });
+  }
+  if (error instanceof UpstreamError) {
+    const { status, code } = UPSTREAM_TO_HTTP[error.kind];
+    return new AppError(status, code, error.message, {
+      ...(error.retryAfterS !== undefined ? { retryAfterS: error.retryAfterS } : {}),
+      cause: error,
+    });
+  }
   if (typeof error === 'object' && error !== null) {
     const type = 'type' in error && typeof error.type === 'string' ? error.type : '';
     const known = BODY_PARSER_ERRORS[type];
@@ -30,7 +62,7 @@ function classify(error: unknown): AppError {
 }
 
 export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
-  const appError = classify(error);
+  const appError = toAppError(error);
   if (appError.status >= 500) {
     req.log?.error({ err: error }, 'request failed');
   } else {

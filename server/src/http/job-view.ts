@@ -1,10 +1,33 @@
-// How a stored job looks to its owner: our id, our statuses, our image URL. The upstream's
-// id and link stay on the server.
-import type { GridAction, Job } from '@shared/schemas/job';
+// How a stored job looks to its owner: our id, our statuses, our image URL, and when asking
+// again is worthwhile. The upstream's id and links stay on the server.
+import { type Job, POLL_MAX_MS, POLL_MIN_MS } from '@shared/schemas/job';
+import type { JobService } from '../jobs/job-service';
+import type { UpstreamScheduler } from '../jobs/upstream-scheduler';
 import { isActive, type JobRecord } from '../store/job-store';
 
-/** `actions`: what the upstream can do with this job if it is a finished grid. */
-export function toJobView(job: JobRecord, actions: readonly GridAction[] = []): Job {
+/** With webhooks, news can come at any moment: browsers ask at least this often (a store read). */
+const PUSHED_POLL_MS = 2_000;
+
+export type JobPresenter = (job: JobRecord) => Job;
+
+/** The job as its owner sees it, with its actions, queue position and a hint for the next poll. */
+export function jobPresenter(jobs: JobService, scheduler: UpstreamScheduler, now: () => number): JobPresenter {
+  return (job) => {
+    const view = toJobView(job);
+    const actions = jobs.actionsFor(job);
+    if (actions.length > 0) view.available_actions = [...actions];
+    if (!isActive(job.status)) return view;
+    const position = scheduler.queuePosition(job.id);
+    if (position !== undefined) view.queue_position = position;
+    const next = scheduler.nextUpdateAt(job.id);
+    const wait = next === undefined ? POLL_MIN_MS * 2 : next - now() + 300;
+    const longest = scheduler.pushed && position === undefined ? PUSHED_POLL_MS : POLL_MAX_MS;
+    view.poll_after_ms = Math.round(Math.min(longest, Math.max(POLL_MIN_MS, wait)));
+    return view;
+  };
+}
+
+function toJobView(job: JobRecord): Job {
   const view: Job = {
     job_id: job.id,
     status: job.status === 'submitting' ? 'pending' : job.status,
@@ -23,7 +46,6 @@ export function toJobView(job: JobRecord, actions: readonly GridAction[] = []): 
   if (job.parentId) view.parent_id = job.parentId;
   if (job.action) view.action = job.action;
   if (job.actionIndex !== null) view.action_index = job.actionIndex;
-  if (actions.length > 0) view.available_actions = [...actions];
   // Our own URL for the upstream's preview; the progress in it makes each new one a new URL.
   if (job.previewUrl && isActive(job.status)) {
     view.preview_url = `/api/jobs/${job.id}/preview?at=${Math.round(job.progress ?? 0)}`;

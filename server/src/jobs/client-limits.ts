@@ -1,42 +1,48 @@
 // Per-client limits on submissions, so that one browser or script cannot spend the whole
-// key: submissions per minute (rate-limiter-flexible, the limiter already in use) and jobs
-// running at once. Both answer 429 with Retry-After.
+// key: submissions per minute (rate-limiter-flexible) and jobs running at once. Both are a
+// `limit_reached` domain error that says when to try again.
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { AppError } from '../errors';
-import type { JobStore } from '../store/job-store';
+import { DomainError } from '../errors';
+import type { JobService } from './job-service';
 
 export interface ClientLimitOptions {
   submitsPerMinute: number;
   runningJobs: number;
-  store: JobStore;
 }
 
 const RUNNING_RETRY_S = 10;
 
-/** Answers a check to run before a valid submission is accepted; it throws the 429. */
-export function clientLimits(options: ClientLimitOptions): (owner: string) => Promise<void> {
-  const submissions = new RateLimiterMemory({ points: options.submitsPerMinute, duration: 60 });
-  return async (owner) => {
-    const running = options.store.countActiveByOwner(owner);
-    if (running >= options.runningJobs) {
-      throw new AppError(
-        429,
-        'rate_limited',
-        `You already have ${running} jobs running (the limit is ${options.runningJobs}); wait for one to finish`,
+export class ClientLimits {
+  readonly #jobs: JobService;
+  readonly #options: ClientLimitOptions;
+  readonly #submissions: RateLimiterMemory;
+
+  constructor(jobs: JobService, options: ClientLimitOptions) {
+    this.#jobs = jobs;
+    this.#options = options;
+    this.#submissions = new RateLimiterMemory({ points: options.submitsPerMinute, duration: 60 });
+  }
+
+  /** Counts one submission for this owner, or throws when the owner is over a limit. */
+  async admit(owner: string): Promise<void> {
+    const running = this.#jobs.runningCount(owner);
+    if (running >= this.#options.runningJobs) {
+      throw new DomainError(
+        'limit_reached',
+        `You already have ${running} jobs running (the limit is ${this.#options.runningJobs}); wait for one to finish`,
         { retryAfterS: RUNNING_RETRY_S },
       );
     }
     try {
-      await submissions.consume(owner);
+      await this.#submissions.consume(owner);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       const retryAfterS = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      throw new AppError(
-        429,
-        'rate_limited',
-        `At most ${options.submitsPerMinute} submissions a minute per client; try again in ${retryAfterS} s`,
+      throw new DomainError(
+        'limit_reached',
+        `At most ${this.#options.submitsPerMinute} submissions a minute per client; try again in ${retryAfterS} s`,
         { retryAfterS },
       );
     }
-  };
+  }
 }

@@ -1,12 +1,13 @@
 // Owns the life of a job: recorded before the upstream is called, confirmed after it answers,
-// refreshed from the upstream until it ends, its image downloaded and kept. Routes and the
-// scheduler call this; only this talks to the store, the image files and the upstream.
+// refreshed from the upstream until it ends, its image downloaded and kept. Routes, the
+// scheduler and the webhook intake call this; only this talks to the store, the image files
+// and the upstream. It speaks in domain errors (errors.ts), never in HTTP.
 import { randomBytes } from 'node:crypto';
 import type { ImagineRequest } from '@shared/schemas/imagine';
 import type { GridAction, GridActionRequest } from '@shared/schemas/job';
 import type { Logger } from 'pino';
-import { AppError, UpstreamError } from '../errors';
-import type { ImageFiles } from '../store/image-files';
+import { DomainError, UpstreamError } from '../errors';
+import { contentTypeFor, type ImageFiles } from '../store/image-files';
 import { isActive, type JobPatch, type JobRecord, type JobStore } from '../store/job-store';
 import type { UpstreamAdapter, UpstreamJob } from '../upstream/adapter';
 import type { FetchedImage, ImageFetcher } from '../upstream/image-fetcher';
@@ -31,7 +32,6 @@ export const newJobId = (): string => randomBytes(16).toString('base64url');
 
 export class JobService {
   readonly upstreamName: string;
-  readonly canCancel: boolean;
   /** The grid actions the upstream can take; empty when it has none. */
   readonly actions: readonly GridAction[];
   readonly #deps: JobServiceDeps;
@@ -45,7 +45,6 @@ export class JobService {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
     this.upstreamName = deps.upstream.name;
-    this.canCancel = typeof deps.upstream.cancel === 'function';
     this.actions = typeof deps.upstream.act === 'function' ? (deps.upstream.actions ?? []) : [];
   }
 
@@ -74,8 +73,7 @@ export class JobService {
   recordAction(ownerId: string, gridId: string, request: GridActionRequest): JobRecord {
     const grid = this.get(ownerId, gridId);
     if (!this.actions.includes(request.action)) {
-      throw new AppError(
-        409,
+      throw new DomainError(
         'conflict',
         this.actions.length === 0
           ? `The upstream in use (${this.upstreamName}) has no grid actions`
@@ -83,10 +81,10 @@ export class JobService {
       );
     }
     if (grid.status !== 'complete' || !grid.upstreamId) {
-      throw new AppError(409, 'conflict', 'Grid actions need a finished grid; this job is not complete');
+      throw new DomainError('conflict', 'Grid actions need a finished grid; this job is not complete');
     }
     if (grid.action === 'upscale') {
-      throw new AppError(409, 'conflict', 'This is an upscaled single image, not a grid of four');
+      throw new DomainError('conflict', 'This is an upscaled single image, not a grid of four');
     }
     return this.#deps.store.insert({
       id: newJobId(),
@@ -102,12 +100,27 @@ export class JobService {
   }
 
   /**
-   * Sends a recorded job upstream. `waiting` says whether someone waits for the answer (an
-   * HTTP request): then a definitive refusal removes the record and is thrown to them; for a
-   * job that waited in the queue the refusal stays visible on the job instead. An upstream
-   * 429 puts a queued job back to `queued` and is thrown so the caller can retry later.
+   * Sends a recorded job upstream while its submitter waits for the answer (an HTTP request):
+   * a definitive refusal removes the record and is thrown to them, as if it never existed.
    */
-  async send(id: string, mode: { waiting: boolean }): Promise<JobRecord | undefined> {
+  sendNow(id: string): Promise<JobRecord | undefined> {
+    return this.#send(id, () => this.#deps.store.delete(id));
+  }
+
+  /**
+   * Sends a job that waited in the queue: nobody waits for the answer, so a refusal stays
+   * visible on the job, and an upstream 429 puts it back to `queued` and is thrown so the
+   * caller can retry later.
+   */
+  sendQueued(id: string): Promise<JobRecord | undefined> {
+    return this.#send(id, (error) => {
+      if (error.kind === 'rate_limited') this.#deps.store.updateActive(id, { status: 'queued' }, this.#now());
+      else this.#finish(id, { status: 'failed', error: error.message });
+    });
+  }
+
+  /** `refused`: what to do with the record when the upstream definitively did not take the job. */
+  async #send(id: string, refused: (error: UpstreamError) => void): Promise<JobRecord | undefined> {
     const { store, upstream } = this.#deps;
     const job = store.updateActive(id, { status: 'submitting' }, this.#now());
     if (!job) return store.get(id);
@@ -115,11 +128,8 @@ export class JobService {
     try {
       answer = await this.#submit(job);
     } catch (error) {
-      if (error instanceof UpstreamError && error.kind === 'rate_limited' && !mode.waiting) {
-        store.updateActive(id, { status: 'queued' }, this.#now());
-      } else if (error instanceof UpstreamError && NOT_ACCEPTED.has(error.kind)) {
-        if (mode.waiting) store.delete(id);
-        else this.#finish(id, { status: 'failed', error: error.message });
+      if (error instanceof UpstreamError && NOT_ACCEPTED.has(error.kind)) {
+        refused(error);
       } else {
         this.#finish(id, {
           status: 'failed',
@@ -152,11 +162,42 @@ export class JobService {
     return this.#now() - job.createdAt > this.#deps.deadlineMs;
   }
 
-  /** The job if it exists and belongs to this owner; anyone else gets the same 404. */
+  /** The job if it exists and belongs to this owner; anyone else gets the same "not found". */
   get(ownerId: string, id: string): JobRecord {
     const job = this.#deps.store.get(id);
-    if (!job || job.ownerId !== ownerId) throw new AppError(404, 'not_found', 'No such job');
+    if (!job || job.ownerId !== ownerId) throw new DomainError('not_found', 'No such job');
     return job;
+  }
+
+  /** Any owner's job, for the server's own bookkeeping (the scheduler); never for a request. */
+  find(id: string): JobRecord | undefined {
+    return this.#deps.store.get(id);
+  }
+
+  /** Every job not yet finished, oldest first. */
+  listActive(): JobRecord[] {
+    return this.#deps.store.listActive();
+  }
+
+  /** How many of this owner's jobs are still running, queued ones included. */
+  runningCount(ownerId: string): number {
+    return this.#deps.store.countActiveByOwner(ownerId);
+  }
+
+  /** Forgets a job that was recorded but never sent (the queue had no room for it). */
+  discard(id: string): void {
+    const job = this.#deps.store.get(id);
+    if (job?.status === 'queued') this.#deps.store.delete(id);
+  }
+
+  /** Our job for the upstream's id, for a webhook that names only the latter. */
+  findByUpstreamId(upstreamId: string): JobRecord | undefined {
+    return this.#deps.store.getByUpstreamId(upstreamId);
+  }
+
+  /** Records a webhook delivery id; false when it was seen before (a repeat to ignore). */
+  rememberDelivery(deliveryId: string): boolean {
+    return this.#deps.store.rememberDelivery(deliveryId, this.#now());
   }
 
   list(ownerId: string, options: { limit: number; cursor?: string | undefined }) {
@@ -165,7 +206,7 @@ export class JobService {
 
   async cancel(ownerId: string, id: string): Promise<JobRecord> {
     const job = this.get(ownerId, id);
-    if (!isActive(job.status)) throw new AppError(409, 'conflict', `The job is already ${job.status}`);
+    if (!isActive(job.status)) throw new DomainError('conflict', `The job is already ${job.status}`);
     const cancelled = this.#finish(id, { status: 'cancelled', error: 'Cancelled' });
     if (job.upstreamId) this.#cancelUpstream(job.upstreamId);
     return cancelled ?? this.#mustGet(id);
@@ -176,6 +217,13 @@ export class JobService {
     this.#deps.store.delete(id);
     if (job.imageFile) await this.#deps.images.remove(job.imageFile);
     if (isActive(job.status) && job.upstreamId) this.#cancelUpstream(job.upstreamId);
+  }
+
+  /** A kept image of one of this owner's jobs: where its file is and what it is. */
+  keptImage(ownerId: string, name: string): { file: string; contentType: string; job: JobRecord } {
+    const job = this.get(ownerId, name.slice(0, name.lastIndexOf('.')));
+    if (job.imageFile !== name) throw new DomainError('not_found', 'No such image');
+    return { file: this.#deps.images.pathOf(name), contentType: contentTypeFor(name), job };
   }
 
   /** The upstream's current preview of a running job, or undefined when it has none. */
@@ -322,7 +370,7 @@ export class JobService {
 
   #mustGet(id: string): JobRecord {
     const job = this.#deps.store.get(id);
-    if (!job) throw new AppError(404, 'not_found', 'No such job');
+    if (!job) throw new DomainError('not_found', 'No such job');
     return job;
   }
 }

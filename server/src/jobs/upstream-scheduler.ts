@@ -5,8 +5,8 @@
 // Browsers never cause an upstream call: they read the store, which this keeps fresh.
 import type { Logger } from 'pino';
 import type { KeyBudget } from '../budget/key-budget';
-import { AppError, UpstreamError } from '../errors';
-import { isActive, type JobRecord, type JobStore } from '../store/job-store';
+import { DomainError, UpstreamError } from '../errors';
+import { isActive, type JobRecord } from '../store/job-store';
 import { DurationModel, type ProgressSample } from './duration-model';
 import type { JobService } from './job-service';
 
@@ -43,7 +43,6 @@ interface Timing {
 
 export class UpstreamScheduler {
   readonly #service: JobService;
-  readonly #store: JobStore;
   readonly #budget: KeyBudget;
   readonly #logger: Logger;
   readonly #options: SchedulerOptions;
@@ -57,9 +56,8 @@ export class UpstreamScheduler {
   #again = false;
   #stopped = false;
 
-  constructor(service: JobService, store: JobStore, budget: KeyBudget, logger: Logger, options: SchedulerOptions) {
+  constructor(service: JobService, budget: KeyBudget, logger: Logger, options: SchedulerOptions) {
     this.#service = service;
-    this.#store = store;
     this.#budget = budget;
     this.#logger = logger;
     this.#options = options;
@@ -71,7 +69,7 @@ export class UpstreamScheduler {
   resume(): void {
     const now = this.#now();
     let spread = 0;
-    for (const job of this.#store.listActive()) {
+    for (const job of this.#service.listActive()) {
       if (job.status === 'queued') this.#queue.push(job.id);
       else if (job.upstreamId) {
         this.#timings.set(job.id, {
@@ -90,24 +88,23 @@ export class UpstreamScheduler {
   /**
    * Starts a recorded job: sent at once while the queue is empty and the budget has a call
    * (the caller then sees the upstream's own answer, refusals included), otherwise queued.
-   * A full queue is a 429 that says when to try again, and the job is not kept.
+   * A full queue is a `queue_full` error that says when to try again, and the job is not kept.
    */
   async admit(job: JobRecord): Promise<JobRecord> {
     if (this.#queue.length === 0 && !this.#stopped) {
       const token = await this.#budget.tryTake();
       if (token.ok) {
-        const sent = await this.#service.send(job.id, { waiting: true });
+        const sent = await this.#service.sendNow(job.id);
         if (sent && isActive(sent.status)) this.#track(sent);
         this.#wake();
         return sent ?? job;
       }
     }
     if (this.#queue.length >= this.#options.queueMax) {
-      this.#store.delete(job.id);
+      this.#service.discard(job.id);
       const retryAfterS = Math.max(1, Math.ceil(((this.#queue.length + 1) * this.#budget.intervalMs) / 1000));
-      throw new AppError(
-        429,
-        'rate_limited',
+      throw new DomainError(
+        'queue_full',
         `The upstream budget is used up and ${this.#queue.length} submissions are waiting; try again in ${retryAfterS} s`,
         { retryAfterS },
       );
@@ -211,7 +208,7 @@ export class UpstreamScheduler {
     if (check && check.timing.purpose === 'finish' && check.at <= now) return check;
     while (this.#queue.length > 0) {
       const id = this.#queue[0] ?? '';
-      if (this.#store.get(id)?.status === 'queued') return { kind: 'send', id, at: now };
+      if (this.#service.find(id)?.status === 'queued') return { kind: 'send', id, at: now };
       this.#queue.shift();
     }
     return check;
@@ -225,7 +222,7 @@ export class UpstreamScheduler {
       }
       if (!best) return undefined;
       const { id, timing } = best;
-      const job = this.#store.get(id);
+      const job = this.#service.find(id);
       if (!job || !isActive(job.status) || !job.upstreamId) {
         this.#timings.delete(id);
         continue;
@@ -242,7 +239,7 @@ export class UpstreamScheduler {
 
   async #send(id: string): Promise<void> {
     try {
-      const sent = await this.#service.send(id, { waiting: false });
+      const sent = await this.#service.sendQueued(id);
       if (sent && isActive(sent.status)) this.#track(sent);
     } catch (error) {
       if (error instanceof UpstreamError && error.kind === 'rate_limited') {

@@ -1,30 +1,26 @@
 // GET /api/images/:name: a stored result image, to its owner only, with an ETag and
 // immutable caching (an image never changes once stored).
+import { imageNameSchema } from '@shared/schemas/job';
 import express, { type Router } from 'express';
-import { z } from 'zod';
 import { AppError } from '../errors';
 import { downloadName } from '../http/job-view';
 import { ownerOf } from '../http/owner';
 import { parseOrThrow } from '../http/validate';
 import type { JobService } from '../jobs/job-service';
-import { contentTypeFor, IMAGE_NAME_PATTERN, type ImageFiles } from '../store/image-files';
 
-const imageNameSchema = z.string().regex(IMAGE_NAME_PATTERN, 'Not an image name');
-
-export function imageRoutes(jobs: JobService, images: ImageFiles): Router {
+export function imageRoutes(jobs: JobService): Router {
   const router = express.Router();
   router.get('/images/:name', (req, res, next) => {
     const name = parseOrThrow(imageNameSchema, req.params.name, 'image name');
-    const job = jobs.get(ownerOf(req), name.slice(0, name.lastIndexOf('.')));
-    if (job.imageFile !== name) throw new AppError(404, 'not_found', 'No such image');
-    if (req.query.download !== undefined) res.attachment(downloadName(job.prompt, name));
+    const image = jobs.keptImage(ownerOf(req), name);
+    if (req.query.download !== undefined) res.attachment(downloadName(image.job.prompt, name));
     res.sendFile(
-      images.pathOf(name),
+      image.file,
       {
         cacheControl: false,
         headers: {
           'Cache-Control': 'private, max-age=31536000, immutable',
-          'Content-Type': contentTypeFor(name),
+          'Content-Type': image.contentType,
           'X-Content-Type-Options': 'nosniff',
         },
       },

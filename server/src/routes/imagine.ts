@@ -1,23 +1,26 @@
-// POST /api/imagine and POST /api/jobs/:id/actions: validate against the shared schema, record
-// the job, and hand it to the scheduler (sent at once when the budget allows, else queued).
-
+// POST /api/imagine and POST /api/jobs/:id/actions: validate against the shared schema, check
+// the client's limits, record the job, and hand it to the scheduler (sent at once when the
+// budget allows, else queued).
 import { imagineRequestSchema } from '@shared/schemas/imagine';
 import { gridActionRequestSchema, jobIdSchema } from '@shared/schemas/job';
 import express, { type Request, type Response, type Router } from 'express';
 import { AppError } from '../errors';
+import type { JobPresenter } from '../http/job-view';
 import { ownerOf } from '../http/owner';
 import { parseOrThrow } from '../http/validate';
+import type { ClientLimits } from '../jobs/client-limits';
 import type { JobService } from '../jobs/job-service';
 import type { UpstreamScheduler } from '../jobs/upstream-scheduler';
-import type { JobRecord } from '../store/job-store';
-import { viewFor } from './jobs';
 
-export function imagineRoutes(
-  jobs: JobService,
-  scheduler: UpstreamScheduler,
-  limits: (owner: string) => Promise<void>,
-  jsonLimit: string,
-): Router {
+export interface ImagineRouteDeps {
+  jobs: JobService;
+  scheduler: UpstreamScheduler;
+  limits: ClientLimits;
+  present: JobPresenter;
+  jsonLimit: string;
+}
+
+export function imagineRoutes({ jobs, scheduler, limits, present, jsonLimit }: ImagineRouteDeps): Router {
   const router = express.Router();
   const json = express.json({ limit: jsonLimit });
   const requireJson = (req: Request) => {
@@ -27,14 +30,11 @@ export function imagineRoutes(
   };
 
   /** Within the owner's limits: records the job, hands it to the scheduler, answers 202. */
-  const start = async (req: Request, res: Response, record: (owner: string) => JobRecord) => {
+  const start = async (req: Request, res: Response, record: (owner: string) => ReturnType<JobService['record']>) => {
     const owner = ownerOf(req);
-    await limits(owner);
+    await limits.admit(owner);
     const job = await scheduler.admit(record(owner));
-    res
-      .status(202)
-      .location(`/api/jobs/${job.id}`)
-      .json(viewFor(job, jobs, scheduler));
+    res.status(202).location(`/api/jobs/${job.id}`).json(present(job));
   };
 
   router.post('/imagine', json, async (req, res) => {

@@ -1,57 +1,36 @@
-// The owner's jobs: list (cursor pages, newest first), read, cancel, delete. Ids are checked
-// against the shared strict pattern first; another owner's job is a 404 like a missing one.
-
-import { type Budget, type Job, type JobList, jobIdSchema, jobListQuerySchema } from '@shared/schemas/job';
+// The owner's jobs: list (cursor pages, newest first), read, preview, cancel, delete, and the
+// budget line. Ids are checked against the shared strict pattern first; another owner's job
+// is a 404 like a missing one.
+import { type Budget, type JobList, jobIdSchema, jobListQuerySchema } from '@shared/schemas/job';
 import express, { type Router } from 'express';
 import type { KeyBudget } from '../budget/key-budget';
 import { AppError } from '../errors';
-import { toJobView } from '../http/job-view';
+import type { JobPresenter } from '../http/job-view';
 import { ownerOf } from '../http/owner';
 import { parseOrThrow } from '../http/validate';
 import type { JobService } from '../jobs/job-service';
 import type { UpstreamScheduler } from '../jobs/upstream-scheduler';
-import { isActive, type JobRecord } from '../store/job-store';
-import { InvalidCursorError } from '../store/sqlite-job-store';
 
-const MIN_POLL_MS = 1_000;
-const MAX_POLL_MS = 30_000;
-/** With webhooks, news can come at any moment: browsers ask at least this often (a store read). */
-const PUSHED_POLL_MS = 2_000;
-
-/** The job as its owner sees it, with the queue position and a hint for the next poll. */
-export function viewFor(job: JobRecord, jobs: JobService, scheduler: UpstreamScheduler): Job {
-  const view = toJobView(job, jobs.actionsFor(job));
-  if (!isActive(job.status)) return view;
-  const position = scheduler.queuePosition(job.id);
-  if (position !== undefined) view.queue_position = position;
-  const next = scheduler.nextUpdateAt(job.id);
-  const wait = next === undefined ? MIN_POLL_MS * 2 : next - Date.now() + 300;
-  const longest = scheduler.pushed && position === undefined ? PUSHED_POLL_MS : MAX_POLL_MS;
-  view.poll_after_ms = Math.round(Math.min(longest, Math.max(MIN_POLL_MS, wait)));
-  return view;
+export interface JobRouteDeps {
+  jobs: JobService;
+  scheduler: UpstreamScheduler;
+  budget: KeyBudget;
+  present: JobPresenter;
 }
 
-export function jobRoutes(jobs: JobService, scheduler: UpstreamScheduler, budget: KeyBudget): Router {
+export function jobRoutes({ jobs, scheduler, budget, present }: JobRouteDeps): Router {
   const router = express.Router();
 
   router.get('/jobs', (req, res) => {
     const query = parseOrThrow(jobListQuerySchema, req.query, 'query');
-    let page: ReturnType<JobService['list']>;
-    try {
-      page = jobs.list(ownerOf(req), query);
-    } catch (error) {
-      if (!(error instanceof InvalidCursorError)) throw error;
-      throw new AppError(400, 'invalid_request', error.message, {
-        fields: [{ path: 'cursor', message: error.message }],
-      });
-    }
-    const body: JobList = { jobs: page.jobs.map((job) => viewFor(job, jobs, scheduler)), next_cursor: page.nextCursor };
+    const page = jobs.list(ownerOf(req), query);
+    const body: JobList = { jobs: page.jobs.map(present), next_cursor: page.nextCursor };
     res.set('Cache-Control', 'no-store').json(body);
   });
 
   router.get('/jobs/:jobId', (req, res) => {
     const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
-    res.set('Cache-Control', 'no-store').json(viewFor(jobs.get(ownerOf(req), id), jobs, scheduler));
+    res.set('Cache-Control', 'no-store').json(present(jobs.get(ownerOf(req), id)));
   });
 
   // The upstream's low-resolution look at a running job, fetched through the server so the
@@ -68,7 +47,7 @@ export function jobRoutes(jobs: JobService, scheduler: UpstreamScheduler, budget
 
   router.post('/jobs/:jobId/cancel', async (req, res) => {
     const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
-    res.json(viewFor(await jobs.cancel(ownerOf(req), id), jobs, scheduler));
+    res.json(present(await jobs.cancel(ownerOf(req), id)));
   });
 
   router.delete('/jobs/:jobId', async (req, res) => {
@@ -85,6 +64,7 @@ export function jobRoutes(jobs: JobService, scheduler: UpstreamScheduler, budget
       used: budget.usedInWindow(),
       queue_length: scheduler.queueLength,
     };
+    // The budget keeps the wall clock, whatever clock the jobs are on.
     if (paused !== undefined) body.paused_for_s = Math.ceil((paused - Date.now()) / 1000);
     res.set('Cache-Control', 'no-store').json(body);
   });

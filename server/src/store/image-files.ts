@@ -4,8 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-
-export const IMAGE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,128}\.(png|jpg|webp|gif)$/;
+import { IMAGE_NAME_PATTERN } from '@shared/schemas/job';
 
 const SIGNATURES: { ext: ImageExt; type: string; test: (bytes: Uint8Array) => boolean }[] = [
   {

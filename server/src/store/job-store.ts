@@ -1,14 +1,26 @@
 // The job store's interface: the seam between job state and where it lives. SQLite in one
 // process today; a networked store (Redis, Postgres) can implement the same contract later.
+// The interface owns its errors too: callers never import a concrete store.
+
 import type { AspectRatio, Quality } from '@shared/schemas/imagine';
 import type { GridAction } from '@shared/schemas/job';
+import { DomainError } from '../errors';
 
 /**
  * `queued`: recorded, waiting for budget to be sent upstream (safe to send after a restart).
  * `submitting`: sent, the upstream has not confirmed it yet (unknown after a crash).
  */
 export const ACTIVE_STATUSES = ['queued', 'submitting', 'pending', 'processing'] as const;
-export type StoredStatus = (typeof ACTIVE_STATUSES)[number] | 'complete' | 'failed' | 'cancelled';
+export const FINAL_STATUSES = ['complete', 'failed', 'cancelled'] as const;
+export const STORED_STATUSES = [...ACTIVE_STATUSES, ...FINAL_STATUSES] as const;
+export type StoredStatus = (typeof STORED_STATUSES)[number];
+
+/** A list cursor this store did not make (or made by another version of it). */
+export class InvalidCursorError extends DomainError {
+  constructor() {
+    super('invalid', 'Not a cursor this server made', { field: 'cursor' });
+  }
+}
 
 export interface JobRecord {
   id: string;
@@ -57,7 +69,10 @@ export interface JobStore {
    * undefined when the job is gone or already finished.
    */
   updateActive(id: string, patch: JobPatch, now: number): JobRecord | undefined;
-  /** Newest first; the cursor is opaque and stays valid while new jobs arrive. */
+  /**
+   * Newest first; the cursor is opaque and stays valid while new jobs arrive. A cursor the
+   * store did not make throws InvalidCursorError.
+   */
   listByOwner(ownerId: string, options: { limit: number; cursor?: string | undefined }): JobPage;
   listActive(): JobRecord[];
   getByUpstreamId(upstreamId: string): JobRecord | undefined;

@@ -5,7 +5,16 @@ import { aspectRatioSchema, qualitySchema } from '@shared/schemas/imagine';
 import { gridActionSchema } from '@shared/schemas/job';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import type { JobPage, JobPatch, JobRecord, JobStore, NewJob, StoredStatus } from './job-store';
+import {
+  ACTIVE_STATUSES,
+  InvalidCursorError,
+  type JobPage,
+  type JobPatch,
+  type JobRecord,
+  type JobStore,
+  type NewJob,
+  STORED_STATUSES,
+} from './job-store';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE jobs (
@@ -40,13 +49,16 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE jobs ADD COLUMN preview_url TEXT;`,
 ];
 
+/** `status IN (…the active statuses…)`, written once from the shared list. */
+const ACTIVE_SQL = `status IN (${ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')})`;
+
 const rowSchema = z.object({
   id: z.string(),
   owner_id: z.string(),
   prompt: z.string(),
   aspect_ratio: aspectRatioSchema,
   quality: qualitySchema,
-  status: z.enum(['queued', 'submitting', 'pending', 'processing', 'complete', 'failed', 'cancelled']),
+  status: z.enum(STORED_STATUSES),
   progress: z.number().nullable(),
   upstream_id: z.string().nullable(),
   error: z.string().nullable(),
@@ -69,7 +81,7 @@ function toRecord(row: unknown): JobRecord {
     prompt: r.prompt,
     aspectRatio: r.aspect_ratio,
     quality: r.quality,
-    status: r.status satisfies StoredStatus,
+    status: r.status,
     progress: r.progress,
     upstreamId: r.upstream_id,
     error: r.error,
@@ -111,8 +123,6 @@ function decodeCursor(cursor: string): [number, string] | undefined {
   }
 }
 
-export class InvalidCursorError extends Error {}
-
 /** Applies the migrations not yet applied, up to `target` (all by default). */
 export function migrate(db: Database.Database, target = MIGRATIONS.length): void {
   const current = Number(db.pragma('user_version', { simple: true }));
@@ -149,16 +159,12 @@ export class SqliteJobStore implements JobStore {
         `SELECT * FROM jobs WHERE owner_id = ? AND (created_at, id) < (?, ?)
          ORDER BY created_at DESC, id DESC LIMIT ?`,
       ),
-      active: this.#db.prepare(
-        "SELECT * FROM jobs WHERE status IN ('queued', 'submitting', 'pending', 'processing') ORDER BY created_at",
-      ),
+      active: this.#db.prepare(`SELECT * FROM jobs WHERE ${ACTIVE_SQL} ORDER BY created_at`),
       delete: this.#db.prepare('DELETE FROM jobs WHERE id = ?'),
       byUpstream: this.#db.prepare('SELECT * FROM jobs WHERE upstream_id = ?'),
       remember: this.#db.prepare('INSERT OR IGNORE INTO webhook_deliveries (id, received_at) VALUES (?, ?)'),
       forget: this.#db.prepare('DELETE FROM webhook_deliveries WHERE received_at < ?'),
-      countActive: this.#db.prepare(
-        "SELECT COUNT(*) AS n FROM jobs WHERE owner_id = ? AND status IN ('queued', 'submitting', 'pending', 'processing')",
-      ),
+      countActive: this.#db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE owner_id = ? AND ${ACTIVE_SQL}`),
     };
   }
 
@@ -180,7 +186,7 @@ export class SqliteJobStore implements JobStore {
     const result = this.#db
       .prepare(
         `UPDATE jobs SET ${[...sets, 'updated_at = @now'].join(', ')}
-         WHERE id = @id AND status IN ('queued', 'submitting', 'pending', 'processing')`,
+         WHERE id = @id AND ${ACTIVE_SQL}`,
       )
       .run({ ...Object.fromEntries(entries), id, now });
     return result.changes > 0 ? this.get(id) : undefined;
@@ -191,7 +197,7 @@ export class SqliteJobStore implements JobStore {
     let rows: unknown[];
     if (options.cursor) {
       const position = decodeCursor(options.cursor);
-      if (!position) throw new InvalidCursorError('Not a cursor this server made');
+      if (!position) throw new InvalidCursorError();
       rows = this.#statements.nextPage.all(ownerId, position[0], position[1], fetch);
     } else {
       rows = this.#statements.firstPage.all(ownerId, fetch);

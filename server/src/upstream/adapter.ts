@@ -1,5 +1,6 @@
-// The interface every upstream contract (v7 REST, the simulator behind it, later
-// midjourney-proxy) is reached through. The job service only ever sees this.
+// The interface every upstream contract (v7 REST, midjourney-proxy, the simulator speaking
+// either) is reached through. The job service only ever sees this; each adapter owns all of
+// its protocol, the bodies of its webhooks included.
 import type { AspectRatio, Quality } from '@shared/schemas/imagine';
 import type { GridAction } from '@shared/schemas/job';
 
@@ -29,6 +30,13 @@ export interface ActionInput {
   index?: number | undefined;
 }
 
+/**
+ * What a webhook body says, read by the adapter whose protocol it is. `report`: the
+ * upstream's own (signed) word on a job, to apply as it stands. `hint`: an unverifiable
+ * notice that a job changed (`final`: it may have ended), worth only a fresh status check.
+ */
+export type WebhookNotice = { kind: 'report'; job: UpstreamJob } | { kind: 'hint'; upstreamId: string; final: boolean };
+
 export interface UpstreamAdapter {
   /** A short label for logs and /healthz, e.g. "v7" or "simulator". */
   readonly name: string;
@@ -39,4 +47,10 @@ export interface UpstreamAdapter {
   /** The grid actions this upstream can take (none when absent); `act` takes them. */
   readonly actions?: readonly GridAction[];
   act?(input: ActionInput): Promise<{ id: string; status: UpstreamStatus }>;
+  /**
+   * Reads the body of a webhook this upstream sent (its authenticity is checked before, by
+   * the route). Undefined for a body that names no job; throws UpstreamError('bad_response')
+   * for one that claims to be a report but is malformed. Absent where the upstream sends none.
+   */
+  parseWebhook?(body: Buffer): WebhookNotice | undefined;
 }

@@ -1,14 +1,14 @@
-// Adapter for the midjourney-proxy relay protocol (UPSTREAMS.md §2): `mj-api-secret` auth,
-// POST /submit/imagine answering `code`s in HTTP 200, GET /task/:id/fetch answering the task
-// (an empty body for an unknown id), POST /submit/change for grid actions (or, on newer relays
-// without it, /submit/action with the button's customId). Aspect ratio and quality travel as
-// prompt parameters.
+// Adapter for the midjourney-proxy relay protocol (docs/upstreams.md#the-midjourney-proxy-relay):
+// `mj-api-secret` auth, POST /submit/imagine answering `code`s in HTTP 200, GET /task/:id/fetch
+// answering the task (an empty body for an unknown id), POST /submit/change for grid actions
+// (or, on newer relays without it, /submit/action with the button's customId), and the
+// notifyHook's bodies. Aspect ratio and quality travel as prompt parameters.
 
 import type { AspectRatio, Quality } from '@shared/schemas/imagine';
 import { JOB_ID_PATTERN } from '@shared/schemas/job';
 import { z } from 'zod';
 import { UpstreamError } from '../errors';
-import type { ActionInput, SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus } from './adapter';
+import type { ActionInput, SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus, WebhookNotice } from './adapter';
 import {
   MAX_JSON_BYTES,
   parseJsonReply,
@@ -28,9 +28,10 @@ const STATUSES: Record<string, UpstreamStatus> = {
   FAILURE: 'failed',
   CANCEL: 'cancelled',
 };
+const FINAL_STATUSES: ReadonlySet<UpstreamStatus> = new Set(['complete', 'failed', 'cancelled']);
 
 /** Our status for a relay status, or undefined for one the protocol does not define. */
-export const relayStatus = (status: string): UpstreamStatus | undefined =>
+const relayStatus = (status: string): UpstreamStatus | undefined =>
   Object.hasOwn(STATUSES, status) ? STATUSES[status] : undefined;
 
 const RELAY_ACTIONS = { upscale: 'UPSCALE', variation: 'VARIATION', reroll: 'REROLL' } as const;
@@ -63,19 +64,24 @@ const taskSchema = z.object({
   failReason: z.string().nullish(),
 });
 
+const buttonSchema = z.object({
+  customId: z.string().min(1).max(300),
+  label: z.string().nullish(),
+  emoji: z.string().nullish(),
+});
+type Button = z.infer<typeof buttonSchema>;
 const buttonsSchema = z.object({
   buttons: z
-    .array(z.object({ customId: z.string().min(1).max(300), label: z.string().nullish(), emoji: z.string().nullish() }))
+    .array(buttonSchema)
     .nullish()
     .transform((buttons) => buttons ?? []),
 });
 
-/** U2 / V2 by label (as Discord shows them), reroll by its customId or 🔄 emoji. */
-function buttonMatches(button: z.infer<typeof buttonsSchema>['buttons'][number], input: ActionInput): boolean {
-  if (input.action === 'reroll') return /::reroll::/i.test(button.customId) || button.emoji === '🔄';
-  const letter = input.action === 'upscale' ? 'U' : 'V';
-  return button.label?.trim().toUpperCase() === `${letter}${input.index}`;
-}
+/** The notifyHook's body: only the task id and status are read, and only as a hint. */
+const notifyHookSchema = z.object({
+  id: z.union([z.string(), z.number()]).transform(String),
+  status: z.string().optional().catch(undefined),
+});
 
 /** Midjourney's own prompt parameters carry what the v7 contract sends as fields. */
 export function promptWithParameters(prompt: string, aspectRatio: AspectRatio, quality: Quality): string {
@@ -83,6 +89,109 @@ export function promptWithParameters(prompt: string, aspectRatio: AspectRatio, q
     .filter(Boolean)
     .join(' ');
   return parameters ? `${prompt} ${parameters}` : prompt;
+}
+
+/** The grid button for an action: U2 / V2 by label (as Discord shows them), reroll by its customId or 🔄. */
+function findButton(buttons: readonly Button[], input: ActionInput): Button | undefined {
+  if (input.action === 'reroll') {
+    return buttons.find((button) => /::reroll::/i.test(button.customId) || button.emoji === '🔄');
+  }
+  const label = `${input.action === 'upscale' ? 'U' : 'V'}${input.index}`;
+  return buttons.find((button) => button.label?.trim().toUpperCase() === label);
+}
+
+/** The HTTP-level failures of any relay call: auth, rate limits, server faults, surprises. */
+function failureForStatus(reply: UpstreamReply): UpstreamError | undefined {
+  if (reply.status === 401 || reply.status === 403) {
+    return new UpstreamError(
+      'auth',
+      "The relay rejected this server's mj-api-secret; the operator should check MJ_PROXY_SECRET",
+    );
+  }
+  if (reply.status === 429) {
+    const retryAfterS = parseRetryAfter(reply.headers.get('retry-after')) ?? QUEUE_FULL_RETRY_S;
+    return new UpstreamError('rate_limited', `The relay is rate limiting; try again in ${retryAfterS} s`, {
+      retryAfterS,
+    });
+  }
+  if (reply.status >= 500) return new UpstreamError('unavailable', `The relay failed with HTTP ${reply.status}`);
+  if (reply.status < 200 || reply.status >= 300) {
+    return new UpstreamError('bad_response', `The relay answered with unexpected HTTP ${reply.status}`);
+  }
+  return undefined;
+}
+
+/** The task id of an accepted submission; every refusal `code` becomes our error. */
+function acceptedTaskId(reply: UpstreamReply, scrub: (text: string) => string): string {
+  const answer = parseJsonReply(reply, submitAnswerSchema, 'The relay');
+  const description = scrub(answer.description ?? '');
+  switch (answer.code) {
+    case 1:
+    case 21:
+    case 22: {
+      const id = String(answer.result ?? '');
+      if (!JOB_ID_PATTERN.test(id))
+        throw new UpstreamError('bad_response', 'The relay answered without a usable task id');
+      return id;
+    }
+    case 23:
+      throw new UpstreamError('rate_limited', `The relay's queue is full; try again in ${QUEUE_FULL_RETRY_S} s`, {
+        retryAfterS: QUEUE_FULL_RETRY_S,
+      });
+    case 24: {
+      const word = answer.properties?.bannedWord;
+      throw new UpstreamError(
+        'refused',
+        word ? `The prompt was refused: banned word "${word}"` : 'The prompt was refused by the content filter',
+      );
+    }
+    case 4:
+      throw new UpstreamError(
+        'rejected',
+        description ? `The relay rejected the request: ${description}` : 'The relay rejected the request',
+      );
+    case 9:
+      throw new UpstreamError('unavailable', description ? `The relay failed: ${description}` : 'The relay failed');
+    default:
+      throw new UpstreamError('bad_response', `The relay answered with unknown code ${answer.code}`);
+  }
+}
+
+/** A fetched task in our terms: a finished task must name its image; a running one may show a preview. */
+function toUpstreamJob(id: string, task: z.infer<typeof taskSchema>, scrub: (text: string) => string): UpstreamJob {
+  const status = STATUSES[task.status] ?? 'pending';
+  const job: UpstreamJob = { id, status };
+  if (task.progress !== undefined) job.progress = task.progress;
+  if (status === 'complete') {
+    if (!task.imageUrl) throw new UpstreamError('bad_response', 'The relay reported a finished task without an image');
+    job.imageUrl = task.imageUrl;
+    job.progress = 100;
+  } else if (status === 'processing' && task.imageUrl) {
+    job.previewUrl = task.imageUrl;
+  }
+  if (status === 'failed' || status === 'cancelled') {
+    job.error = scrub(
+      task.failReason?.trim() ||
+        (status === 'cancelled' ? 'The task was cancelled on the relay' : 'The relay reported a failure'),
+    );
+  }
+  return job;
+}
+
+/**
+ * A notifyHook body as a hint: the relay signs nothing, so only "look at task X again" is
+ * believed. An end (or an unknown status) is worth an early look; mere progress is not.
+ */
+function readNotifyHook(body: Buffer): WebhookNotice | undefined {
+  let hint: z.infer<typeof notifyHookSchema>;
+  try {
+    hint = notifyHookSchema.parse(JSON.parse(body.toString('utf8')));
+  } catch {
+    return undefined;
+  }
+  const status = hint.status === undefined ? undefined : relayStatus(hint.status);
+  const final = hint.status === undefined || (status !== undefined && FINAL_STATUSES.has(status));
+  return { kind: 'hint', upstreamId: hint.id, final };
 }
 
 export interface MjProxyAdapterOptions {
@@ -113,138 +222,65 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
       headers: { 'mj-api-secret': options.secret, accept: 'application/json', 'content-type': 'application/json' },
       maxBytes: MAX_JSON_BYTES,
     });
-    if (reply.status === 401 || reply.status === 403) {
-      throw new UpstreamError(
-        'auth',
-        "The relay rejected this server's mj-api-secret; the operator should check MJ_PROXY_SECRET",
-      );
-    }
-    if (reply.status === 429) {
-      const retryAfterS = parseRetryAfter(reply.headers.get('retry-after')) ?? QUEUE_FULL_RETRY_S;
-      throw new UpstreamError('rate_limited', `The relay is rate limiting; try again in ${retryAfterS} s`, {
-        retryAfterS,
-      });
-    }
-    if (reply.status >= 500) throw new UpstreamError('unavailable', `The relay failed with HTTP ${reply.status}`);
     if (reply.status === 404 && accept404) return reply;
-    if (reply.status < 200 || reply.status >= 300) {
-      throw new UpstreamError('bad_response', `The relay answered with unexpected HTTP ${reply.status}`);
-    }
+    const failure = failureForStatus(reply);
+    if (failure) throw failure;
     return reply;
   }
 
-  /** The task id of an accepted submission; every refusal `code` becomes our error. */
-  function acceptedTaskId(reply: UpstreamReply): string {
-    const answer = parseJsonReply(reply, submitAnswerSchema, 'The relay');
-    const description = scrub(answer.description ?? '');
-    switch (answer.code) {
-      case 1:
-      case 21:
-      case 22: {
-        const id = String(answer.result ?? '');
-        if (!JOB_ID_PATTERN.test(id))
-          throw new UpstreamError('bad_response', 'The relay answered without a usable task id');
-        return id;
-      }
-      case 23:
-        throw new UpstreamError('rate_limited', `The relay's queue is full; try again in ${QUEUE_FULL_RETRY_S} s`, {
-          retryAfterS: QUEUE_FULL_RETRY_S,
-        });
-      case 24: {
-        const word = answer.properties?.bannedWord;
-        throw new UpstreamError(
-          'refused',
-          word ? `The prompt was refused: banned word "${word}"` : 'The prompt was refused by the content filter',
-        );
-      }
-      case 4:
-        throw new UpstreamError(
-          'rejected',
-          description ? `The relay rejected the request: ${description}` : 'The relay rejected the request',
-        );
-      case 9:
-        throw new UpstreamError('unavailable', description ? `The relay failed: ${description}` : 'The relay failed');
-      default:
-        throw new UpstreamError('bad_response', `The relay answered with unknown code ${answer.code}`);
-    }
+  const post = (path: string, body: object, accept404 = false) =>
+    call(path, { method: 'POST', body: JSON.stringify({ ...body, ...hook() }) }, accept404);
+
+  /** Newer relays dropped /submit/change for /submit/action with a button's customId. */
+  async function actByButton(input: ActionInput): Promise<string> {
+    // The grid's buttons name the customId (one more call; the budget counted the action).
+    const grid = parseJsonReply(
+      await call(`/task/${encodeURIComponent(input.gridId)}/fetch`, { method: 'GET' }),
+      buttonsSchema,
+      'The relay',
+    );
+    const button = findButton(grid.buttons, input);
+    if (!button) throw new UpstreamError('rejected', `The relay offers no ${input.action} button on this grid`);
+    return acceptedTaskId(await post('/submit/action', { taskId: input.gridId, customId: button.customId }), scrub);
   }
 
   return {
     name: options.name ?? 'mj-proxy',
 
     async submit(input: SubmitInput) {
-      const reply = await call('/submit/imagine', {
-        method: 'POST',
-        body: JSON.stringify({
-          prompt: promptWithParameters(input.prompt, input.aspectRatio, input.quality),
-          ...hook(),
-        }),
-      });
-      return { id: acceptedTaskId(reply), status: 'pending' };
+      const prompt = promptWithParameters(input.prompt, input.aspectRatio, input.quality);
+      return { id: acceptedTaskId(await post('/submit/imagine', { prompt }), scrub), status: 'pending' };
     },
 
     actions: ['upscale', 'variation', 'reroll'],
 
     async act(input: ActionInput) {
       if (!changeMissing) {
-        const reply = await call(
+        const reply = await post(
           '/submit/change',
           {
-            method: 'POST',
-            body: JSON.stringify({
-              taskId: input.gridId,
-              action: RELAY_ACTIONS[input.action],
-              ...(input.action === 'reroll' ? {} : { index: input.index }),
-              ...hook(),
-            }),
+            taskId: input.gridId,
+            action: RELAY_ACTIONS[input.action],
+            ...(input.action === 'reroll' ? {} : { index: input.index }),
           },
           true,
         );
-        if (reply.status !== 404) return { id: acceptedTaskId(reply), status: 'pending' };
-        // Newer relays dropped /submit/change for /submit/action with a button's customId.
+        if (reply.status !== 404) return { id: acceptedTaskId(reply, scrub), status: 'pending' };
         changeMissing = true;
       }
-      // The grid's buttons name the customId (one more call; the budget counted the action).
-      const grid = parseJsonReply(
-        await call(`/task/${encodeURIComponent(input.gridId)}/fetch`, { method: 'GET' }),
-        buttonsSchema,
-        'The relay',
-      );
-      const customId = grid.buttons.find((button) => buttonMatches(button, input))?.customId;
-      if (!customId) throw new UpstreamError('rejected', `The relay offers no ${input.action} button on this grid`);
-      const reply = await call('/submit/action', {
-        method: 'POST',
-        body: JSON.stringify({ taskId: input.gridId, customId, ...hook() }),
-      });
-      return { id: acceptedTaskId(reply), status: 'pending' };
+      return { id: await actByButton(input), status: 'pending' };
     },
 
     async getJob(id: string): Promise<UpstreamJob> {
       const reply = await call(`/task/${encodeURIComponent(id)}/fetch`, { method: 'GET' });
       if (Buffer.from(reply.body).toString('utf8').trim() === '') throw new UpstreamError('not_found', 'No such task');
-      const task = parseJsonReply(reply, taskSchema, 'The relay');
-      const status = STATUSES[task.status] ?? 'pending';
-      const job: UpstreamJob = { id, status };
-      if (task.progress !== undefined) job.progress = task.progress;
-      if (status === 'complete') {
-        if (!task.imageUrl)
-          throw new UpstreamError('bad_response', 'The relay reported a finished task without an image');
-        job.imageUrl = task.imageUrl;
-        job.progress = 100;
-      } else if (status === 'processing' && task.imageUrl) {
-        job.previewUrl = task.imageUrl;
-      }
-      if (status === 'failed' || status === 'cancelled') {
-        job.error = scrub(
-          task.failReason?.trim() ||
-            (status === 'cancelled' ? 'The task was cancelled on the relay' : 'The relay reported a failure'),
-        );
-      }
-      return job;
+      return toUpstreamJob(id, parseJsonReply(reply, taskSchema, 'The relay'), scrub);
     },
 
     async cancel(id: string) {
       await call(`/task/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
     },
+
+    parseWebhook: readNotifyHook,
   };
 }

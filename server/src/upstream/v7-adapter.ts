@@ -1,10 +1,11 @@
-// Adapter for the v7 REST contract (UPSTREAMS.md §1): Bearer auth, POST /imagine, GET /jobs/:id.
-// Every answer is parsed with zod; the third-party spellings of statuses are mapped to ours.
+// Adapter for the v7 REST contract (docs/upstreams.md#the-v7-rest-contract): Bearer auth,
+// POST /imagine, GET /jobs/:id, and the job bodies its webhooks carry. Every answer is parsed
+// with zod; the third-party spellings of statuses are mapped to ours.
 
 import { JOB_ID_PATTERN } from '@shared/schemas/job';
 import { z } from 'zod';
 import { UpstreamError } from '../errors';
-import type { SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus } from './adapter';
+import type { SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus, WebhookNotice } from './adapter';
 import {
   MAX_JSON_BYTES,
   parseJsonReply,
@@ -102,11 +103,21 @@ export function createV7Adapter(options: V7AdapterOptions): UpstreamAdapter {
     async cancel(id: string) {
       await call(`/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
     },
+
+    parseWebhook(body: Buffer): WebhookNotice {
+      let payload: z.infer<typeof webhookSchema>;
+      try {
+        payload = webhookSchema.parse(JSON.parse(body.toString('utf8')));
+      } catch {
+        throw new UpstreamError('bad_response', 'The webhook body is not a job');
+      }
+      return { kind: 'report', job: toUpstreamJob(payload.job_id, payload, scrub) };
+    },
   };
 }
 
 /** A v7 job answer (a status call's, or a webhook's body) in our terms. */
-export function toUpstreamJob(
+function toUpstreamJob(
   id: string,
   answer: z.infer<typeof jobAnswerSchema>,
   scrub: (text: string) => string = (text) => text,
@@ -131,7 +142,7 @@ export function toUpstreamJob(
 }
 
 /** A v7 webhook's body: the job answer with the upstream's job id. */
-export const v7WebhookSchema = z.object({ job_id: z.string().regex(JOB_ID_PATTERN) }).and(jobAnswerSchema);
+const webhookSchema = z.object({ job_id: z.string().regex(JOB_ID_PATTERN) }).and(jobAnswerSchema);
 
 function mapStatus(raw: string): UpstreamStatus {
   const status = STATUS_SPELLINGS[raw];

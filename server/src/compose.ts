@@ -1,0 +1,277 @@
+// The one composition root: production (index.ts), the tests and both benchmarks build the
+// server with createServer(config, overrides). Every rule about how the parts fit together
+// (which upstream, the simulator and its push, webhook secrets, fallback timing) lives here.
+import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import { createApp } from './app';
+import { KeyBudget } from './budget/key-budget';
+import { type Env, upstreamKind } from './env';
+import { ClientLimits } from './jobs/client-limits';
+import { JobService } from './jobs/job-service';
+import { UpstreamScheduler } from './jobs/upstream-scheduler';
+import { WebhookIntake } from './jobs/webhook-intake';
+import { createLogger } from './logger';
+import { DEFAULT_BLOCKED_WORDS, type SimulatorConfig, simulatorConfig } from './simulator/config';
+import { type RunningSimulator, startSimulator } from './simulator/server';
+import { sqliteSimPersistence } from './simulator/sim-store';
+import { ImageFiles } from './store/image-files';
+import type { JobStore } from './store/job-store';
+import { SqliteJobStore } from './store/sqlite-job-store';
+import type { UpstreamAdapter } from './upstream/adapter';
+import { UpstreamHttpClient } from './upstream/http-client';
+import { createImageFetcher } from './upstream/image-fetcher';
+import { createMjProxyAdapter } from './upstream/mj-proxy-adapter';
+import { createV7Adapter } from './upstream/v7-adapter';
+
+/** The parsed environment; DATA_DIR and CLIENT_DIST already resolved to absolute paths. */
+export type ServerConfig = Env;
+
+/** What tests and benchmarks may replace; production replaces nothing. */
+export interface ServerOverrides {
+  now?: () => number;
+  logger?: Logger;
+  store?: JobStore;
+  /** Where images are kept (a test on a fake clock keeps them in memory, off the disk). */
+  images?: ImageFiles;
+  /**
+   * The upstream as the configuration builds it, wrapped or replaced (a test counts its
+   * calls, a benchmark plays an offline one).
+   */
+  upstream?: (configured: UpstreamAdapter, http: UpstreamHttpClient) => UpstreamAdapter;
+  /** The built-in simulator's behaviour beyond what the environment sets (job durations, image size). */
+  simulator?: Partial<Omit<SimulatorConfig, 'apiKey'>>;
+  /** How imperfect the simulator's push is (late and repeated notices). */
+  simulatorPush?: { lateShare: number; duplicateShare: number; lateByMs: number };
+}
+
+export interface ComposedServer {
+  app: Express;
+  config: ServerConfig;
+  logger: Logger;
+  jobs: JobService;
+  scheduler: UpstreamScheduler;
+  budget: KeyBudget;
+  store: JobStore;
+  images: ImageFiles;
+  /** `simulator`, `v7` or `mj-proxy`: the upstream the configuration names. */
+  upstreamKind: ReturnType<typeof upstreamKind>;
+  /** The secret path segment of POST /hooks/mj-proxy/<token>. */
+  relayToken: string;
+  simulator: RunningSimulator | undefined;
+  /**
+   * Tells the parts that must reach this server over loopback (the simulator's push) where
+   * it listens. `listen` calls it; call it directly when something else listens.
+   */
+  bindOrigin(origin: string): void;
+  /** Listens on port and host, then binds the origin. */
+  listen(port: number, host: string): Promise<Server>;
+  /** Stops the scheduler and the simulator and closes the store (not the HTTP server). */
+  close(): Promise<void>;
+}
+
+/** Planned status checks come this many times later when the upstream pushes its news. */
+const PUSHED_FALLBACK_FACTOR = 3;
+
+export async function createServer(config: ServerConfig, overrides: ServerOverrides = {}): Promise<ComposedServer> {
+  const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL });
+  mkdirSync(config.DATA_DIR, { recursive: true });
+  const secret = config.SESSION_SECRET ?? keptSecret(config.DATA_DIR);
+  // The relay's notifyHook carries no signature: an unguessable path token stands in for one.
+  const relayToken = createHmac('sha256', secret).update('mj-proxy-notify-hook').digest('base64url').slice(0, 32);
+  const http = new UpstreamHttpClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS });
+  const kind = upstreamKind(config);
+  const protocol = kind === 'simulator' ? config.SIM_PROTOCOL : kind;
+
+  // Where this server can be reached: PUBLIC_URL for a real relay; for the simulator, this
+  // server's loopback address, known once it listens (bindOrigin).
+  let ownOrigin: string | undefined;
+  const simPush = kind === 'simulator' && config.SIM_PUSH === 'on';
+  const simWebhookSecret = simPush && protocol === 'v7' ? `whsec_${randomBytes(32).toString('base64')}` : undefined;
+  const simulator =
+    kind === 'simulator' ? await startBuiltInSimulator(config, overrides, simWebhookSecret, simPush) : undefined;
+  const hookPath = `/hooks/mj-proxy/${relayToken}`;
+  const notifyHook = simulator
+    ? () => (simPush && ownOrigin ? `${ownOrigin}${hookPath}` : undefined)
+    : config.PUBLIC_URL
+      ? `${config.PUBLIC_URL.replace(/\/+$/, '')}${hookPath}`
+      : undefined;
+  const v7WebhookSecret = simulator ? simWebhookSecret : config.WEBHOOK_SECRET;
+  const pushed = protocol === 'v7' ? Boolean(v7WebhookSecret) : Boolean(simulator ? simPush : notifyHook);
+
+  const configured =
+    protocol === 'mj-proxy'
+      ? createMjProxyAdapter({
+          baseUrl: simulator ? simulator.baseUrl.replace(/\/v1$/, '/mj') : (config.MJ_PROXY_BASE ?? ''),
+          secret: simulator ? simulator.engine.config.apiKey : (config.MJ_PROXY_SECRET ?? ''),
+          http,
+          notifyHook,
+          ...(simulator ? { name: 'simulator' } : {}),
+        })
+      : createV7Adapter({
+          baseUrl: simulator ? simulator.baseUrl : config.MIDJOURNEY_API_BASE,
+          apiKey: simulator ? simulator.engine.config.apiKey : (config.MIDJOURNEY_API_KEY ?? ''),
+          http,
+          ...(simulator ? { name: 'simulator' } : {}),
+        });
+  const upstream = overrides.upstream ? overrides.upstream(configured, http) : configured;
+
+  const now = overrides.now ?? Date.now;
+  const store = overrides.store ?? new SqliteJobStore(path.join(config.DATA_DIR, 'jobs.sqlite'));
+  const images = overrides.images ?? new ImageFiles(path.join(config.DATA_DIR, 'images'));
+  const jobs = new JobService({
+    store,
+    images,
+    upstream,
+    fetcher: createImageFetcher(http, config.IMAGE_MAX_BYTES),
+    logger,
+    deadlineMs: config.JOB_DEADLINE_MS,
+    now,
+  });
+  const budget = new KeyBudget({
+    limit: config.BUDGET_PER_MINUTE,
+    windowMs: config.BUDGET_WINDOW_MS,
+    burst: config.BUDGET_BURST,
+  });
+  const scheduler = new UpstreamScheduler(jobs, budget, logger, {
+    minGapMs: config.MIN_CHECK_GAP_MS,
+    maxGapMs: config.MAX_CHECK_GAP_MS,
+    // The simulator's own numbers are known; a real upstream's are learnt as jobs finish.
+    expectedDurationMs: simulator
+      ? (simulator.engine.config.queueMs + simulator.engine.config.renderMs) * simulator.engine.config.timeFactor
+      : config.EXPECTED_JOB_MS,
+    queueMax: config.SUBMIT_QUEUE_MAX,
+    // Look a little after a predicted finish: a quarter of the shortest gap between checks.
+    finishMarginMs: config.MIN_CHECK_GAP_MS / 4,
+    fallbackFactor: pushed ? PUSHED_FALLBACK_FACTOR : 1,
+    now,
+  });
+
+  const interrupted = jobs.recoverInterrupted();
+  const resumed = jobs.listActive().length;
+  if (interrupted || resumed) logger.info({ interrupted, resumed }, 'recovered jobs from the previous run');
+  scheduler.resume();
+  scheduler.start();
+
+  const app = createApp({
+    jobs,
+    scheduler,
+    budget,
+    logger,
+    now,
+    limits: new ClientLimits(jobs, {
+      submitsPerMinute: config.SUBMITS_PER_MINUTE_PER_CLIENT,
+      runningJobs: config.RUNNING_JOBS_PER_CLIENT,
+    }),
+    cookieSecret: secret,
+    security: {
+      accessToken: config.ACCESS_TOKEN,
+      allowedOrigins:
+        config.CORS_ORIGINS?.split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean) ?? [],
+      trustProxy: config.TRUST_PROXY,
+      signInAttempts: config.SIGN_IN_ATTEMPTS,
+    },
+    webhooks: {
+      intake: new WebhookIntake(jobs, scheduler, upstream),
+      v7Secret: protocol === 'v7' ? v7WebhookSecret : undefined,
+      relayToken: protocol === 'mj-proxy' ? relayToken : undefined,
+    },
+    ...(config.CLIENT_DIST ? { clientDist: config.CLIENT_DIST } : {}),
+  });
+
+  let bound = false;
+  const bindOrigin = (origin: string) => {
+    ownOrigin = origin;
+    if (bound || !simulator?.notifier) return;
+    bound = true;
+    simulator.notifier.resume(protocol === 'v7' ? { v7Url: `${origin}/hooks/v7` } : {});
+  };
+
+  return {
+    app,
+    config,
+    logger,
+    jobs,
+    scheduler,
+    budget,
+    store,
+    images,
+    upstreamKind: kind,
+    relayToken,
+    simulator,
+    bindOrigin,
+    async listen(port, host) {
+      const server: Server = await new Promise((resolve, reject) => {
+        const listening = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+      });
+      bindOrigin(loopbackOrigin(server.address() as AddressInfo));
+      return server;
+    },
+    async close() {
+      scheduler.stop();
+      await simulator?.close();
+      store.close();
+    },
+  };
+}
+
+/** How this machine reaches a listening socket, whatever address it listens on for others. */
+function loopbackOrigin(address: AddressInfo): string {
+  const unspecified = address.address === '0.0.0.0' || address.address === '::';
+  const host = unspecified ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/** The cookie-signing secret when SESSION_SECRET is not set: made once and kept in DATA_DIR. */
+function keptSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+/**
+ * The built-in upstream on its own loopback port, reached over real HTTP through the same
+ * adapter as the real one. With push, it announces job changes like a real sender: signed
+ * v7 webhooks, or the relay's notifyHook; a few late or repeated, as real senders do.
+ */
+function startBuiltInSimulator(
+  config: ServerConfig,
+  overrides: ServerOverrides,
+  v7Secret: string | undefined,
+  push: boolean,
+): Promise<RunningSimulator> {
+  return startSimulator(
+    simulatorConfig({
+      apiKey: randomBytes(24).toString('base64url'),
+      timeFactor: config.SIM_TIME_FACTOR,
+      failureRate: config.SIM_FAILURE_RATE,
+      rateLimit: config.SIM_RATE_LIMIT,
+      blockedWords:
+        config.SIM_BLOCKED_WORDS?.split(',')
+          .map((word) => word.trim())
+          .filter(Boolean) ?? DEFAULT_BLOCKED_WORDS,
+      ...overrides.simulator,
+    }),
+    {
+      port: config.SIM_PORT,
+      deps: { persistence: sqliteSimPersistence(path.join(config.DATA_DIR, 'simulator.sqlite')) },
+      ...(push
+        ? {
+            notify: {
+              ...(v7Secret ? { v7: { url: '', secret: v7Secret } } : {}),
+              // Imperfect on purpose, like real senders: a few notices late or repeated.
+              ...(overrides.simulatorPush ?? { lateShare: 0.05, duplicateShare: 0.05, lateByMs: 2_000 }),
+            },
+          }
+        : {}),
+    },
+  );
+}
