@@ -2,7 +2,7 @@
 
 import type { ImagineRequest } from '@shared/schemas/imagine';
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { BudgetLine } from './features/budget/components/budget-line';
 import { Gallery } from './features/jobs/components/gallery';
 import { PromptForm } from './features/jobs/components/prompt-form';
@@ -14,11 +14,12 @@ export function App() {
   const signOut = useSignOut();
   // "Use again" remounts the form with a job's prompt and options.
   const [draft, setDraft] = useState<{ key: number; values?: ImagineRequest }>({ key: 0 });
+  const form = useRef<HTMLFormElement>(null);
   const signedIn = session.data?.signed_in === true;
 
   const handleUseAgain = (values: ImagineRequest) => {
     setDraft((current) => ({ key: current.key + 1, values }));
-    document.querySelector('.prompt-form')?.scrollIntoView?.({ behavior: 'smooth' });
+    form.current?.scrollIntoView?.({ behavior: 'smooth' });
   };
 
   return (
@@ -43,7 +44,7 @@ export function App() {
         {session.data && !signedIn ? <SignIn /> : null}
         {signedIn ? (
           <>
-            <PromptForm key={draft.key} initial={draft.values} autoFocus={draft.key > 0} />
+            <PromptForm ref={form} key={draft.key} initial={draft.values} autoFocus={draft.key > 0} />
             <Gallery onUseAgain={handleUseAgain} />
           </>
         ) : null}

@@ -2,12 +2,12 @@ import { focusManager, QueryObserver } from '@tanstack/react-query';
 import { http } from 'msw';
 import { expect, test } from 'vitest';
 import { ERROR_BACKOFF_MS, jobQueryOptions, POLL_INTERVAL_MS } from '@/features/jobs/api/get-job';
-import { API, errorAnswer, jobAnswer } from '../mocks/api';
+import { jobKeys } from '@/features/jobs/api/job-keys';
+import { API, errorAnswer, jobAnswer, makeJob } from '../mocks/api';
 import { advance, countJobRequests, freshQueryClient, installFakeClock } from './helpers';
 import { server } from './setup';
 
-function watch(jobId: string) {
-  const client = freshQueryClient();
+function watch(jobId: string, client = freshQueryClient()) {
   const observer = new QueryObserver(client, jobQueryOptions(jobId));
   const unsubscribe = observer.subscribe(() => undefined);
   return { observer, unsubscribe };
@@ -36,6 +36,25 @@ test('polling stops once the job is complete', async () => {
   expect(observer.getCurrentResult().data?.status).toBe('complete');
   expect(whenComplete).toBe(3);
   expect(requests.count).toBe(3);
+});
+
+test('what polling learns about a job replaces it in the cached history, and nothing else there', async () => {
+  installFakeClock();
+  const client = freshQueryClient();
+  const other = makeJob('h2', { status: 'failed', error: 'x' });
+  client.setQueryData(jobKeys.lists(), {
+    pages: [{ jobs: [makeJob('h1', { status: 'processing', progress: 5 }), other], next_cursor: null }],
+    pageParams: [undefined],
+  });
+  answerInOrder('h1', [() => jobAnswer('h1', { status: 'complete', image_url: '/api/images/h1.png' })]);
+
+  watch('h1', client);
+  await advance(0);
+
+  expect(client.getQueryData<{ pages: { jobs: unknown[] }[] }>(jobKeys.lists())?.pages[0]?.jobs).toEqual([
+    expect.objectContaining({ job_id: 'h1', status: 'complete', image_url: '/api/images/h1.png' }),
+    other,
+  ]);
 });
 
 test('polling stops once the job has failed', async () => {

@@ -1,48 +1,70 @@
-import { PROMPT_MAX_LENGTH } from '@shared/schemas/imagine';
+import { type ImagineRequest, PROMPT_MAX_LENGTH } from '@shared/schemas/imagine';
+import type { Job } from '@shared/schemas/job';
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { HttpResponse, http } from 'msw';
 import { expect, test, vi } from 'vitest';
+import { Gallery } from '@/features/jobs/components/gallery';
 import { PromptForm } from '@/features/jobs/components/prompt-form';
 import { API, errorAnswer, makeJob } from '../mocks/api';
 import { renderWithClient } from './helpers';
 import { server } from './setup';
 
-function renderForm() {
-  const onSubmitted = vi.fn();
-  renderWithClient(<PromptForm onSubmitted={onSubmitted} />);
-  return { onSubmitted, user: userEvent.setup() };
+/** The form above the history, as on the page: a submission shows up as a card. */
+async function renderForm() {
+  renderWithClient(
+    <>
+      <PromptForm />
+      <Gallery onUseAgain={vi.fn()} />
+    </>,
+  );
+  await screen.findByText(/Your images will appear here/);
+  return { user: userEvent.setup() };
 }
 
-test('submitting sends the prompt and options and hands the new job to the page', async () => {
-  let sent: unknown;
+const cardPrompts = () => screen.queryAllByRole('article').map((card) => card.getAttribute('aria-label'));
+
+/** A server that accepts every submission as a new job and reports it, as sent, while it runs. */
+function acceptSubmissions() {
+  const accepted = new Map<string, Job>();
+  const sent: unknown[] = [];
   server.use(
     http.post(`${API}/imagine`, async ({ request }) => {
-      sent = await request.json();
-      return HttpResponse.json(
-        makeJob('new_1', { prompt: 'a castle in the clouds', aspect_ratio: '16:9', quality: 'high' }),
-        {
-          status: 202,
-        },
-      );
+      const body = (await request.json()) as ImagineRequest;
+      sent.push(body);
+      const job = makeJob(`sub_${accepted.size + 1}`, body);
+      accepted.set(job.job_id, job);
+      return HttpResponse.json(job, { status: 202 });
+    }),
+    http.get(`${API}/jobs/:jobId`, ({ params }) => {
+      const job = accepted.get(String(params.jobId));
+      return job ? HttpResponse.json(job) : errorAnswer(404, { code: 'not_found', message: 'No such job' });
     }),
   );
-  const { onSubmitted, user } = renderForm();
+  return { sent };
+}
+
+test('submitting sends the prompt and options and puts the new job at the top of the history', async () => {
+  const { sent } = acceptSubmissions();
+  const { user } = await renderForm();
 
   await user.type(screen.getByLabelText('Prompt'), '  a castle in the clouds ');
   await user.click(screen.getByRole('radio', { name: /16:9/ }));
   await user.selectOptions(screen.getByLabelText('Quality'), 'high');
   await user.click(screen.getByRole('button', { name: 'Generate' }));
 
-  await waitFor(() => expect(onSubmitted).toHaveBeenCalledTimes(1));
-  expect(sent).toEqual({ prompt: 'a castle in the clouds', aspect_ratio: '16:9', quality: 'high' });
-  expect(onSubmitted.mock.calls[0]?.[0]).toMatchObject({ job_id: 'new_1', status: 'pending' });
+  const card = await screen.findByRole('article', { name: 'a castle in the clouds' });
+  expect(sent).toEqual([{ prompt: 'a castle in the clouds', aspect_ratio: '16:9', quality: 'high' }]);
+  expect(card).toHaveTextContent('16:9 · high');
 });
 
 test('the form is disabled and says Submitting… until the server answers', async () => {
   let answer: (value: Response) => void = () => undefined;
-  server.use(http.post(`${API}/imagine`, () => new Promise<Response>((resolve) => (answer = resolve))));
-  const { onSubmitted, user } = renderForm();
+  server.use(
+    http.post(`${API}/imagine`, () => new Promise<Response>((resolve) => (answer = resolve))),
+    http.get(`${API}/jobs/j`, () => HttpResponse.json(makeJob('j', { prompt: 'a fox' }))),
+  );
+  const { user } = await renderForm();
 
   await user.type(screen.getByLabelText('Prompt'), 'a fox');
   await user.click(screen.getByRole('button', { name: 'Generate' }));
@@ -50,23 +72,25 @@ test('the form is disabled and says Submitting… until the server answers', asy
   const button = await screen.findByRole('button', { name: 'Submitting…' });
   expect(button).toBeDisabled();
   expect(screen.getByLabelText('Prompt')).toBeDisabled();
-  answer(HttpResponse.json(makeJob('j'), { status: 202 }));
+  answer(HttpResponse.json(makeJob('j', { prompt: 'a fox' }), { status: 202 }));
   await waitFor(() => expect(screen.getByRole('button', { name: 'Generate' })).toBeEnabled());
-  expect(onSubmitted).toHaveBeenCalledTimes(1);
+  expect(cardPrompts()).toEqual(['a fox']);
 });
 
 test('Ctrl+Enter and Cmd+Enter submit from the prompt', async () => {
-  const { onSubmitted, user } = renderForm();
+  acceptSubmissions();
+  const { user } = await renderForm();
 
   await user.type(screen.getByLabelText('Prompt'), 'a fox{Control>}{Enter}{/Control}');
-  await waitFor(() => expect(onSubmitted).toHaveBeenCalledTimes(1));
+  await waitFor(() => expect(cardPrompts()).toHaveLength(1));
   await user.type(screen.getByLabelText('Prompt'), '{Meta>}{Enter}{/Meta}');
 
-  await waitFor(() => expect(onSubmitted).toHaveBeenCalledTimes(2));
+  await waitFor(() => expect(cardPrompts()).toEqual(['a fox', 'a fox']));
 });
 
 test('the counter tracks the prompt against the shared limit and flags an overlong prompt', async () => {
-  const { onSubmitted, user } = renderForm();
+  acceptSubmissions();
+  const { user } = await renderForm();
   const prompt = screen.getByLabelText('Prompt');
 
   await user.click(prompt);
@@ -74,20 +98,21 @@ test('the counter tracks the prompt against the shared limit and flags an overlo
   await user.click(screen.getByRole('button', { name: 'Generate' }));
 
   expect(screen.getByText(`${PROMPT_MAX_LENGTH + 1} / ${PROMPT_MAX_LENGTH}`)).toHaveClass('over');
-  expect(screen.getByRole('alert')).toHaveTextContent(`Keep the prompt under ${PROMPT_MAX_LENGTH + 1} characters`);
+  expect(await screen.findByText(`Keep the prompt under ${PROMPT_MAX_LENGTH + 1} characters`)).toHaveRole('alert');
   expect(prompt).toHaveAttribute('aria-invalid', 'true');
-  expect(onSubmitted).not.toHaveBeenCalled();
+  expect(cardPrompts()).toEqual([]);
 });
 
 test('a prompt with control characters is stopped with the shared schema message', async () => {
-  const { onSubmitted, user } = renderForm();
+  acceptSubmissions();
+  const { user } = await renderForm();
 
   await user.click(screen.getByLabelText('Prompt'));
   await user.paste('a fox\u0007');
   await user.click(screen.getByRole('button', { name: 'Generate' }));
 
-  expect(screen.getByRole('alert')).toHaveTextContent('The prompt contains control characters');
-  expect(onSubmitted).not.toHaveBeenCalled();
+  expect(await screen.findByText('The prompt contains control characters')).toHaveRole('alert');
+  expect(cardPrompts()).toEqual([]);
 });
 
 test('the form starts from a draft when one is given', () => {
@@ -98,8 +123,8 @@ test('the form starts from a draft when one is given', () => {
   expect(screen.getByLabelText('Quality')).toHaveValue('high');
 });
 
-test('the Generate button is disabled while the prompt is empty', () => {
-  renderForm();
+test('the Generate button is disabled while the prompt is empty', async () => {
+  await renderForm();
 
   expect(screen.getByRole('button', { name: 'Generate' })).toBeDisabled();
 });
@@ -110,14 +135,14 @@ test('a refused prompt shows the upstream reason and keeps the prompt for editin
       errorAnswer(422, { code: 'content_refused', message: 'The prompt was refused: banned word "gore"' }),
     ),
   );
-  const { onSubmitted, user } = renderForm();
+  const { user } = await renderForm();
 
   await user.type(screen.getByLabelText('Prompt'), 'gore');
   await user.click(screen.getByRole('button', { name: 'Generate' }));
 
   expect(await screen.findByText('The prompt was refused: banned word "gore"')).toBeInTheDocument();
   expect(screen.getByLabelText('Prompt')).toHaveValue('gore');
-  expect(onSubmitted).not.toHaveBeenCalled();
+  expect(cardPrompts()).toEqual([]);
 });
 
 test('a rate-limited submission says how long to wait', async () => {
@@ -126,7 +151,7 @@ test('a rate-limited submission says how long to wait', async () => {
       errorAnswer(429, { code: 'rate_limited', message: 'The upstream is rate limiting', retry_after_s: 21 }),
     ),
   );
-  const { user } = renderForm();
+  const { user } = await renderForm();
 
   await user.type(screen.getByLabelText('Prompt'), 'a fox');
   await user.click(screen.getByRole('button', { name: 'Generate' }));
@@ -136,7 +161,7 @@ test('a rate-limited submission says how long to wait', async () => {
 
 test('a server that cannot be reached is reported plainly', async () => {
   server.use(http.post(`${API}/imagine`, () => HttpResponse.error()));
-  const { user } = renderForm();
+  const { user } = await renderForm();
 
   await user.type(screen.getByLabelText('Prompt'), 'a fox');
   await user.click(screen.getByRole('button', { name: 'Generate' }));

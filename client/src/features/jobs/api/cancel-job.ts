@@ -3,7 +3,7 @@
 import { jobSchema } from '@shared/schemas/job';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiRequest } from '@/lib/api-client';
-import { jobKey } from './get-job';
+import { jobKeys } from './job-keys';
 import { replaceInList } from './list-jobs';
 
 export function cancelJob(jobId: string) {
@@ -15,7 +15,7 @@ export function useCancelJob() {
   return useMutation({
     mutationFn: cancelJob,
     onSuccess: (job) => {
-      client.setQueryData(jobKey(job.job_id), job);
+      client.setQueryData(jobKeys.detail(job.job_id), job);
       replaceInList(client, job);
     },
   });

@@ -2,7 +2,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { z } from 'zod';
 import { apiRequest } from '@/lib/api-client';
-import { jobKey } from './get-job';
+import { jobKeys } from './job-keys';
 import { removeFromList } from './list-jobs';
 
 export function deleteJob(jobId: string) {
@@ -15,7 +15,7 @@ export function useDeleteJob() {
     mutationFn: deleteJob,
     onSuccess: (_answer, jobId) => {
       removeFromList(client, jobId);
-      client.removeQueries({ queryKey: jobKey(jobId) });
+      client.removeQueries({ queryKey: jobKeys.detail(jobId) });
     },
   });
 }

@@ -1,15 +1,15 @@
 // GET /api/jobs/:id and the polling policy that belongs to the job query: poll while the job
 // runs, stop once it has ended or after an error that asking again cannot fix, and after a
-// 429 wait as long as the server said.
+// 429 wait as long as the server said. What polling learns also goes into the cached history.
 
-import { isTerminalStatus, type Job, jobSchema } from '@shared/schemas/job';
+import { isTerminalStatus, type Job, jobSchema, POLL_MAX_MS, POLL_MIN_MS } from '@shared/schemas/job';
 import { type Query, queryOptions } from '@tanstack/react-query';
 import { ApiError, apiRequest } from '@/lib/api-client';
+import { jobKeys } from './job-keys';
+import { replaceInList } from './list-jobs';
 
 export const POLL_INTERVAL_MS = 2_000;
 export const ERROR_BACKOFF_MS = 5_000;
-const MIN_POLL_MS = 1_000;
-const MAX_POLL_MS = 30_000;
 const DEFAULT_RETRY_AFTER_S = 10;
 
 export function getJob(jobId: string, signal?: AbortSignal): Promise<Job> {
@@ -25,16 +25,19 @@ export function nextPollDelay(query: Query<Job, Error>): number | false {
   }
   if (data && isTerminalStatus(data.status)) return false;
   // The server knows when it will next hear from the upstream; asking before then is wasted.
-  if (data?.poll_after_ms !== undefined) return Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, data.poll_after_ms));
+  if (data?.poll_after_ms !== undefined) return Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, data.poll_after_ms));
   return POLL_INTERVAL_MS;
 }
 
-export const jobKey = (jobId: string) => ['jobs', 'detail', jobId] as const;
-
 export function jobQueryOptions(jobId: string) {
   return queryOptions({
-    queryKey: jobKey(jobId),
-    queryFn: ({ signal }) => getJob(jobId, signal),
+    queryKey: jobKeys.detail(jobId),
+    queryFn: async ({ client, signal }) => {
+      const job = await getJob(jobId, signal);
+      // The history holds the same job: keep it in step, once per answer, here where the answer arrives.
+      replaceInList(client, job);
+      return job;
+    },
     refetchInterval: nextPollDelay,
     // Errors are handled by the polling policy above, not by blind immediate retries.
     retry: false,

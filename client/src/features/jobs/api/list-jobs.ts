@@ -1,23 +1,20 @@
 // GET /api/jobs: the owner's history, newest first, one cursor page at a time, and the
 // helpers that keep that cached history in step with what the cards learn.
 
-import { type Job, type JobList, jobListSchema } from '@shared/schemas/job';
+import { JOB_PAGE_DEFAULT, type Job, type JobList, jobListSchema } from '@shared/schemas/job';
 import { type InfiniteData, infiniteQueryOptions, type QueryClient } from '@tanstack/react-query';
 import { apiRequest } from '@/lib/api-client';
-import { jobKey } from './get-job';
-
-export const JOBS_PAGE_SIZE = 24;
-export const jobListKey = ['jobs', 'list'] as const;
+import { jobKeys } from './job-keys';
 
 export function listJobs(cursor: string | undefined, signal?: AbortSignal): Promise<JobList> {
-  const params = new URLSearchParams({ limit: String(JOBS_PAGE_SIZE) });
+  const params = new URLSearchParams({ limit: String(JOB_PAGE_DEFAULT) });
   if (cursor) params.set('cursor', cursor);
   return apiRequest(`/api/jobs?${params}`, jobListSchema, signal ? { signal } : {});
 }
 
 export function jobListQueryOptions() {
   return infiniteQueryOptions({
-    queryKey: jobListKey,
+    queryKey: jobKeys.lists(),
     queryFn: ({ pageParam, signal }) => listJobs(pageParam, signal),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (page) => page.next_cursor ?? undefined,
@@ -27,7 +24,7 @@ export function jobListQueryOptions() {
 type ListData = InfiniteData<JobList, string | undefined>;
 
 function prependToList(client: QueryClient, job: Job): void {
-  client.setQueryData<ListData>(jobListKey, (data) => {
+  client.setQueryData<ListData>(jobKeys.lists(), (data) => {
     if (!data) return data;
     const [first, ...rest] = data.pages;
     const firstPage = first ?? { jobs: [], next_cursor: null };
@@ -37,12 +34,12 @@ function prependToList(client: QueryClient, job: Job): void {
 
 /** A job the server just started (a prompt or a grid action): its own cache entry, and first in the history. */
 export function addNewJob(client: QueryClient, job: Job): void {
-  client.setQueryData(jobKey(job.job_id), job);
+  client.setQueryData(jobKeys.detail(job.job_id), job);
   prependToList(client, job);
 }
 
 export function replaceInList(client: QueryClient, job: Job): void {
-  client.setQueryData<ListData>(jobListKey, (data) =>
+  client.setQueryData<ListData>(jobKeys.lists(), (data) =>
     data
       ? {
           ...data,
@@ -56,7 +53,7 @@ export function replaceInList(client: QueryClient, job: Job): void {
 }
 
 export function removeFromList(client: QueryClient, jobId: string): void {
-  client.setQueryData<ListData>(jobListKey, (data) =>
+  client.setQueryData<ListData>(jobKeys.lists(), (data) =>
     data
       ? {
           ...data,

@@ -4,13 +4,12 @@
 
 import type { ImagineRequest } from '@shared/schemas/imagine';
 import { isTerminalStatus, type Job } from '@shared/schemas/job';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { ApiError } from '@/lib/api-client';
 import { useCancelJob } from '../api/cancel-job';
 import { useDeleteJob } from '../api/delete-job';
 import { jobQueryOptions } from '../api/get-job';
-import { replaceInList } from '../api/list-jobs';
 import { useSubmitJob } from '../api/submit-job';
 import { formatDuration, useNow } from '../hooks/use-now';
 import { actionLabel, GridActions } from './grid-actions';
@@ -22,6 +21,7 @@ interface JobCardProps {
 }
 
 export function JobCard({ job: initial, onUseAgain }: JobCardProps) {
+  // The history's copy seeds the query; as old as it may be, a running job is asked about at once.
   const query = useQuery({ ...jobQueryOptions(initial.job_id), initialData: initial, initialDataUpdatedAt: 0 });
   const job = query.data;
   const finished = isTerminalStatus(job.status);
@@ -31,10 +31,6 @@ export function JobCard({ job: initial, onUseAgain }: JobCardProps) {
   const remove = useDeleteJob();
   const retry = useSubmitJob();
   const [copied, setCopied] = useState(false);
-
-  const client = useQueryClient();
-  // Keep the cached history in step with what this card's polling learns.
-  useEffect(() => replaceInList(client, job), [client, job]);
 
   const startedAt = Date.parse(job.created_at);
   const elapsed = formatDuration((job.finished_at ? Date.parse(job.finished_at) : now) - startedAt);

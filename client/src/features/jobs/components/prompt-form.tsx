@@ -9,8 +9,7 @@ import {
   PROMPT_MAX_LENGTH,
   type Quality,
 } from '@shared/schemas/imagine';
-import type { Job } from '@shared/schemas/job';
-import { type FormEvent, type KeyboardEvent, useId, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, type Ref, useId, useState } from 'react';
 import { ApiError } from '@/lib/api-client';
 import { useSubmitJob } from '../api/submit-job';
 
@@ -20,10 +19,10 @@ const MORE_RATIOS = ASPECT_RATIOS.filter((ratio) => !MAIN_RATIOS.includes(ratio)
 interface PromptFormProps {
   initial?: ImagineRequest | undefined;
   autoFocus?: boolean;
-  onSubmitted?: (job: Job) => void;
+  ref?: Ref<HTMLFormElement>;
 }
 
-export function PromptForm({ initial, autoFocus = false, onSubmitted }: PromptFormProps) {
+export function PromptForm({ initial, autoFocus = false, ref }: PromptFormProps) {
   const [prompt, setPrompt] = useState(initial?.prompt ?? '');
   const [aspectRatio, setAspectRatio] = useState<AspectRatio>(initial?.aspect_ratio ?? '1:1');
   const [quality, setQuality] = useState<Quality>(initial?.quality ?? 'standard');
@@ -42,7 +41,7 @@ export function PromptForm({ initial, autoFocus = false, onSubmitted }: PromptFo
       return;
     }
     setValidationError(null);
-    submit.mutate(parsed.data, { onSuccess: (job) => onSubmitted?.(job) });
+    submit.mutate(parsed.data);
   }
 
   function onSubmit(event: FormEvent) {
@@ -61,7 +60,7 @@ export function PromptForm({ initial, autoFocus = false, onSubmitted }: PromptFo
   const message = validationError ?? serverError;
 
   return (
-    <form className="prompt-form" onSubmit={onSubmit} noValidate aria-busy={submit.isPending}>
+    <form ref={ref} className="prompt-form" onSubmit={onSubmit} noValidate aria-busy={submit.isPending}>
       <label htmlFor={ids.prompt} className="prompt-label">
         Prompt
       </label>
