@@ -1,4 +1,5 @@
-import { type ImagineRequest, PROMPT_MAX_LENGTH } from '@shared/schemas/imagine';
+import type { ImagineRequest } from '@shared/schemas/imagine';
+import { PROMPT_MAX_LENGTH } from '@shared/schemas/imagine-values';
 import type { Job } from '@shared/schemas/job';
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';

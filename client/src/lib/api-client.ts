@@ -1,8 +1,12 @@
 // The one way the browser talks to our server: JSON in, zod-checked JSON out, and every
-// non-2xx answer turned into an ApiError built from the shared error shape.
+// non-2xx answer turned into an ApiError built from the shared error shape. The schemas come
+// from the contract chunk, which loads alongside the first request (see contract.ts).
 
-import { type ErrorCode, errorBodySchema, type FieldIssue } from '@shared/schemas/error';
+import type { ErrorCode, FieldIssue } from '@shared/schemas/error';
 import type { z } from 'zod';
+import type * as ContractModule from './contract';
+
+export type Contract = typeof ContractModule;
 
 export type ClientErrorCode = ErrorCode | 'network_error' | 'bad_response';
 
@@ -42,11 +46,28 @@ export class ApiError extends Error {
   }
 }
 
+let contract: Promise<Contract> | undefined;
+
+/** The shared schemas, loaded once; a load that failed is tried again by the next caller. */
+export function loadContract(): Promise<Contract> {
+  contract ??= import('./contract').catch((error: unknown) => {
+    contract = undefined;
+    throw error;
+  });
+  return contract;
+}
+
+const unreachable = () => new ApiError(0, 'network_error', 'Could not reach the server. Check your connection.');
+
+/** `pick` chooses the answer's schema from the contract: `({ jobSchema }) => jobSchema`. */
 export async function apiRequest<S extends z.ZodType>(
   path: string,
-  schema: S,
+  pick: (contract: Contract) => S,
   init: RequestInit = {},
 ): Promise<z.output<S>> {
+  // Asked for now, so that the schemas arrive while the request is under way; a chunk that
+  // cannot be loaded means the server cannot be reached either.
+  const schemas = loadContract().catch(() => undefined);
   let response: Response;
   try {
     // Resolved against the page so that the same code runs in tests, where fetch needs an absolute URL.
@@ -56,20 +77,22 @@ export async function apiRequest<S extends z.ZodType>(
     });
   } catch (error) {
     if (init.signal?.aborted) throw error;
-    throw new ApiError(0, 'network_error', 'Could not reach the server. Check your connection.');
+    throw unreachable();
   }
 
   const json: unknown = await response.json().catch(() => undefined);
-  if (!response.ok) throw toApiError(response, json);
+  const loaded = await schemas;
+  if (!loaded) throw unreachable();
+  if (!response.ok) throw toApiError(response, json, loaded);
 
-  const parsed = schema.safeParse(json);
+  const parsed = pick(loaded).safeParse(json);
   if (!parsed.success) {
     throw new ApiError(response.status, 'bad_response', 'The server sent an answer this page does not understand.');
   }
   return parsed.data;
 }
 
-function toApiError(response: Response, json: unknown): ApiError {
+function toApiError(response: Response, json: unknown, { errorBodySchema }: Contract): ApiError {
   const parsed = errorBodySchema.safeParse(json);
   const headerRetry = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
   if (parsed.success) {

@@ -1,13 +1,12 @@
 // POST /api/jobs/:id/cancel: stops a running job; its card stops polling at once.
 
-import { jobSchema } from '@shared/schemas/job';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiRequest } from '@/lib/api-client';
 import { jobKeys } from './job-keys';
 import { replaceInList } from './list-jobs';
 
 export function cancelJob(jobId: string) {
-  return apiRequest(`/api/jobs/${encodeURIComponent(jobId)}/cancel`, jobSchema, { method: 'POST' });
+  return apiRequest(`/api/jobs/${encodeURIComponent(jobId)}/cancel`, ({ jobSchema }) => jobSchema, { method: 'POST' });
 }
 
 export function useCancelJob() {

@@ -2,7 +2,8 @@
 // runs, stop once it has ended or after an error that asking again cannot fix, and after a
 // 429 wait as long as the server said. What polling learns also goes into the cached history.
 
-import { isTerminalStatus, type Job, jobSchema, POLL_MAX_MS, POLL_MIN_MS } from '@shared/schemas/job';
+import type { Job } from '@shared/schemas/job';
+import { isTerminalStatus, POLL_MAX_MS, POLL_MIN_MS } from '@shared/schemas/job-values';
 import { type Query, queryOptions } from '@tanstack/react-query';
 import { ApiError, apiRequest } from '@/lib/api-client';
 import { jobKeys } from './job-keys';
@@ -13,7 +14,7 @@ export const ERROR_BACKOFF_MS = 5_000;
 const DEFAULT_RETRY_AFTER_S = 10;
 
 export function getJob(jobId: string, signal?: AbortSignal): Promise<Job> {
-  return apiRequest(`/api/jobs/${encodeURIComponent(jobId)}`, jobSchema, signal ? { signal } : {});
+  return apiRequest(`/api/jobs/${encodeURIComponent(jobId)}`, ({ jobSchema }) => jobSchema, signal ? { signal } : {});
 }
 
 export function nextPollDelay(query: Query<Job, Error>): number | false {

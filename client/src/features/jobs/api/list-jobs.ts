@@ -1,7 +1,8 @@
 // GET /api/jobs: the owner's history, newest first, one cursor page at a time, and the
 // helpers that keep that cached history in step with what the cards learn.
 
-import { JOB_PAGE_DEFAULT, type Job, type JobList, jobListSchema } from '@shared/schemas/job';
+import type { Job, JobList } from '@shared/schemas/job';
+import { JOB_PAGE_DEFAULT } from '@shared/schemas/job-values';
 import { type InfiniteData, infiniteQueryOptions, type QueryClient } from '@tanstack/react-query';
 import { apiRequest } from '@/lib/api-client';
 import { jobKeys } from './job-keys';
@@ -9,7 +10,7 @@ import { jobKeys } from './job-keys';
 export function listJobs(cursor: string | undefined, signal?: AbortSignal): Promise<JobList> {
   const params = new URLSearchParams({ limit: String(JOB_PAGE_DEFAULT) });
   if (cursor) params.set('cursor', cursor);
-  return apiRequest(`/api/jobs?${params}`, jobListSchema, signal ? { signal } : {});
+  return apiRequest(`/api/jobs?${params}`, ({ jobListSchema }) => jobListSchema, signal ? { signal } : {});
 }
 
 export function jobListQueryOptions() {

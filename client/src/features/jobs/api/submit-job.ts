@@ -2,13 +2,12 @@
 // the top of the history at once.
 
 import type { ImagineRequest } from '@shared/schemas/imagine';
-import { jobSchema } from '@shared/schemas/job';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiRequest } from '@/lib/api-client';
 import { addNewJob } from './list-jobs';
 
 export function submitJob(input: ImagineRequest) {
-  return apiRequest('/api/imagine', jobSchema, { method: 'POST', body: JSON.stringify(input) });
+  return apiRequest('/api/imagine', ({ jobSchema }) => jobSchema, { method: 'POST', body: JSON.stringify(input) });
 }
 
 export function useSubmitJob() {

@@ -1,7 +1,8 @@
 // The buttons under a finished grid of four, as Midjourney users know them: U1-U4 upscale one
 // image, V1-V4 make variations of one, and reroll draws a new grid. Only the actions the
 // server's upstream supports are shown; each starts a new job linked to this one.
-import { GRID_INDEXES, type GridActionRequest, type Job } from '@shared/schemas/job';
+import type { GridActionRequest, Job } from '@shared/schemas/job';
+import { GRID_INDEXES } from '@shared/schemas/job-values';
 import { useGridAction } from '../api/act-on-job';
 
 const PLACES = ['top left', 'top right', 'bottom left', 'bottom right'] as const;

@@ -3,7 +3,8 @@
 // trouble) with the actions that fit it, grid actions included, and the grid it came from.
 
 import type { ImagineRequest } from '@shared/schemas/imagine';
-import { isTerminalStatus, type Job } from '@shared/schemas/job';
+import type { Job } from '@shared/schemas/job';
+import { isTerminalStatus } from '@shared/schemas/job-values';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ApiError } from '@/lib/api-client';

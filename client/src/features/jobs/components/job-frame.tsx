@@ -2,7 +2,8 @@
 // page never jumps; a placeholder (or the upstream's preview) until the image has arrived;
 // on a grid, the numbers of its four images.
 
-import { GRID_INDEXES, type Job } from '@shared/schemas/job';
+import type { Job } from '@shared/schemas/job';
+import { GRID_INDEXES } from '@shared/schemas/job-values';
 import { useState } from 'react';
 
 export function JobFrame({ job }: { job: Job }) {

@@ -1,16 +1,10 @@
 // The prompt form: validated with the shared schema, disabled while submitting,
 // Ctrl/Cmd+Enter submits, a counter against the shared length limit.
 
-import {
-  ASPECT_RATIOS,
-  type AspectRatio,
-  type ImagineRequest,
-  imagineRequestSchema,
-  PROMPT_MAX_LENGTH,
-  type Quality,
-} from '@shared/schemas/imagine';
-import { type FormEvent, type KeyboardEvent, type Ref, useId, useState } from 'react';
-import { ApiError } from '@/lib/api-client';
+import type { ImagineRequest } from '@shared/schemas/imagine';
+import { ASPECT_RATIOS, type AspectRatio, PROMPT_MAX_LENGTH, type Quality } from '@shared/schemas/imagine-values';
+import { type FormEvent, type KeyboardEvent, type Ref, useId, useRef, useState } from 'react';
+import { ApiError, loadContract } from '@/lib/api-client';
 import { useSubmitJob } from '../api/submit-job';
 
 const MAIN_RATIOS: readonly AspectRatio[] = ['1:1', '16:9', '4:3', '9:16'];
@@ -28,31 +22,41 @@ export function PromptForm({ initial, autoFocus = false, ref }: PromptFormProps)
   const [quality, setQuality] = useState<Quality>(initial?.quality ?? 'standard');
   const [validationError, setValidationError] = useState<string | null>(null);
   const submit = useSubmitJob();
+  // Set while the schema check runs, so that a second Ctrl+Enter cannot send the prompt twice.
+  const checking = useRef(false);
   const ids = { prompt: useId(), counter: useId(), error: useId() };
 
   const length = prompt.trim().length;
   const overLimit = length > PROMPT_MAX_LENGTH;
 
-  function send() {
-    if (submit.isPending) return;
-    const parsed = imagineRequestSchema.safeParse({ prompt, aspect_ratio: aspectRatio, quality });
-    if (!parsed.success) {
-      setValidationError(parsed.error.issues[0]?.message ?? 'Check the prompt');
-      return;
+  async function send() {
+    if (submit.isPending || checking.current) return;
+    checking.current = true;
+    try {
+      const { imagineRequestSchema } = await loadContract();
+      const parsed = imagineRequestSchema.safeParse({ prompt, aspect_ratio: aspectRatio, quality });
+      if (!parsed.success) {
+        setValidationError(parsed.error.issues[0]?.message ?? 'Check the prompt');
+        return;
+      }
+      setValidationError(null);
+      submit.mutate(parsed.data);
+    } catch {
+      setValidationError('Could not reach the server. Check your connection.');
+    } finally {
+      checking.current = false;
     }
-    setValidationError(null);
-    submit.mutate(parsed.data);
   }
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
-    send();
+    void send();
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
-      send();
+      void send();
     }
   }
 

@@ -1,9 +1,7 @@
 // GET/POST/DELETE /api/session: whether this server wants the access token, signing in with
 // it (the server answers with an HttpOnly session cookie) and signing out.
 
-import { sessionStateSchema } from '@shared/schemas/session';
 import { queryOptions, useMutation, useQueryClient } from '@tanstack/react-query';
-import { z } from 'zod';
 import { apiRequest } from '@/lib/api-client';
 
 export const sessionKey = ['session'] as const;
@@ -11,7 +9,7 @@ export const sessionKey = ['session'] as const;
 export function sessionQueryOptions() {
   return queryOptions({
     queryKey: sessionKey,
-    queryFn: ({ signal }) => apiRequest('/api/session', sessionStateSchema, { signal }),
+    queryFn: ({ signal }) => apiRequest('/api/session', ({ sessionStateSchema }) => sessionStateSchema, { signal }),
     retry: false,
     staleTime: Infinity,
   });
@@ -21,7 +19,10 @@ export function useSignIn() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (token: string) =>
-      apiRequest('/api/session', z.undefined(), { method: 'POST', body: JSON.stringify({ token }) }),
+      apiRequest('/api/session', ({ noContentSchema }) => noContentSchema, {
+        method: 'POST',
+        body: JSON.stringify({ token }),
+      }),
     onSuccess: () => client.invalidateQueries(),
   });
 }
@@ -29,7 +30,7 @@ export function useSignIn() {
 export function useSignOut() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: () => apiRequest('/api/session', z.undefined(), { method: 'DELETE' }),
+    mutationFn: () => apiRequest('/api/session', ({ noContentSchema }) => noContentSchema, { method: 'DELETE' }),
     onSuccess: () => {
       client.removeQueries({ predicate: (query) => query.queryKey[0] !== sessionKey[0] });
       return client.invalidateQueries({ queryKey: sessionKey });
