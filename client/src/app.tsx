@@ -27,7 +27,8 @@ export function App() {
       <header className="top">
         <h1>mj-studio</h1>
         <p className="tagline">Midjourney through your own server</p>
-        {signedIn ? <BudgetLine /> : null}
+        {/* Its line is kept while the session loads: most visitors are signed in straight away. */}
+        {signedIn || session.isPending ? <BudgetLine enabled={signedIn} /> : null}
         {signedIn && session.data?.required ? (
           <button type="button" className="quiet" onClick={() => signOut.mutate()}>
             Sign out

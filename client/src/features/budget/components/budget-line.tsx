@@ -1,11 +1,12 @@
 // A quiet line under the header: upstream calls in the last minute against the key's limit,
-// and how many submissions wait for budget.
+// and how many submissions wait for budget. Its line is held empty until there is something
+// to say (or the page knows it may ask), so that nothing below it moves when it arrives.
 import { useQuery } from '@tanstack/react-query';
 import { budgetQueryOptions } from '../api/get-budget';
 
-export function BudgetLine() {
-  const { data } = useQuery(budgetQueryOptions());
-  if (!data) return null;
+export function BudgetLine({ enabled = true }: { enabled?: boolean }) {
+  const { data } = useQuery({ ...budgetQueryOptions(), enabled });
+  if (!data) return <p className="budget-line" aria-hidden="true" />;
   const window = data.window_s === 60 ? 'minute' : `${data.window_s} s`;
   const parts = [`Upstream: ${data.used} of ${data.limit} requests in the last ${window}`];
   if (data.queue_length > 0) parts.push(`${data.queue_length} queued`);

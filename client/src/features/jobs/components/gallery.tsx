@@ -25,7 +25,14 @@ export function Gallery({ onUseAgain }: { onUseAgain: (draft: ImagineRequest) =>
     return () => observer.disconnect();
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
 
-  if (history.isPending) return <p className="empty">Loading your images…</p>;
+  // Keyed apart: a new paragraph appears where the old one was, rather than one that moves.
+  if (history.isPending) {
+    return (
+      <p key="loading" className="empty">
+        Loading your images…
+      </p>
+    );
+  }
   if (history.isError) {
     return (
       <p className="form-error" role="alert">
@@ -38,7 +45,11 @@ export function Gallery({ onUseAgain }: { onUseAgain: (draft: ImagineRequest) =>
   }
   const jobs = history.data.pages.flatMap((page) => page.jobs);
   if (jobs.length === 0) {
-    return <p className="empty">Your images will appear here. Describe one above to start.</p>;
+    return (
+      <p key="empty" className="empty">
+        Your images will appear here. Describe one above to start.
+      </p>
+    );
   }
   return (
     <>
