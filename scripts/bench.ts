@@ -43,7 +43,9 @@ const rssMiB = (pid: number | undefined) => {
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'mj-bench-'));
 // As production runs it, logging at its default level; the upstream is never called.
-const studio = await startChild(['dist/server/index.js'], {
+// BENCH_NODE_ARGS (e.g. "--cpu-prof") go to the server's node, to profile it under this load.
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const studio = await startChild([...nodeArgs, 'dist/server/index.js'], {
   DATA_DIR: dataDir,
   PORT: '0',
   HOST: '127.0.0.1',

@@ -1,16 +1,17 @@
 // createApp(deps) builds the whole HTTP application from its (already composed) services and
 // never listens: compose.ts calls it, tests drive the result with supertest.
-import cookieParser from 'cookie-parser';
 import express from 'express';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { KeyBudget } from './budget/key-budget';
-import { accessRoutes, sameOriginGuard } from './http/access';
+import { accessRoutes, SESSION_COOKIE, sameOriginGuard } from './http/access';
 import { clientAssets } from './http/client-assets';
 import { errorHandler, notFound } from './http/error-handler';
 import { jobPresenter } from './http/job-view';
-import { assignOwner } from './http/owner';
+import { assignOwner, OWNER_COOKIE } from './http/owner';
+import { requestLog } from './http/request-log';
 import { securityHeaders } from './http/security-headers';
+import { series } from './http/series';
+import { signedCookies } from './http/signed-cookies';
 import type { ClientLimits } from './jobs/client-limits';
 import type { JobService } from './jobs/job-service';
 import type { UpstreamScheduler } from './jobs/upstream-scheduler';
@@ -47,30 +48,17 @@ export interface SecurityOptions {
   signInAttempts?: number;
 }
 
-/** `/hooks/mj-proxy/<token>…` with the token replaced, for logs. */
-export const redactHookToken = (url: string): string => url.replace(/^(\/hooks\/mj-proxy\/)[^/?#]*/, '$1[redacted]');
-
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // JSON answers are no-store: hashing every body for an ETag would be work for nothing. A
+  // function (not `false`) keeps ETags on files (images, the client), which read the setting.
+  app.set('etag', () => undefined);
   const security = deps.security ?? {};
   const allowedOrigins = security.allowedOrigins ?? [];
   if (security.trustProxy) app.set('trust proxy', trustProxyValue(security.trustProxy));
   app.use(securityHeaders(allowedOrigins));
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-      // The relay hook's path carries its secret token: it stays out of the logs.
-      serializers: {
-        req: (req: { url?: string; params?: Record<string, unknown> }) => {
-          if (typeof req.url === 'string') req.url = redactHookToken(req.url);
-          if (req.params && 'token' in req.params) req.params.token = '[redacted]';
-          return req;
-        },
-      },
-    }),
-  );
+  app.use(requestLog(deps.logger));
 
   app.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ status: 'ok', upstream: deps.jobs.upstreamName });
@@ -84,13 +72,23 @@ export function createApp(deps: AppDeps): express.Express {
     allowedOrigins,
     ...(security.signInAttempts !== undefined ? { signInAttempts: security.signInAttempts } : {}),
   });
-  api.use(cookieParser(deps.cookieSecret), access.guard, sameOriginGuard(allowedOrigins), assignOwner);
-  api.use(access.session);
+  // Every /api request passes these in order; one layer, not four, since a poll goes through
+  // them every second or two per browser tab.
+  api.use(
+    series([
+      signedCookies(deps.cookieSecret, [OWNER_COOKIE, SESSION_COOKIE]),
+      access.guard,
+      sameOriginGuard(allowedOrigins),
+      assignOwner,
+    ]),
+  );
+  // The routes sit on the one /api router (no router per module), so a request is matched once.
+  access.sessionRoutes(api);
   const present = jobPresenter(deps.jobs, deps.scheduler, deps.now);
   const { jobs, scheduler } = deps;
-  api.use(imagineRoutes({ jobs, scheduler, limits: deps.limits, present, jsonLimit: JSON_BODY_LIMIT }));
-  api.use(jobRoutes({ jobs, scheduler, budget: deps.budget, present }));
-  api.use(imageRoutes(jobs));
+  imagineRoutes(api, { jobs, scheduler, limits: deps.limits, present, jsonLimit: JSON_BODY_LIMIT });
+  jobRoutes(api, { jobs, scheduler, budget: deps.budget, present });
+  imageRoutes(api, jobs);
   api.use(notFound);
   app.use('/api', api);
 

@@ -9,6 +9,7 @@ import express, { type Request, type RequestHandler, type Router } from 'express
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../errors';
 import { setOwner } from './owner';
+import { signedCookie } from './signed-cookies';
 import { parseOrThrow } from './validate';
 
 export const SESSION_COOKIE = 'mj_session';
@@ -27,11 +28,14 @@ export interface AccessOptions {
 }
 
 function hasSession(req: Request): boolean {
-  const value: unknown = req.signedCookies?.[SESSION_COOKIE];
-  return typeof value === 'string' && value.startsWith('v1.');
+  return signedCookie(req, SESSION_COOKIE)?.startsWith('v1.') === true;
 }
 
-export function accessRoutes(options: AccessOptions): { guard: RequestHandler; session: Router } {
+/** `guard` runs before every /api route; `sessionRoutes` adds GET, POST and DELETE /session. */
+export function accessRoutes(options: AccessOptions): {
+  guard: RequestHandler;
+  sessionRoutes: (router: Router) => void;
+} {
   const { token } = options;
   const attempts = new RateLimiterMemory({
     points: options.signInAttempts ?? 10,
@@ -52,39 +56,40 @@ export function accessRoutes(options: AccessOptions): { guard: RequestHandler; s
     next();
   };
 
-  const session = express.Router();
-  session.get('/session', (req, res) => {
-    const state: SessionState = { required: Boolean(token), signed_in: !token || hasSession(req) };
-    res.set('Cache-Control', 'no-store').json(state);
-  });
-  session.post('/session', express.json({ limit: '2kb' }), async (req, res) => {
-    if (!token) throw new AppError(404, 'not_found', 'This server needs no sign-in');
-    try {
-      await attempts.consume(req.ip ?? 'unknown');
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      const retryAfterS = Math.ceil(rejection.msBeforeNext / 1000);
-      throw new AppError(429, 'rate_limited', `Too many sign-in attempts; try again in ${retryAfterS} s`, {
-        retryAfterS,
-      });
-    }
-    const input = parseOrThrow(signInSchema, req.body, 'request body');
-    if (!tokensMatch(input.token, token)) throw new AppError(401, 'unauthorized', 'That access token is not right');
-    res.cookie(SESSION_COOKIE, `v1.${Date.now()}`, {
-      signed: true,
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: req.secure,
-      path: '/',
-      maxAge: SESSION_MAX_AGE_MS,
+  const sessionRoutes = (session: Router) => {
+    session.get('/session', (req, res) => {
+      const state: SessionState = { required: Boolean(token), signed_in: !token || hasSession(req) };
+      res.set('Cache-Control', 'no-store').json(state);
     });
-    res.status(204).end();
-  });
-  session.delete('/session', (_req, res) => {
-    res.clearCookie(SESSION_COOKIE, { path: '/' });
-    res.status(204).end();
-  });
-  return { guard, session };
+    session.post('/session', express.json({ limit: '2kb' }), async (req, res) => {
+      if (!token) throw new AppError(404, 'not_found', 'This server needs no sign-in');
+      try {
+        await attempts.consume(req.ip ?? 'unknown');
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        const retryAfterS = Math.ceil(rejection.msBeforeNext / 1000);
+        throw new AppError(429, 'rate_limited', `Too many sign-in attempts; try again in ${retryAfterS} s`, {
+          retryAfterS,
+        });
+      }
+      const input = parseOrThrow(signInSchema, req.body, 'request body');
+      if (!tokensMatch(input.token, token)) throw new AppError(401, 'unauthorized', 'That access token is not right');
+      res.cookie(SESSION_COOKIE, `v1.${Date.now()}`, {
+        signed: true,
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: req.secure,
+        path: '/',
+        maxAge: SESSION_MAX_AGE_MS,
+      });
+      res.status(204).end();
+    });
+    session.delete('/session', (_req, res) => {
+      res.clearCookie(SESSION_COOKIE, { path: '/' });
+      res.status(204).end();
+    });
+  };
+  return { guard, sessionRoutes };
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -12,11 +12,19 @@ export type JobPresenter = (job: JobRecord) => Job;
 
 /** The job as its owner sees it, with its actions, queue position and a hint for the next poll. */
 export function jobPresenter(jobs: JobService, scheduler: UpstreamScheduler, now: () => number): JobPresenter {
+  // A finished job never changes, and the store hands out the same record for it while it
+  // stays in its cache: the view of such a record is made once (polls ask for it again and again).
+  const finished = new WeakMap<JobRecord, Job>();
   return (job) => {
+    const made = finished.get(job);
+    if (made) return made;
     const view = toJobView(job);
     const actions = jobs.actionsFor(job);
     if (actions.length > 0) view.available_actions = [...actions];
-    if (!isActive(job.status)) return view;
+    if (!isActive(job.status)) {
+      finished.set(job, view);
+      return view;
+    }
     const position = scheduler.queuePosition(job.id);
     if (position !== undefined) view.queue_position = position;
     const next = scheduler.nextUpdateAt(job.id);

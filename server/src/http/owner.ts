@@ -2,6 +2,7 @@
 // id in a signed, HttpOnly, SameSite=Lax cookie. Jobs and images belong to that id.
 import { randomBytes } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
+import { signedCookie } from './signed-cookies';
 
 export const OWNER_COOKIE = 'mj_owner';
 const OWNER_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
@@ -9,14 +10,14 @@ const ONE_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 
 const owners = new WeakMap<Request, string>();
 
-/** Needs cookie-parser with the signing secret mounted before it. */
+/** Needs signedCookies(secret, [OWNER_COOKIE, …]) mounted before it. */
 export const assignOwner: RequestHandler = (req, res, next) => {
   if (owners.has(req)) {
     next();
     return;
   }
-  const signed: unknown = req.signedCookies?.[OWNER_COOKIE];
-  let owner = typeof signed === 'string' && OWNER_PATTERN.test(signed) ? signed : undefined;
+  const signed = signedCookie(req, OWNER_COOKIE);
+  let owner = signed !== undefined && OWNER_PATTERN.test(signed) ? signed : undefined;
   if (!owner) {
     owner = randomBytes(18).toString('base64url');
     res.cookie(OWNER_COOKIE, owner, {

@@ -8,8 +8,7 @@ import { ownerOf } from '../http/owner';
 import { parseOrThrow } from '../http/validate';
 import type { JobService } from '../jobs/job-service';
 
-export function imageRoutes(jobs: JobService): Router {
-  const router = express.Router();
+export function imageRoutes(router: Router, jobs: JobService): void {
   router.get('/images/:name', (req, res, next) => {
     const name = parseOrThrow(imageNameSchema, req.params.name, 'image name');
     const image = jobs.keptImage(ownerOf(req), name);
@@ -29,5 +28,4 @@ export function imageRoutes(jobs: JobService): Router {
       },
     );
   });
-  return router;
 }

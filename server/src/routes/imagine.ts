@@ -20,8 +20,7 @@ export interface ImagineRouteDeps {
   jsonLimit: string;
 }
 
-export function imagineRoutes({ jobs, scheduler, limits, present, jsonLimit }: ImagineRouteDeps): Router {
-  const router = express.Router();
+export function imagineRoutes(router: Router, { jobs, scheduler, limits, present, jsonLimit }: ImagineRouteDeps): void {
   const json = express.json({ limit: jsonLimit });
   const requireJson = (req: Request) => {
     if (!req.is('application/json')) {
@@ -50,5 +49,4 @@ export function imagineRoutes({ jobs, scheduler, limits, present, jsonLimit }: I
     const input = parseOrThrow(gridActionRequestSchema, req.body, 'request body');
     await start(req, res, (owner) => jobs.recordAction(owner, gridId, input));
   });
-  return router;
 }

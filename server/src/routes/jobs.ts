@@ -18,9 +18,7 @@ export interface JobRouteDeps {
   present: JobPresenter;
 }
 
-export function jobRoutes({ jobs, scheduler, budget, present }: JobRouteDeps): Router {
-  const router = express.Router();
-
+export function jobRoutes(router: Router, { jobs, scheduler, budget, present }: JobRouteDeps): void {
   router.get('/jobs', (req, res) => {
     const query = parseOrThrow(jobListQuerySchema, req.query, 'query');
     const page = jobs.list(ownerOf(req), query);
@@ -68,6 +66,4 @@ export function jobRoutes({ jobs, scheduler, budget, present }: JobRouteDeps): R
     if (paused !== undefined) body.paused_for_s = Math.ceil((paused - Date.now()) / 1000);
     res.set('Cache-Control', 'no-store').json(body);
   });
-
-  return router;
 }

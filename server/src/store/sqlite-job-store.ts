@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import {
   ACTIVE_STATUSES,
+  FINAL_STATUSES,
   InvalidCursorError,
   type JobPage,
   type JobPatch,
@@ -134,9 +135,14 @@ export function migrate(db: Database.Database, target = MIGRATIONS.length): void
   }
 }
 
+/** Finished jobs never change again (only deletion): the most recently read are kept in memory. */
+const FINISHED_CACHE_SIZE = 2_000;
+const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
+
 export class SqliteJobStore implements JobStore {
   readonly #db: Database.Database;
   readonly #statements;
+  readonly #finished = new Map<string, Readonly<JobRecord>>();
   #lastForget = 0;
 
   constructor(file: string) {
@@ -176,8 +182,16 @@ export class SqliteJobStore implements JobStore {
   }
 
   get(id: string): JobRecord | undefined {
+    const cached = this.#finished.get(id);
+    if (cached) return cached;
     const row = this.#statements.get.get(id);
-    return row ? toRecord(row) : undefined;
+    if (!row) return undefined;
+    const job = toRecord(row);
+    if (FINAL.has(job.status)) {
+      if (this.#finished.size >= FINISHED_CACHE_SIZE) this.#finished.delete(this.#finished.keys().next().value ?? '');
+      this.#finished.set(id, Object.freeze(job));
+    }
+    return job;
   }
 
   updateActive(id: string, patch: JobPatch, now: number): JobRecord | undefined {
@@ -231,6 +245,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   delete(id: string): boolean {
+    this.#finished.delete(id);
     return this.#statements.delete.run(id).changes > 0;
   }
 
