@@ -9,7 +9,7 @@ import { errorHandler, notFound } from './http/error-handler';
 import { jobPresenter } from './http/job-view';
 import { assignOwner, OWNER_COOKIE } from './http/owner';
 import { requestLog } from './http/request-log';
-import { securityHeaders } from './http/security-headers';
+import { apiSecurityHeaders, corsPolicy, pageSecurityHeaders } from './http/security-headers';
 import { series } from './http/series';
 import { signedCookies } from './http/signed-cookies';
 import type { ClientLimits } from './jobs/client-limits';
@@ -57,14 +57,8 @@ export function createApp(deps: AppDeps): express.Express {
   const security = deps.security ?? {};
   const allowedOrigins = security.allowedOrigins ?? [];
   if (security.trustProxy) app.set('trust proxy', trustProxyValue(security.trustProxy));
-  app.use(securityHeaders(allowedOrigins));
   app.use(requestLog(deps.logger));
-
-  app.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok', upstream: deps.jobs.upstreamName });
-  });
-
-  app.use('/hooks', webhookRoutes(deps.webhooks));
+  const cors = corsPolicy(allowedOrigins);
 
   const api = express.Router();
   const access = accessRoutes({
@@ -72,25 +66,34 @@ export function createApp(deps: AppDeps): express.Express {
     allowedOrigins,
     ...(security.signInAttempts !== undefined ? { signInAttempts: security.signInAttempts } : {}),
   });
-  // Every /api request passes these in order; one layer, not four, since a poll goes through
+  // Every /api request passes these in order; one layer, not six, since a poll goes through
   // them every second or two per browser tab.
   api.use(
     series([
+      apiSecurityHeaders,
+      cors,
       signedCookies(deps.cookieSecret, [OWNER_COOKIE, SESSION_COOKIE]),
       access.guard,
       sameOriginGuard(allowedOrigins),
       assignOwner,
     ]),
   );
-  // The routes sit on the one /api router (no router per module), so a request is matched once.
-  access.sessionRoutes(api);
+  // The routes sit on the one /api router (no router per module), so a request is matched once;
+  // the job routes, which the polls hit, come first.
   const present = jobPresenter(deps.jobs, deps.scheduler, deps.now);
   const { jobs, scheduler } = deps;
-  imagineRoutes(api, { jobs, scheduler, limits: deps.limits, present, jsonLimit: JSON_BODY_LIMIT });
   jobRoutes(api, { jobs, scheduler, budget: deps.budget, present });
+  imagineRoutes(api, { jobs, scheduler, limits: deps.limits, present, jsonLimit: JSON_BODY_LIMIT });
   imageRoutes(api, jobs);
+  access.sessionRoutes(api);
   api.use(notFound);
   app.use('/api', api);
+
+  app.use(pageSecurityHeaders, cors);
+  app.get('/healthz', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok', upstream: deps.jobs.upstreamName });
+  });
+  app.use('/hooks', webhookRoutes(deps.webhooks));
 
   if (deps.clientDist) app.use(clientAssets(deps.clientDist));
 

@@ -11,11 +11,12 @@ declare module 'http' {
     /** Where res.cookie({ signed: true }) finds the secret to sign with. */
     secret?: string;
     /** The verified values of this request's signed cookies, by name. */
-    signedValues?: Record<string, string>;
+    signedValues?: Readonly<Record<string, string>>;
   }
 }
 
 const REMEMBERED = 10_000;
+const MAX_REMEMBERED_HEADER = 1_024;
 
 export function signedCookies(secret: string, names: readonly string[]): RequestHandler {
   const verified = new Map<string, string>();
@@ -38,19 +39,30 @@ export function signedCookies(secret: string, names: readonly string[]): Request
     verified.set(raw, value);
     return value;
   };
-  return (req, _res, next) => {
+  const read = (header: string): Readonly<Record<string, string>> => {
     const found: Record<string, string> = {};
-    const header = req.headers.cookie;
-    if (header) {
-      for (const part of header.split(';')) {
-        const equals = part.indexOf('=');
-        if (equals < 0) continue;
-        const name = part.slice(0, equals).trim();
-        if (!names.includes(name) || Object.hasOwn(found, name)) continue;
-        let raw = part.slice(equals + 1).trim();
-        if (raw.length > 1 && raw.startsWith('"') && raw.endsWith('"')) raw = raw.slice(1, -1);
-        const value = unsign(raw);
-        if (value !== undefined) found[name] = value;
+    for (const part of header.split(';')) {
+      const equals = part.indexOf('=');
+      if (equals < 0) continue;
+      const name = part.slice(0, equals).trim();
+      if (!names.includes(name) || Object.hasOwn(found, name)) continue;
+      let raw = part.slice(equals + 1).trim();
+      if (raw.length > 1 && raw.startsWith('"') && raw.endsWith('"')) raw = raw.slice(1, -1);
+      const value = unsign(raw);
+      if (value !== undefined) found[name] = value;
+    }
+    return Object.freeze(found);
+  };
+  // A tab sends the very same Cookie header with every poll: what it says is remembered too.
+  const byHeader = new Map<string, Readonly<Record<string, string>>>();
+  return (req, _res, next) => {
+    const header = req.headers.cookie ?? '';
+    let found = byHeader.get(header);
+    if (!found) {
+      found = read(header);
+      if (header.length <= MAX_REMEMBERED_HEADER) {
+        if (byHeader.size >= REMEMBERED) byHeader.delete(byHeader.keys().next().value ?? '');
+        byHeader.set(header, found);
       }
     }
     req.signedValues = found;
