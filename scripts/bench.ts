@@ -18,22 +18,26 @@ const CANNON_CONNECTIONS = 50;
 const CANNON_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-/** Starts a child process and answers it with the port from its "listening … <port>" line. */
-async function startChild(args: string[], env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, args, {
+/**
+ * Starts a command and answers its port and pid, read from its "listening" line (the server's
+ * log lines carry the pid of the node process itself, whatever npm and sh ran before it).
+ */
+async function startChild(command: string, args: string[], env: Record<string, string>) {
+  const child: ChildProcess = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  const { port, pid } = await new Promise<{ port: number; pid: number }>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited with ${code}`)));
     // Keep reading after the port is known, so that a full pipe never blocks the server.
     createInterface({ input: child.stdout ?? process.stdin }).on('line', (line) => {
       const match = /listening (?:on http:\/\/[^:]+:)?(\d+)/.exec(line);
-      if (match) resolve(Number(match[1]));
+      const pidMatch = /"pid":(\d+)/.exec(line);
+      if (match) resolve({ port: Number(match[1]), pid: pidMatch ? Number(pidMatch[1]) : (child.pid ?? 0) });
     });
   });
-  return { child, base: `http://127.0.0.1:${port}` };
+  return { child, pid, base: `http://127.0.0.1:${port}` };
 }
 
 const rssMiB = (pid: number | undefined) => {
@@ -42,10 +46,10 @@ const rssMiB = (pid: number | undefined) => {
 };
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'mj-bench-'));
-// As production runs it, logging at its default level; the upstream is never called.
-// BENCH_NODE_ARGS (e.g. "--cpu-prof") go to the server's node, to profile it under this load.
-const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const studio = await startChild([...nodeArgs, 'dist/server/index.js'], {
+// Exactly as production runs it (npm start: its node flags, logging at info); the upstream is
+// never called. BENCH_NODE_ARGS (e.g. "--cpu-prof") go to the server's node as NODE_OPTIONS.
+const studio = await startChild('npm', ['start', '--silent'], {
+  ...(process.env.BENCH_NODE_ARGS ? { NODE_OPTIONS: process.env.BENCH_NODE_ARGS } : {}),
   DATA_DIR: dataDir,
   PORT: '0',
   HOST: '127.0.0.1',
@@ -55,7 +59,7 @@ const studio = await startChild([...nodeArgs, 'dist/server/index.js'], {
   LOG_LEVEL: 'info',
 });
 const base = studio.base;
-const rssIdle = rssMiB(studio.child.pid);
+const rssIdle = rssMiB(studio.pid);
 
 // Become an owner, then give that owner 10,000 jobs (and other owners as many again), written
 // straight into the server's database file.
@@ -149,17 +153,17 @@ const scenarios: [string, (i: number) => string, number][] = [
 ];
 // Warm up the JIT and SQLite's page cache before anything is timed.
 for (const [label, pathFor] of scenarios) await measure(label, pathFor, CONCURRENCY, 300);
-const rssBefore = rssMiB(studio.child.pid);
+const rssBefore = rssMiB(studio.pid);
 const results = [];
 for (const concurrency of [1, CONCURRENCY]) {
   for (const [label, pathFor, total] of scenarios) results.push(await measure(label, pathFor, concurrency, total));
 }
-const rssAfter = rssMiB(studio.child.pid);
+const rssAfter = rssMiB(studio.pid);
 
 // The status poll as a browser sends it (its cookie, its fetch metadata) against hello-world,
 // each server alone in its own process, the load generator in this one. Each is run twice,
 // alternating, and the better run of each counts, so one unlucky second decides nothing.
-const hello = await startChild(['scripts/bench-hello.mjs'], {});
+const hello = await startChild(process.execPath, ['scripts/bench-hello.mjs'], {});
 const finished = ids[1] ?? '';
 const browserHeaders = {
   cookie,
@@ -184,7 +188,7 @@ for (let round = 0; round < 2; round++) {
   hellos.push(await cannon(`${hello.base}/hello`, { 'user-agent': browserHeaders['user-agent'] }));
   polls.push(await cannon(`${base}/api/jobs/${finished}`, browserHeaders));
 }
-const rssLoaded = rssMiB(studio.child.pid);
+const rssLoaded = rssMiB(studio.pid);
 const best = (runs: { rps: number; p99: number }[]) => ({
   rps: Math.max(...runs.map((run) => run.rps)),
   p99: Math.min(...runs.map((run) => run.p99)),
@@ -195,7 +199,7 @@ const baseline = best(hellos);
 console.log(
   `\nmj-studio bench: ${JOBS} jobs for this owner, ${OTHER_OWNERS_JOBS} for 50 others (seeded in ${Math.round(seedMs)} ms)`,
 );
-console.log('the compiled server in its own process, logging at info; keep-alive HTTP on loopback\n');
+console.log('the server as npm start runs it, in its own process, logging at info; keep-alive HTTP on loopback\n');
 console.log('| request | in flight | n | p50 ms | p95 ms | p99 ms | req/s |');
 console.log('| --- | --: | --: | --: | --: | --: | --: |');
 for (const r of results) {
@@ -217,7 +221,7 @@ console.log(
   `\nstatus poll vs hello-world: throughput ${(poll.rps / baseline.rps).toFixed(2)}x (target >= 0.8x), p99 ${(poll.p99 / baseline.p99).toFixed(2)}x (target <= 1.3x)`,
 );
 
-studio.child.kill('SIGTERM');
+process.kill(studio.pid, 'SIGTERM');
 hello.child.kill('SIGTERM');
 await new Promise((resolve) => setTimeout(resolve, 300));
 rmSync(dataDir, { recursive: true, force: true });

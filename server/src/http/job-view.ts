@@ -22,7 +22,7 @@ export function jobPresenter(jobs: JobService, scheduler: UpstreamScheduler, now
     const actions = jobs.actionsFor(job);
     if (actions.length > 0) view.available_actions = [...actions];
     if (!isActive(job.status)) {
-      finished.set(job, view);
+      finished.set(job, Object.freeze(view));
       return view;
     }
     const position = scheduler.queuePosition(job.id);

@@ -5,6 +5,7 @@ import { type Budget, type JobList, jobIdSchema, jobListQuerySchema } from '@sha
 import express, { type Router } from 'express';
 import type { KeyBudget } from '../budget/key-budget';
 import { AppError } from '../errors';
+import { sendFreshJson } from '../http/fresh-json';
 import type { JobPresenter } from '../http/job-view';
 import { ownerOf } from '../http/owner';
 import { parseOrThrow } from '../http/validate';
@@ -23,12 +24,12 @@ export function jobRoutes(router: Router, { jobs, scheduler, budget, present }: 
     const query = parseOrThrow(jobListQuerySchema, req.query, 'query');
     const page = jobs.list(ownerOf(req), query);
     const body: JobList = { jobs: page.jobs.map(present), next_cursor: page.nextCursor };
-    res.set('Cache-Control', 'no-store').json(body);
+    sendFreshJson(res, body);
   });
 
   router.get('/jobs/:jobId', (req, res) => {
     const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
-    res.set('Cache-Control', 'no-store').json(present(jobs.get(ownerOf(req), id)));
+    sendFreshJson(res, present(jobs.get(ownerOf(req), id)));
   });
 
   // The upstream's low-resolution look at a running job, fetched through the server so the
@@ -64,6 +65,6 @@ export function jobRoutes(router: Router, { jobs, scheduler, budget, present }: 
     };
     // The budget keeps the wall clock, whatever clock the jobs are on.
     if (paused !== undefined) body.paused_for_s = Math.ceil((paused - Date.now()) / 1000);
-    res.set('Cache-Control', 'no-store').json(body);
+    sendFreshJson(res, body);
   });
 }
