@@ -2,10 +2,12 @@
 // never listens: compose.ts calls it, tests drive the result with supertest.
 import express from 'express';
 import type { Logger } from 'pino';
+import type { SessionService } from './access/session-service';
 import type { KeyBudget } from './budget/key-budget';
 import { accessRoutes, SESSION_COOKIE, sameOriginGuard } from './http/access';
 import { clientAssets } from './http/client-assets';
 import { errorHandler, notFound } from './http/error-handler';
+import { type HostAllowListOptions, hostAllowList } from './http/host-allow-list';
 import { jobPresenter } from './http/job-view';
 import { assignOwner, OWNER_COOKIE } from './http/owner';
 import { requestLog } from './http/request-log';
@@ -27,6 +29,7 @@ export interface AppDeps {
   scheduler: UpstreamScheduler;
   budget: KeyBudget;
   limits: ClientLimits;
+  sessions: SessionService;
   logger: Logger;
   now: () => number;
   /** Signs the owner cookie. */
@@ -44,8 +47,10 @@ export interface SecurityOptions {
   allowedOrigins?: string[];
   /** Express's trust proxy setting, for deployments behind a reverse proxy. */
   trustProxy?: string | undefined;
-  /** Sign-in attempts allowed per address in 15 minutes. */
+  /** Wrong access tokens allowed per address in 15 minutes. */
   signInAttempts?: number;
+  /** Host names answered besides loopback ones (ALLOWED_HOSTS, PUBLIC_URL's, HOST's). */
+  hosts?: HostAllowListOptions;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -58,12 +63,17 @@ export function createApp(deps: AppDeps): express.Express {
   const allowedOrigins = security.allowedOrigins ?? [];
   if (security.trustProxy) app.set('trust proxy', trustProxyValue(security.trustProxy));
   app.use(requestLog(deps.logger));
+  // Says nothing worth a rebinding attack, and load balancers ask for it by address.
+  app.get('/healthz', pageSecurityHeaders, (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok', upstream: deps.jobs.upstreamName });
+  });
+  app.use(hostAllowList(security.hosts ?? { allowedHosts: [], listenHost: '127.0.0.1' }));
   const cors = corsPolicy(allowedOrigins);
 
   const api = express.Router();
   const access = accessRoutes({
     token: security.accessToken,
-    allowedOrigins,
+    sessions: deps.sessions,
     ...(security.signInAttempts !== undefined ? { signInAttempts: security.signInAttempts } : {}),
   });
   // Every /api request passes these in order; one layer, not six, since a poll goes through
@@ -75,7 +85,7 @@ export function createApp(deps: AppDeps): express.Express {
       signedCookies(deps.cookieSecret, [OWNER_COOKIE, SESSION_COOKIE]),
       access.guard,
       sameOriginGuard(allowedOrigins),
-      assignOwner,
+      assignOwner(deps.limits),
     ]),
   );
   // The routes sit on the one /api router (no router per module), so a request is matched once;
@@ -90,9 +100,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api', api);
 
   app.use(pageSecurityHeaders, cors);
-  app.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok', upstream: deps.jobs.upstreamName });
-  });
   app.use('/hooks', webhookRoutes(deps.webhooks));
 
   if (deps.clientDist) app.use(clientAssets(deps.clientDist));

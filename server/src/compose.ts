@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
+import { SessionService } from './access/session-service';
 import { createApp } from './app';
 import { KeyBudget } from './budget/key-budget';
 import { type Env, upstreamKind } from './env';
@@ -165,17 +166,22 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     now,
     limits: new ClientLimits(jobs, {
       submitsPerMinute: config.SUBMITS_PER_MINUTE_PER_CLIENT,
+      submitsPerMinutePerAddress: config.SUBMITS_PER_MINUTE_PER_ADDRESS,
       runningJobs: config.RUNNING_JOBS_PER_CLIENT,
+      newOwnersPerHourPerAddress: config.NEW_OWNERS_PER_HOUR_PER_ADDRESS,
     }),
+    sessions: new SessionService({ store, token: config.ACCESS_TOKEN, secret, now }),
     cookieSecret: secret,
     security: {
       accessToken: config.ACCESS_TOKEN,
-      allowedOrigins:
-        config.CORS_ORIGINS?.split(',')
-          .map((origin) => origin.trim())
-          .filter(Boolean) ?? [],
+      allowedOrigins: splitList(config.CORS_ORIGINS),
       trustProxy: config.TRUST_PROXY,
       signInAttempts: config.SIGN_IN_ATTEMPTS,
+      hosts: {
+        allowedHosts: splitList(config.ALLOWED_HOSTS),
+        publicUrl: config.PUBLIC_URL,
+        listenHost: config.HOST,
+      },
     },
     webhooks: {
       intake: new WebhookIntake(jobs, scheduler, upstream),
@@ -220,6 +226,13 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     },
   };
 }
+
+/** A comma-separated setting as its trimmed, non-empty entries. */
+const splitList = (value: string | undefined): string[] =>
+  value
+    ?.split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean) ?? [];
 
 /** How this machine reaches a listening socket, whatever address it listens on for others. */
 function loopbackOrigin(address: AddressInfo): string {

@@ -52,6 +52,12 @@ export const envSchema = z.object({
   CORS_ORIGINS: optionalString,
   TRUST_PROXY: optionalString,
   SUBMITS_PER_MINUTE_PER_CLIENT: int(20, 1, 100_000),
+  /** Submissions a minute from one client address, whatever owner cookies it sends. */
+  SUBMITS_PER_MINUTE_PER_ADDRESS: int(20, 1, 100_000),
+  /** New owners (requests without an owner cookie) one address may start in an hour. */
+  NEW_OWNERS_PER_HOUR_PER_ADDRESS: int(60, 1, 1_000_000),
+  /** Host names answered besides loopback names, PUBLIC_URL's and HOST's: comma-separated, or `*`. */
+  ALLOWED_HOSTS: optionalString,
   RUNNING_JOBS_PER_CLIENT: int(10, 1, 100_000),
   /** Sign-in attempts allowed per client address in 15 minutes. */
   SIGN_IN_ATTEMPTS: int(10, 1, 10_000),

@@ -5,6 +5,7 @@ export const ERROR_CODES = [
   'invalid_request',
   'unauthorized',
   'forbidden',
+  'misdirected',
   'malformed_json',
   'payload_too_large',
   'unsupported_media_type',

@@ -32,8 +32,11 @@ export interface TestAppOptions {
     allowedOrigins?: string[];
     trustProxy?: string;
     submitsPerMinute?: number;
+    submitsPerMinutePerAddress?: number;
+    newOwnersPerHourPerAddress?: number;
     runningJobs?: number;
     signInAttempts?: number;
+    allowedHosts?: string;
   };
   /** The v7 upstream's webhook secret (enables POST /hooks/v7). */
   webhookSecret?: string;
@@ -42,6 +45,8 @@ export interface TestAppOptions {
   /** The configured upstream adapter wrapped or replaced. */
   upstream?: ServerOverrides['upstream'];
   images?: ImageFiles;
+  /** An existing data directory (a restart over the same store); a fresh one otherwise. */
+  dataDir?: string;
 }
 
 /**
@@ -58,7 +63,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     },
   });
   const logger = createLogger({ level: 'debug', destination });
-  const dataDir = tempDir();
+  const dataDir = options.dataDir ?? tempDir();
   const security = options.security ?? {};
   const config: ServerConfig = {
     ...parseEnv({
@@ -76,6 +81,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
       ACCESS_TOKEN: security.accessToken,
       CORS_ORIGINS: security.allowedOrigins?.join(','),
       TRUST_PROXY: security.trustProxy,
+      ALLOWED_HOSTS: security.allowedHosts,
     }),
     // Set directly: some tests go beyond the bounds the environment allows (a 50 ms time-out).
     UPSTREAM_TIMEOUT_MS: options.timeoutMs ?? 2_000,
@@ -87,6 +93,8 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     EXPECTED_JOB_MS: options.expectedDurationMs ?? 120_000,
     MIN_CHECK_GAP_MS: options.minGapMs ?? 1_000,
     SUBMITS_PER_MINUTE_PER_CLIENT: security.submitsPerMinute ?? 1_000,
+    SUBMITS_PER_MINUTE_PER_ADDRESS: security.submitsPerMinutePerAddress ?? 100_000,
+    NEW_OWNERS_PER_HOUR_PER_ADDRESS: security.newOwnersPerHourPerAddress ?? 1_000_000,
     RUNNING_JOBS_PER_CLIENT: security.runningJobs ?? 1_000,
     SIGN_IN_ATTEMPTS: security.signInAttempts ?? 10,
   };

@@ -56,7 +56,7 @@ test('migrations are idempotent: running them again changes nothing', () => {
   migrate(db);
 
   expect(db.prepare('SELECT sql FROM sqlite_master ORDER BY name').all()).toEqual(before);
-  expect(db.pragma('user_version', { simple: true })).toBe(4);
+  expect(db.pragma('user_version', { simple: true })).toBe(5);
   db.close();
 });
 

@@ -1,19 +1,21 @@
 // Access control for a server holding a paid key. With ACCESS_TOKEN set, every /api route
 // (images included) needs either `Authorization: Bearer <token>` (an API client: one owner)
-// or the signed session cookie a browser gets by signing in with the token. Comparisons are
-// constant-time; sign-in attempts are rate-limited per address; cookie-authenticated
-// state-changing requests must come from our own origin.
+// or the session cookie a browser gets by signing in with the token (a server-side session:
+// one owner, ended by signing out or by a new token). Comparisons are constant-time; wrong
+// tokens, by header or by sign-in, are counted per address and refused for a while past a
+// limit (right ones are not counted); cookie-authenticated state-changing requests must come
+// from our own origin.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type SessionState, signInSchema } from '@shared/schemas/session';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { SessionService } from '../access/session-service';
 import { AppError } from '../errors';
-import { setOwner } from './owner';
+import { clientAddress, newOwnerId, ownerFromCookie, setOwner } from './owner';
 import { signedCookie } from './signed-cookies';
 import { parseOrThrow } from './validate';
 
 export const SESSION_COOKIE = 'mj_session';
-const SESSION_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 /** Constant-time, and independent of the lengths (both sides are hashed first). */
@@ -21,70 +23,91 @@ export const tokensMatch = (given: string, expected: string) => timingSafeEqual(
 
 export interface AccessOptions {
   token: string | undefined;
-  /** Origins allowed besides our own (the CORS allow-list). */
-  allowedOrigins: readonly string[];
-  /** Sign-in attempts allowed per address in 15 minutes. */
+  sessions: SessionService;
+  /** Wrong tokens allowed per address in 15 minutes (sign-in and bearer alike). */
   signInAttempts?: number;
 }
 
-function hasSession(req: Request): boolean {
-  return signedCookie(req, SESSION_COOKIE)?.startsWith('v1.') === true;
-}
+const FAILURE_WINDOW_S = 15 * 60;
 
 /** `guard` runs before every /api route; `sessionRoutes` adds GET, POST and DELETE /session. */
 export function accessRoutes(options: AccessOptions): {
   guard: RequestHandler;
   sessionRoutes: (router: Router) => void;
 } {
-  const { token } = options;
-  const attempts = new RateLimiterMemory({
-    points: options.signInAttempts ?? 10,
-    duration: 15 * 60,
-  });
+  const { token, sessions } = options;
+  const allowed = options.signInAttempts ?? 10;
+  const failures = new RateLimiterMemory({ points: allowed, duration: FAILURE_WINDOW_S });
 
-  const guard: RequestHandler = (req, _res, next) => {
+  const tooMany = (msBeforeNext: number) => {
+    const retryAfterS = Math.max(1, Math.ceil(msBeforeNext / 1000));
+    return new AppError(429, 'rate_limited', `Too many wrong access tokens; try again in ${retryAfterS} s`, {
+      retryAfterS,
+    });
+  };
+  /** Refuses an address that has used up its wrong guesses, before its token is even looked at. */
+  const refuseIfBlocked = async (req: Request) => {
+    const state = await failures.get(clientAddress(req));
+    if (state && state.consumedPoints >= allowed) throw tooMany(state.msBeforeNext);
+  };
+  /** Counts one wrong token; answers the 401 to throw (or a 429 once over the limit). */
+  const wrongToken = async (req: Request, message: string): Promise<AppError> => {
+    try {
+      await failures.consume(clientAddress(req));
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      return tooMany(rejection.msBeforeNext);
+    }
+    return new AppError(401, 'unauthorized', message);
+  };
+  const sessionOwner = (req: Request): string | undefined => {
+    const id = signedCookie(req, SESSION_COOKIE);
+    return id === undefined ? undefined : sessions.ownerOf(id);
+  };
+
+  const guard: RequestHandler = async (req, _res, next) => {
     if (!token) return next();
-    const header = req.get('authorization') ?? '';
-    const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1];
+    const bearer = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1];
     if (bearer !== undefined) {
-      if (!tokensMatch(bearer, token)) throw new AppError(401, 'unauthorized', 'The access token is not valid');
+      await refuseIfBlocked(req);
+      if (!tokensMatch(bearer, token)) throw await wrongToken(req, 'The access token is not valid');
       setOwner(req, `api-${digest(`owner:${token}`).toString('hex').slice(0, 32)}`);
       return next();
     }
-    if (req.path === '/session') return next();
-    if (!hasSession(req)) throw new AppError(401, 'unauthorized', 'Sign in with the access token first');
+    const owner = sessionOwner(req);
+    if (owner !== undefined) setOwner(req, owner);
+    else if (req.path !== '/session') throw new AppError(401, 'unauthorized', 'Sign in with the access token first');
     next();
   };
 
-  const sessionRoutes = (session: Router) => {
-    session.get('/session', (req, res) => {
-      const state: SessionState = { required: Boolean(token), signed_in: !token || hasSession(req) };
+  const sessionRoutes = (router: Router) => {
+    router.get('/session', (req, res) => {
+      const signedIn = !token || sessionOwner(req) !== undefined || /^Bearer\s/i.test(req.get('authorization') ?? '');
+      const state: SessionState = { required: Boolean(token), signed_in: signedIn };
       res.set('Cache-Control', 'no-store').json(state);
     });
-    session.post('/session', express.json({ limit: '2kb' }), async (req, res) => {
+
+    router.post('/session', express.json({ limit: '2kb' }), async (req, res) => {
       if (!token) throw new AppError(404, 'not_found', 'This server needs no sign-in');
-      try {
-        await attempts.consume(req.ip ?? 'unknown');
-      } catch (rejection) {
-        if (!(rejection instanceof RateLimiterRes)) throw rejection;
-        const retryAfterS = Math.ceil(rejection.msBeforeNext / 1000);
-        throw new AppError(429, 'rate_limited', `Too many sign-in attempts; try again in ${retryAfterS} s`, {
-          retryAfterS,
-        });
-      }
+      await refuseIfBlocked(req);
       const input = parseOrThrow(signInSchema, req.body, 'request body');
-      if (!tokensMatch(input.token, token)) throw new AppError(401, 'unauthorized', 'That access token is not right');
-      res.cookie(SESSION_COOKIE, `v1.${Date.now()}`, {
+      if (!tokensMatch(input.token, token)) throw await wrongToken(req, 'That access token is not right');
+      // The browser keeps the history it had before signing in, if it had one.
+      const session = sessions.open(ownerFromCookie(req) ?? newOwnerId());
+      res.cookie(SESSION_COOKIE, session.id, {
         signed: true,
         httpOnly: true,
         sameSite: 'strict',
         secure: req.secure,
         path: '/',
-        maxAge: SESSION_MAX_AGE_MS,
+        maxAge: session.maxAgeMs,
       });
       res.status(204).end();
     });
-    session.delete('/session', (_req, res) => {
+
+    router.delete('/session', (req, res) => {
+      const id = signedCookie(req, SESSION_COOKIE);
+      if (id !== undefined) sessions.close(id);
       res.clearCookie(SESSION_COOKIE, { path: '/' });
       res.status(204).end();
     });
@@ -97,7 +120,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * Cross-site request forgery: a browser's state-changing request must come from our own
  * origin (or an allow-listed one). Browsers send Origin on cross-site POST/DELETE and
- * Sec-Fetch-Site everywhere modern; scripts using a bearer token are not browsers.
+ * Sec-Fetch-Site everywhere modern; scripts using a bearer token are not browsers. The Host
+ * it is compared with has passed the Host allow-list first (http/host-allow-list.ts).
  */
 export function sameOriginGuard(allowedOrigins: readonly string[]): RequestHandler {
   return (req, _res, next) => {

@@ -1,5 +1,7 @@
-// Per-client limits on submissions, so that one browser or script cannot spend the whole
-// key: submissions per minute (rate-limiter-flexible) and jobs running at once. Both are a
+// Per-client limits, so that one browser or script cannot spend the whole key: submissions
+// per minute (rate-limiter-flexible) counted per owner AND per client address (an owner is
+// only a cookie, which a client can drop), jobs running at once per owner, and new owners per
+// address (each cookie-less request would otherwise be a fresh client). Every refusal is a
 // `limit_reached` domain error that says when to try again.
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { DomainError } from '../errors';
@@ -7,25 +9,38 @@ import type { JobService } from './job-service';
 
 export interface ClientLimitOptions {
   submitsPerMinute: number;
+  /** Submissions a minute from one address, whatever owners it claims to be. */
+  submitsPerMinutePerAddress: number;
   runningJobs: number;
+  /** New owners (cookie-less first visits) one address may start in an hour. */
+  newOwnersPerHourPerAddress: number;
 }
 
 const RUNNING_RETRY_S = 10;
 
+export interface Client {
+  owner: string;
+  address: string;
+}
+
 export class ClientLimits {
   readonly #jobs: JobService;
   readonly #options: ClientLimitOptions;
-  readonly #submissions: RateLimiterMemory;
+  readonly #byOwner: RateLimiterMemory;
+  readonly #byAddress: RateLimiterMemory;
+  readonly #newOwners: RateLimiterMemory;
 
   constructor(jobs: JobService, options: ClientLimitOptions) {
     this.#jobs = jobs;
     this.#options = options;
-    this.#submissions = new RateLimiterMemory({ points: options.submitsPerMinute, duration: 60 });
+    this.#byOwner = new RateLimiterMemory({ points: options.submitsPerMinute, duration: 60 });
+    this.#byAddress = new RateLimiterMemory({ points: options.submitsPerMinutePerAddress, duration: 60 });
+    this.#newOwners = new RateLimiterMemory({ points: options.newOwnersPerHourPerAddress, duration: 60 * 60 });
   }
 
-  /** Counts one submission for this owner, or throws when the owner is over a limit. */
-  async admit(owner: string): Promise<void> {
-    const running = this.#jobs.runningCount(owner);
+  /** Counts one submission for this client, or throws when it is over a limit. */
+  async admit(client: Client): Promise<void> {
+    const running = this.#jobs.runningCount(client.owner);
     if (running >= this.#options.runningJobs) {
       throw new DomainError(
         'limit_reached',
@@ -33,16 +48,36 @@ export class ClientLimits {
         { retryAfterS: RUNNING_RETRY_S },
       );
     }
-    try {
-      await this.#submissions.consume(owner);
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      const retryAfterS = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      throw new DomainError(
-        'limit_reached',
-        `At most ${this.#options.submitsPerMinute} submissions a minute per client; try again in ${retryAfterS} s`,
-        { retryAfterS },
-      );
-    }
+    await take(
+      this.#byAddress,
+      client.address,
+      (s) =>
+        `At most ${this.#options.submitsPerMinutePerAddress} submissions a minute from one address; try again in ${s} s`,
+    );
+    await take(
+      this.#byOwner,
+      client.owner,
+      (s) => `At most ${this.#options.submitsPerMinute} submissions a minute per client; try again in ${s} s`,
+    );
+  }
+
+  /** Counts a new owner made for a request from this address (one that brought no owner cookie). */
+  admitNewOwner(address: string): Promise<void> {
+    return take(
+      this.#newOwners,
+      address,
+      (s) =>
+        `Too many new clients from this address (each request without the mj_owner cookie is one); keep the cookie, or try again in ${s} s`,
+    );
+  }
+}
+
+async function take(limiter: RateLimiterMemory, key: string, message: (retryAfterS: number) => string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (rejection) {
+    if (!(rejection instanceof RateLimiterRes)) throw rejection;
+    const retryAfterS = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+    throw new DomainError('limit_reached', message(retryAfterS), { retryAfterS });
   }
 }

@@ -6,7 +6,7 @@ import { gridActionRequestSchema, jobIdSchema } from '@shared/schemas/job';
 import express, { type Request, type Response, type Router } from 'express';
 import { AppError } from '../errors';
 import type { JobPresenter } from '../http/job-view';
-import { ownerOf } from '../http/owner';
+import { clientAddress, ownerOf } from '../http/owner';
 import { parseOrThrow } from '../http/validate';
 import type { ClientLimits } from '../jobs/client-limits';
 import type { JobService } from '../jobs/job-service';
@@ -31,7 +31,7 @@ export function imagineRoutes(router: Router, { jobs, scheduler, limits, present
   /** Within the owner's limits: records the job, hands it to the scheduler, answers 202. */
   const start = async (req: Request, res: Response, record: (owner: string) => ReturnType<JobService['record']>) => {
     const owner = ownerOf(req);
-    await limits.admit(owner);
+    await limits.admit({ owner, address: clientAddress(req) });
     const job = await scheduler.admit(record(owner));
     res.status(202).location(`/api/jobs/${job.id}`).json(present(job));
   };

@@ -60,6 +60,16 @@ export interface JobPage {
   nextCursor: string | null;
 }
 
+/** A signed-in browser's session, known by the hash of its id (the id itself is only in the cookie). */
+export interface SessionRecord {
+  idHash: string;
+  ownerId: string;
+  /** Which ACCESS_TOKEN it was opened with (a keyed hash): another token voids it. */
+  tokenId: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
 export interface JobStore {
   insert(job: NewJob): JobRecord;
   get(id: string): JobRecord | undefined;
@@ -76,11 +86,18 @@ export interface JobStore {
   listByOwner(ownerId: string, options: { limit: number; cursor?: string | undefined }): JobPage;
   listActive(): JobRecord[];
   getByUpstreamId(upstreamId: string): JobRecord | undefined;
+  /** Whether this webhook delivery id was remembered (applied, or refused for good) before. */
+  hasDelivery(id: string): boolean;
   /** Records a webhook delivery id; false when it was seen before (a repeat to ignore). */
   rememberDelivery(id: string, now: number): boolean;
   /** How many of this owner's jobs are still running (for the per-client limit). */
   countActiveByOwner(ownerId: string): number;
   delete(id: string): boolean;
+  saveSession(session: SessionRecord): void;
+  getSession(idHash: string): SessionRecord | undefined;
+  deleteSession(idHash: string): void;
+  /** Forgets sessions that expired before `now`, or were opened with another token. */
+  deleteStaleSessions(now: number, tokenId: string): number;
   close(): void;
 }
 

@@ -14,6 +14,7 @@ import {
   type JobRecord,
   type JobStore,
   type NewJob,
+  type SessionRecord,
   STORED_STATUSES,
 } from './job-store';
 
@@ -48,7 +49,23 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE jobs ADD COLUMN action TEXT;
    ALTER TABLE jobs ADD COLUMN action_index INTEGER;
    ALTER TABLE jobs ADD COLUMN preview_url TEXT;`,
+  // Sign-in sessions live on the server, so that signing out (or a new token) ends them.
+  `CREATE TABLE sessions (
+     id_hash    TEXT PRIMARY KEY,
+     owner_id   TEXT NOT NULL,
+     token_id   TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   ) STRICT;`,
 ];
+
+const sessionRowSchema = z.object({
+  id_hash: z.string(),
+  owner_id: z.string(),
+  token_id: z.string(),
+  created_at: z.number(),
+  expires_at: z.number(),
+});
 
 /** `status IN (…the active statuses…)`, written once from the shared list. */
 const ACTIVE_SQL = `status IN (${ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')})`;
@@ -168,8 +185,16 @@ export class SqliteJobStore implements JobStore {
       active: this.#db.prepare(`SELECT * FROM jobs WHERE ${ACTIVE_SQL} ORDER BY created_at`),
       delete: this.#db.prepare('DELETE FROM jobs WHERE id = ?'),
       byUpstream: this.#db.prepare('SELECT * FROM jobs WHERE upstream_id = ?'),
+      delivered: this.#db.prepare('SELECT 1 FROM webhook_deliveries WHERE id = ?'),
       remember: this.#db.prepare('INSERT OR IGNORE INTO webhook_deliveries (id, received_at) VALUES (?, ?)'),
       forget: this.#db.prepare('DELETE FROM webhook_deliveries WHERE received_at < ?'),
+      saveSession: this.#db.prepare(
+        `INSERT INTO sessions (id_hash, owner_id, token_id, created_at, expires_at)
+         VALUES (@idHash, @ownerId, @tokenId, @createdAt, @expiresAt)`,
+      ),
+      getSession: this.#db.prepare('SELECT * FROM sessions WHERE id_hash = ?'),
+      deleteSession: this.#db.prepare('DELETE FROM sessions WHERE id_hash = ?'),
+      deleteStaleSessions: this.#db.prepare('DELETE FROM sessions WHERE expires_at < ? OR token_id <> ?'),
       countActive: this.#db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE owner_id = ? AND ${ACTIVE_SQL}`),
     };
   }
@@ -230,6 +255,10 @@ export class SqliteJobStore implements JobStore {
     return row ? toRecord(row) : undefined;
   }
 
+  hasDelivery(id: string): boolean {
+    return this.#statements.delivered.get(id) !== undefined;
+  }
+
   rememberDelivery(id: string, now: number): boolean {
     // Deliveries older than a day cannot come back (their timestamps would be refused):
     // forget them, at most once a minute rather than on every delivery.
@@ -247,6 +276,31 @@ export class SqliteJobStore implements JobStore {
   delete(id: string): boolean {
     this.#finished.delete(id);
     return this.#statements.delete.run(id).changes > 0;
+  }
+
+  saveSession(session: SessionRecord): void {
+    this.#statements.saveSession.run(session);
+  }
+
+  getSession(idHash: string): SessionRecord | undefined {
+    const row = this.#statements.getSession.get(idHash);
+    if (!row) return undefined;
+    const r = sessionRowSchema.parse(row);
+    return {
+      idHash: r.id_hash,
+      ownerId: r.owner_id,
+      tokenId: r.token_id,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+    };
+  }
+
+  deleteSession(idHash: string): void {
+    this.#statements.deleteSession.run(idHash);
+  }
+
+  deleteStaleSessions(now: number, tokenId: string): number {
+    return this.#statements.deleteStaleSessions.run(now, tokenId).changes;
   }
 
   close(): void {
