@@ -44,6 +44,13 @@ if (composed.simulator) {
   logger.info({ upstream: composed.upstreamKind, base }, `using the ${composed.upstreamKind} upstream`);
 }
 
+if ((env.HOST === '0.0.0.0' || env.HOST === '::') && !env.ALLOWED_HOSTS && !env.PUBLIC_URL) {
+  logger.warn(
+    { host: env.HOST },
+    'Listening on every address, but only loopback Host names are answered (DNS rebinding defence): set ALLOWED_HOSTS to the names or addresses others use to reach this server',
+  );
+}
+
 let server: Awaited<ReturnType<typeof composed.listen>>;
 try {
   server = await composed.listen(env.PORT, env.HOST);
