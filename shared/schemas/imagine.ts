@@ -19,6 +19,26 @@ function isForbiddenCodePoint(codePoint: number): boolean {
 }
 const hasForbiddenChars = (value: string) => [...value].some((char) => isForbiddenCodePoint(char.codePointAt(0) ?? 0));
 
+// Midjourney reads `--name` in a prompt as a parameter (aspect ratio, quality, repeats…), and
+// also the dash a phone makes of `--` (`—ar`), so a prompt could override the job's own fields
+// and its cost. Until parameters are parsed, any such word is refused. `--` counts anywhere
+// before a letter; a typographic dash only where it starts a word, since prose joins words with
+// em dashes ("black—white"). Checked on the NFKC form, which folds fullwidth hyphens to `-`.
+// `::` weights are not parameters.
+const PARAMETER = /(?:--|(?<![\p{L}\p{N}])[\u2010-\u2015\u2212])(\p{L}[\p{L}\p{N}]*)/gu;
+const PARAMETERS_SHOWN = 5;
+
+/** The Midjourney parameters a prompt carries, as `--name`, each once, in order. */
+export function promptParameters(prompt: string): string[] {
+  const names = [...prompt.normalize('NFKC').matchAll(PARAMETER)].map((match) => `--${match[1]?.toLowerCase()}`);
+  return [...new Set(names)];
+}
+
+function parametersMessage(names: string[]): string {
+  const shown = names.slice(0, PARAMETERS_SHOWN).join(', ') + (names.length > PARAMETERS_SHOWN ? ', …' : '');
+  return `Midjourney parameters in the prompt are not supported yet: ${shown}; use the aspect ratio and quality fields`;
+}
+
 export const promptSchema = z
   .string({ error: 'Prompt must be text' })
   // Line breaks from a textarea mean nothing to the upstream; fold them into single spaces.
@@ -28,7 +48,11 @@ export const promptSchema = z
       .string()
       .min(1, 'Write a prompt first')
       .max(PROMPT_MAX_LENGTH, `Keep the prompt under ${PROMPT_MAX_LENGTH + 1} characters`)
-      .refine((value) => !hasForbiddenChars(value), 'The prompt contains control characters'),
+      .refine((value) => !hasForbiddenChars(value), 'The prompt contains control characters')
+      .superRefine((value, context) => {
+        const names = promptParameters(value);
+        if (names.length > 0) context.addIssue({ code: 'custom', message: parametersMessage(names) });
+      }),
   );
 
 export const imagineRequestSchema = z.strictObject({

@@ -79,12 +79,20 @@ export const budgetSchema = z.object({
 });
 export type Budget = z.infer<typeof budgetSchema>;
 
+// A query string is text: only plain decimal digits are a number here (not `1e2`, `0x10`, ` 5`).
+const PAGE_LIMIT_MESSAGE = `limit must be a whole number from 1 to ${JOB_PAGE_MAX}`;
+const pageLimitSchema = z
+  .string({ error: PAGE_LIMIT_MESSAGE })
+  .regex(/^\d{1,6}$/, PAGE_LIMIT_MESSAGE)
+  .transform(Number)
+  .pipe(z.number().int().min(1, PAGE_LIMIT_MESSAGE).max(JOB_PAGE_MAX, PAGE_LIMIT_MESSAGE));
+
 export const jobListQuerySchema = z.strictObject({
   cursor: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,200}$/, 'Not a cursor this server made')
     .optional(),
-  limit: z.coerce.number().int().min(1).max(JOB_PAGE_MAX).default(JOB_PAGE_DEFAULT),
+  limit: pageLimitSchema.default(JOB_PAGE_DEFAULT),
 });
 
 export const jobListSchema = z.object({

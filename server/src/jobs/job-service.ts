@@ -26,7 +26,16 @@ export interface JobServiceDeps {
 // Refusals the upstream answered definitively: it did not take the job, so no record is kept.
 const NOT_ACCEPTED = new Set(['refused', 'rejected', 'rate_limited', 'auth']);
 
+/** The preview cache keeps at most this many previews, and at most this many bytes of them. */
 const PREVIEW_CACHE_SIZE = 64;
+const PREVIEW_CACHE_BYTES = 32 * 1024 * 1024;
+
+interface CachedPreview {
+  url: string;
+  image: Promise<FetchedImage>;
+  /** Counted once the download has arrived. */
+  bytes: number;
+}
 
 export const newJobId = (): string => randomBytes(16).toString('base64url');
 
@@ -39,7 +48,8 @@ export class JobService {
   readonly #inFlight = new Map<string, Promise<JobRecord | undefined>>();
   readonly #downloading = new Set<string>();
   /** The last preview fetched per job, so many watchers of one job cost one download. */
-  readonly #previews = new Map<string, { url: string; image: Promise<FetchedImage> }>();
+  readonly #previews = new Map<string, CachedPreview>();
+  #previewBytes = 0;
 
   constructor(deps: JobServiceDeps) {
     this.#deps = deps;
@@ -195,7 +205,12 @@ export class JobService {
     return this.#deps.store.getByUpstreamId(upstreamId);
   }
 
-  /** Records a webhook delivery id; false when it was seen before (a repeat to ignore). */
+  /** Whether a webhook delivery id was already dealt with (applied, or refused for good). */
+  hasDelivery(deliveryId: string): boolean {
+    return this.#deps.store.hasDelivery(deliveryId);
+  }
+
+  /** Records a webhook delivery id once it is dealt with; false when it was seen before. */
   rememberDelivery(deliveryId: string): boolean {
     return this.#deps.store.rememberDelivery(deliveryId, this.#now());
   }
@@ -233,13 +248,37 @@ export class JobService {
     const cached = this.#previews.get(id);
     if (cached?.url === job.previewUrl) return cached.image;
     const image = this.#deps.fetcher.fetch(job.previewUrl);
-    this.#previews.delete(id);
-    this.#previews.set(id, { url: job.previewUrl, image });
-    if (this.#previews.size > PREVIEW_CACHE_SIZE) this.#previews.delete(this.#previews.keys().next().value ?? '');
-    image.catch(() => {
-      if (this.#previews.get(id)?.image === image) this.#previews.delete(id);
-    });
+    const entry: CachedPreview = { url: job.previewUrl, image, bytes: 0 };
+    this.#forgetPreview(id);
+    this.#previews.set(id, entry);
+    this.#trimPreviews();
+    image.then(
+      (fetched) => {
+        if (this.#previews.get(id) !== entry) return;
+        entry.bytes = fetched.body.byteLength;
+        this.#previewBytes += entry.bytes;
+        this.#trimPreviews();
+      },
+      () => {
+        if (this.#previews.get(id) === entry) this.#forgetPreview(id);
+      },
+    );
     return image;
+  }
+
+  #forgetPreview(id: string): void {
+    const cached = this.#previews.get(id);
+    if (!cached) return;
+    this.#previewBytes -= cached.bytes;
+    this.#previews.delete(id);
+  }
+
+  /** Oldest first, until the cache is within both bounds. */
+  #trimPreviews(): void {
+    for (const id of this.#previews.keys()) {
+      if (this.#previews.size <= PREVIEW_CACHE_SIZE && this.#previewBytes <= PREVIEW_CACHE_BYTES) return;
+      this.#forgetPreview(id);
+    }
   }
 
   /** Asks the upstream about one job, once at a time per job however many callers ask. */
@@ -249,6 +288,18 @@ export class JobService {
     const work = this.#refresh(id).finally(() => this.#inFlight.delete(id));
     this.#inFlight.set(id, work);
     return work;
+  }
+
+  /**
+   * Stops tracking a running job that cannot be followed any more (the upstream keeps
+   * answering about it in a way we cannot read): it fails with `reason`, without asking the
+   * upstream again. A job that has already ended stays as it is.
+   */
+  giveUp(id: string, reason: string): JobRecord | undefined {
+    const job = this.#deps.store.get(id);
+    if (!job || !isActive(job.status)) return job;
+    this.#deps.logger.warn({ job_id: id, reason }, 'job given up');
+    return this.#finish(id, { status: 'failed', error: reason });
   }
 
   /** At start-up: a submission the upstream never answered cannot be resumed; say so. */
@@ -358,7 +409,7 @@ export class JobService {
 
   #finish(id: string, patch: JobPatch): JobRecord | undefined {
     const now = this.#now();
-    this.#previews.delete(id);
+    this.#forgetPreview(id);
     return this.#deps.store.updateActive(id, { ...patch, finishedAt: now, checkedAt: now, previewUrl: null }, now);
   }
 

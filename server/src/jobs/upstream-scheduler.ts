@@ -12,6 +12,14 @@ import type { JobService } from './job-service';
 
 /** The share of looks planned from progress meant to find the job done. */
 const FINISH_LOOK_DONE_SHARE = 0.7;
+/** After a failed status check, the next one waits at least this long. */
+const RETRY_AFTER_ERROR_MS = 5_000;
+/**
+ * Malformed answers (`bad_response`) will not mend by asking again soon: each one doubles the
+ * wait (5 s, 10 s, 20 s, 40 s) and this many in a row give the job up, so one job the upstream
+ * answers badly about cannot spend the shared budget until its deadline.
+ */
+const MALFORMED_ANSWERS_MAX = 5;
 
 export interface SchedulerOptions {
   /** Never ask about one job more often than this. */
@@ -39,6 +47,8 @@ interface Timing {
   purpose: 'probe' | 'finish';
   samples: ProgressSample[];
   inFlight: boolean;
+  /** Malformed answers to this job's status checks since its last readable one. */
+  malformed: number;
 }
 
 export class UpstreamScheduler {
@@ -78,6 +88,7 @@ export class UpstreamScheduler {
           purpose: 'probe',
           samples: [],
           inFlight: false,
+          malformed: 0,
         });
         spread += this.#budget.intervalMs;
       }
@@ -258,16 +269,12 @@ export class UpstreamScheduler {
     try {
       job = await this.#service.refresh(id);
     } catch (error) {
-      if (error instanceof UpstreamError && error.kind === 'rate_limited') this.#pauseFor(error);
-      else this.#logger.warn({ job_id: id, err: error }, 'a status check failed; it will be retried');
-      timing.nextAt =
-        this.#now() +
-        Math.max(this.#options.minGapMs, (error instanceof UpstreamError ? (error.retryAfterS ?? 0) : 0) * 1000, 5_000);
-      timing.inFlight = false;
+      this.#checkFailed(id, timing, error);
       this.#wake();
       return;
     }
     timing.inFlight = false;
+    timing.malformed = 0;
     const done = !job || !isActive(job.status);
     if (timing.purpose === 'finish') this.#model.learnFinishLook(done, FINISH_LOOK_DONE_SHARE);
     if (job && done) {
@@ -285,6 +292,32 @@ export class UpstreamScheduler {
     this.#wake();
   }
 
+  /** Plans the retry of a failed status check, or gives the job up after too many malformed answers. */
+  #checkFailed(id: string, timing: Timing, error: unknown): void {
+    timing.inFlight = false;
+    const upstreamError = error instanceof UpstreamError ? error : undefined;
+    if (upstreamError?.kind === 'rate_limited') this.#pauseFor(upstreamError);
+    let backoff = 1;
+    if (upstreamError?.kind === 'bad_response') {
+      const malformed = timing.malformed + 1;
+      timing.malformed = malformed;
+      if (malformed >= MALFORMED_ANSWERS_MAX) {
+        this.#timings.delete(id);
+        this.#service.giveUp(
+          id,
+          `The upstream answered ${malformed} status checks of this job with malformed data (last: ${upstreamError.message}); it was given up`,
+        );
+        return;
+      }
+      backoff = 2 ** (malformed - 1);
+    }
+    if (upstreamError?.kind !== 'rate_limited') {
+      this.#logger.warn({ job_id: id, err: error }, 'a status check failed; it will be retried');
+    }
+    const retryAfterMs = (upstreamError?.retryAfterS ?? 0) * 1000;
+    timing.nextAt = this.#now() + Math.max(this.#options.minGapMs, retryAfterMs, RETRY_AFTER_ERROR_MS * backoff);
+  }
+
   #track(job: JobRecord): void {
     const sentAt = this.#now();
     // With budget to spare, look early so progress can time the finish; when submissions
@@ -298,6 +331,7 @@ export class UpstreamScheduler {
       purpose: 'probe',
       samples: [],
       inFlight: false,
+      malformed: 0,
     });
   }
 

@@ -1,6 +1,8 @@
 // What the server does with a webhook once its route has checked who sent it: the adapter
 // reads the body in its protocol's terms; a report (signed) is applied to the job at once and
 // each delivery counts once; a hint (unsigned) only brings the job's next status check forward.
+// A delivery id is remembered only once the delivery is dealt with (applied, or about nothing
+// of ours), never when its body was refused: the sender's retry under that id must still count.
 import { DomainError, UpstreamError } from '../errors';
 import type { UpstreamAdapter } from '../upstream/adapter';
 import type { JobService } from './job-service';
@@ -13,6 +15,8 @@ export class WebhookIntake {
   readonly #jobs: JobService;
   readonly #scheduler: UpstreamScheduler;
   readonly #upstream: UpstreamAdapter;
+  /** Deliveries being dealt with, by id: a repeat arriving meanwhile waits for the first. */
+  readonly #receiving = new Map<string, Promise<unknown>>();
 
   constructor(jobs: JobService, scheduler: UpstreamScheduler, upstream: UpstreamAdapter) {
     this.#jobs = jobs;
@@ -27,11 +31,28 @@ export class WebhookIntake {
 
   /**
    * One delivery. `deliveryId`: the sender's id for it, when the transport has one (a repeat
-   * is acknowledged and changes nothing). A body that cannot be read is an `invalid` error.
+   * of a delivery dealt with is acknowledged and changes nothing). A body that cannot be read
+   * is an `invalid` error, and its id stays unspent so that a corrected retry is applied.
    */
   async receive(body: Buffer, deliveryId?: string): Promise<WebhookOutcome> {
+    if (deliveryId === undefined) return this.#read(body);
+    for (let earlier = this.#receiving.get(deliveryId); earlier; earlier = this.#receiving.get(deliveryId)) {
+      await earlier.catch(() => undefined);
+    }
+    if (this.#jobs.hasDelivery(deliveryId)) return 'repeat';
+    const work = this.#read(body);
+    this.#receiving.set(deliveryId, work);
+    try {
+      const outcome = await work;
+      this.#jobs.rememberDelivery(deliveryId);
+      return outcome;
+    } finally {
+      this.#receiving.delete(deliveryId);
+    }
+  }
+
+  async #read(body: Buffer): Promise<WebhookOutcome> {
     if (!this.#upstream.parseWebhook) throw new DomainError('not_found', 'Webhooks are not configured');
-    if (deliveryId !== undefined && !this.#jobs.rememberDelivery(deliveryId)) return 'repeat';
     let notice: ReturnType<NonNullable<UpstreamAdapter['parseWebhook']>>;
     try {
       notice = this.#upstream.parseWebhook(body);

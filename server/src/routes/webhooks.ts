@@ -2,7 +2,7 @@
 // does the rest. POST /hooks/v7 takes Standard Webhooks signed by the v7 upstream (verified
 // over the raw body). POST /hooks/mj-proxy/:token takes midjourney-proxy's unsigned notifyHook:
 // the unguessable token in the URL keeps strangers out.
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
 import { AppError } from '../errors';
 import type { WebhookIntake } from '../jobs/webhook-intake';
@@ -19,8 +19,10 @@ export interface WebhookOptions {
 const raw = express.raw({ type: () => true, limit: '64kb' });
 const bodyOf = (body: unknown): Buffer => (Buffer.isBuffer(body) ? body : Buffer.alloc(0));
 
-const sameToken = (given: string, expected: string) =>
-  given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+// Compared as digests: always 32 bytes each, whatever the given token's length or characters
+// (a non-ASCII one has more bytes than characters), so no answer or timing tells its length.
+const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest();
+const sameToken = (given: string, expected: string) => timingSafeEqual(digest(given), digest(expected));
 
 export function webhookRoutes({ intake, v7Secret, relayToken }: WebhookOptions): Router {
   const router = express.Router();

@@ -1,7 +1,8 @@
 // Result images kept as files beside the database, so the gallery never depends on an
-// upstream link staying alive. Writes are atomic (temp file, then rename).
+// upstream link staying alive. Writes are atomic (temp file, then rename); the temp files a
+// crash left mid-save are removed when the folder is opened at start-up.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGE_NAME_PATTERN } from '@shared/schemas/job';
@@ -39,19 +40,32 @@ export function contentTypeFor(name: string): string {
   return SIGNATURES.find((signature) => signature.ext === ext)?.type ?? 'application/octet-stream';
 }
 
+/** `.<image name>.<12 hex digits>.tmp`: where an image is written before it is renamed into place. */
+const temporaryName = (name: string) => `.${name}.${randomBytes(6).toString('hex')}.tmp`;
+const TEMPORARY_PATTERN = /^\.[A-Za-z0-9_-]{1,128}\.(png|jpg|webp|gif)\.[0-9a-f]{12}\.tmp$/;
+
 export class ImageFiles {
   readonly dir: string;
 
+  /** Opens (creating) the folder; one process owns it, so any temp file in it is a crash's leftover. */
   constructor(dir: string) {
     this.dir = dir;
     mkdirSync(dir, { recursive: true });
+    for (const entry of readdirSync(dir)) {
+      if (TEMPORARY_PATTERN.test(entry)) rmSync(path.join(dir, entry), { force: true });
+    }
   }
 
   async save(jobId: string, bytes: Uint8Array, ext: ImageExt): Promise<string> {
     const name = `${jobId}.${ext}`;
-    const temporary = path.join(this.dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
-    await writeFile(temporary, bytes, { flag: 'wx' });
-    await rename(temporary, path.join(this.dir, name));
+    const temporary = path.join(this.dir, temporaryName(name));
+    try {
+      await writeFile(temporary, bytes, { flag: 'wx' });
+      await rename(temporary, path.join(this.dir, name));
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
     return name;
   }
 
