@@ -27,6 +27,7 @@ import type { UpstreamAdapter } from './upstream/adapter';
 import { UpstreamHttpClient } from './upstream/http-client';
 import { createImageFetcher } from './upstream/image-fetcher';
 import { createMjProxyAdapter } from './upstream/mj-proxy-adapter';
+import { type HostResolver, parseFetchAllow } from './upstream/safe-fetch';
 import { createV7Adapter } from './upstream/v7-adapter';
 
 /** The parsed environment; DATA_DIR and CLIENT_DIST already resolved to absolute paths. */
@@ -48,6 +49,8 @@ export interface ServerOverrides {
   simulator?: Partial<Omit<SimulatorConfig, 'apiKey'>>;
   /** How imperfect the simulator's push is (late and repeated notices). */
   simulatorPush?: { lateShare: number; duplicateShare: number; lateByMs: number };
+  /** How host names in the upstream's image links resolve (a test answers without DNS). */
+  resolveHost?: HostResolver;
 }
 
 export interface ComposedServer {
@@ -128,7 +131,17 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     store,
     images,
     upstream,
-    fetcher: createImageFetcher(http, config.IMAGE_MAX_BYTES),
+    fetcher: createImageFetcher(http, config.IMAGE_MAX_BYTES, {
+      // Links on the upstream's own host are trusted wherever it runs (the simulator: loopback).
+      upstreamBase: simulator
+        ? simulator.baseUrl
+        : protocol === 'mj-proxy'
+          ? config.MJ_PROXY_BASE
+          : config.MIDJOURNEY_API_BASE,
+      allow: parseFetchAllow(config.UPSTREAM_FETCH_ALLOW),
+      logger,
+      ...(overrides.resolveHost ? { resolve: overrides.resolveHost } : {}),
+    }),
     logger,
     deadlineMs: config.JOB_DEADLINE_MS,
     now,

@@ -1,6 +1,7 @@
 // The server's whole configuration: process.env parsed once at start-up by one zod schema,
 // so a wrong value stops the server with a message naming the variable.
 import { z } from 'zod';
+import { fetchAllowProblem } from './upstream/safe-fetch';
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
@@ -45,6 +46,17 @@ export const envSchema = z.object({
   ),
   UPSTREAM_TIMEOUT_MS: int(15_000, 100, 15_000),
   IMAGE_MAX_BYTES: int(20 * 1024 * 1024, 1024, 200 * 1024 * 1024),
+  /** Host names, IPs or CIDR ranges the upstream's image links may point at although not public. */
+  UPSTREAM_FETCH_ALLOW: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .superRefine((value, ctx) => {
+        const problem = fetchAllowProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+  ),
   CLIENT_DIST: optionalString,
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
   ACCESS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),

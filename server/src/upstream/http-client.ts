@@ -1,6 +1,8 @@
-// The one outbound HTTP client every upstream call goes through: a time-out on every call,
-// bounded response bodies, and network failures turned into UpstreamErrors. Node's fetch
-// keeps connections alive in its global pool, so repeated calls reuse sockets.
+// The one outbound HTTP client every call to the upstream's API goes through: a time-out on
+// every call, bounded response bodies, and network failures turned into UpstreamErrors. Node's
+// fetch keeps connections alive in its global pool, so repeated calls reuse sockets. The API's
+// URLs come from our configuration and are trusted; links the upstream hands back (images,
+// previews) are not, and go through safe-fetch.ts instead.
 import type { z } from 'zod';
 import { UpstreamError } from '../errors';
 
@@ -19,16 +21,25 @@ export interface HttpClientOptions {
 
 export class UpstreamHttpClient {
   readonly timeoutMs: number;
+  /** The hosts (with their ports) this client has spoken to as the upstream's API. */
+  readonly #upstreamHosts = new Set<string>();
 
   constructor(options: HttpClientOptions) {
     this.timeoutMs = options.timeoutMs;
   }
 
+  /** Whether a URL's host is one this client calls as the upstream's API: the upstream's own host. */
+  isUpstreamHost(host: string): boolean {
+    return this.#upstreamHosts.has(host);
+  }
+
+  /** Calls the upstream's API; `url` is built from the configured base URL, never from an answer. */
   async request(url: string, init: RequestInit & { maxBytes: number }): Promise<UpstreamReply> {
     const { maxBytes, ...rest } = init;
     const signal = AbortSignal.timeout(this.timeoutMs);
     let response: Response;
     try {
+      this.#upstreamHosts.add(new URL(url).host);
       response = await fetch(url, { ...rest, signal, redirect: 'follow' });
     } catch (error) {
       throw this.#transportError(error, signal);
