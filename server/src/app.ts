@@ -67,6 +67,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/healthz', pageSecurityHeaders, (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ status: 'ok', upstream: deps.jobs.upstreamName });
   });
+  // Webhooks prove who sends them (a signature, a secret path token), whatever name they used.
+  app.use('/hooks', pageSecurityHeaders, webhookRoutes(deps.webhooks));
   app.use(hostAllowList(security.hosts ?? { allowedHosts: [], listenHost: '127.0.0.1' }));
   const cors = corsPolicy(allowedOrigins);
 
@@ -85,7 +87,7 @@ export function createApp(deps: AppDeps): express.Express {
       signedCookies(deps.cookieSecret, [OWNER_COOKIE, SESSION_COOKIE]),
       access.guard,
       sameOriginGuard(allowedOrigins),
-      assignOwner(deps.limits),
+      assignOwner(deps.limits, Boolean(security.accessToken)),
     ]),
   );
   // The routes sit on the one /api router (no router per module), so a request is matched once;
@@ -100,7 +102,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api', api);
 
   app.use(pageSecurityHeaders, cors);
-  app.use('/hooks', webhookRoutes(deps.webhooks));
 
   if (deps.clientDist) app.use(clientAssets(deps.clientDist));
 

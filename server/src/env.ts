@@ -1,6 +1,7 @@
 // The server's whole configuration: process.env parsed once at start-up by one zod schema,
 // so a wrong value stops the server with a message naming the variable.
 import { z } from 'zod';
+import { unreadableHosts } from './http/host-allow-list';
 import { fetchAllowProblem } from './upstream/safe-fetch';
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
@@ -62,14 +63,41 @@ export const envSchema = z.object({
   ACCESS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   ALLOW_OPEN_ACCESS: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).default('false')),
   CORS_ORIGINS: optionalString,
-  TRUST_PROXY: optionalString,
+  TRUST_PROXY: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine(
+        (value) => value.trim() !== 'true',
+        "true trusts every hop, so any client could forge its address in X-Forwarded-For; use a hop count (1), loopback, or the proxy's addresses",
+      )
+      .optional(),
+  ),
   SUBMITS_PER_MINUTE_PER_CLIENT: int(20, 1, 100_000),
   /** Submissions a minute from one client address, whatever owner cookies it sends. */
   SUBMITS_PER_MINUTE_PER_ADDRESS: int(20, 1, 100_000),
   /** New owners (requests without an owner cookie) one address may start in an hour. */
   NEW_OWNERS_PER_HOUR_PER_ADDRESS: int(60, 1, 1_000_000),
   /** Host names answered besides loopback names, PUBLIC_URL's and HOST's: comma-separated, or `*`. */
-  ALLOWED_HOSTS: optionalString,
+  ALLOWED_HOSTS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .optional()
+      .superRefine((value, context) => {
+        const bad = unreadableHosts(
+          (value ?? '')
+            .split(',')
+            .map((entry) => entry.trim())
+            .filter(Boolean),
+        );
+        if (bad.length > 0)
+          context.addIssue({
+            code: 'custom',
+            message: `cannot read ${bad.map((entry) => `"${entry}"`).join(', ')} as a host name`,
+          });
+      }),
+  ),
   RUNNING_JOBS_PER_CLIENT: int(10, 1, 100_000),
   /** Sign-in attempts allowed per client address in 15 minutes. */
   SIGN_IN_ATTEMPTS: int(10, 1, 10_000),

@@ -25,12 +25,18 @@ const hasForbiddenChars = (value: string) => [...value].some((char) => isForbidd
 // before a letter; a typographic dash only where it starts a word, since prose joins words with
 // em dashes ("black—white"). Checked on the NFKC form, which folds fullwidth hyphens to `-`.
 // `::` weights are not parameters.
-const PARAMETER = /(?:--|(?<![\p{L}\p{N}])[\u2010-\u2015\u2212])(\p{L}[\p{L}\p{N}]*)/gu;
+// Invisible format characters (zero-width spaces and joiners…) are ignored when looking, so
+// `--\u200Bar` is still `--ar`.
+const PARAMETER = /(?:--|(?<![\p{L}\p{N}])[\u2010-\u2015\u2212\u2e3a\u2e3b])(\p{L}[\p{L}\p{N}]*)/gu;
+const FORMAT_CHARS = /\p{Cf}/gu;
+/** `{red, blue}`: Midjourney runs one job per combination, each billed. */
+const PERMUTATION = /\{[^{}]*,[^{}]*\}/;
 const PARAMETERS_SHOWN = 5;
 
 /** The Midjourney parameters a prompt carries, as `--name`, each once, in order. */
 export function promptParameters(prompt: string): string[] {
-  const names = [...prompt.normalize('NFKC').matchAll(PARAMETER)].map((match) => `--${match[1]?.toLowerCase()}`);
+  const seen = prompt.normalize('NFKC').replace(FORMAT_CHARS, '');
+  const names = [...seen.matchAll(PARAMETER)].map((match) => `--${match[1]?.toLowerCase()}`);
   return [...new Set(names)];
 }
 
@@ -52,6 +58,12 @@ export const promptSchema = z
       .superRefine((value, context) => {
         const names = promptParameters(value);
         if (names.length > 0) context.addIssue({ code: 'custom', message: parametersMessage(names) });
+        if (PERMUTATION.test(value)) {
+          context.addIssue({
+            code: 'custom',
+            message: 'Permutation prompts ({a, b}) are not supported yet: each combination would be a job of its own',
+          });
+        }
       }),
   );
 

@@ -25,6 +25,8 @@ test.each([
   ['UPSTREAM_TIMEOUT_MS', '60000'],
   ['SIM_FAILURE_RATE', '1.5'],
   ['LOG_LEVEL', 'loud'],
+  ['TRUST_PROXY', 'true'],
+  ['ALLOWED_HOSTS', 'studio.example, bad host!'],
 ])('a wrong %s value stops start-up with a message naming it', (name, value) => {
   expect(() => parseEnv({ [name]: value })).toThrow(EnvError);
   expect(() => parseEnv({ [name]: value })).toThrow(new RegExp(`${name}:`));

@@ -291,3 +291,36 @@ test('the preview cache is bounded in bytes: after 36 MiB of previews the oldest
   expect(downloads.get('8.png')).toBe(1);
   expect(downloads.get('0.png')).toBe(2);
 });
+
+test.each([
+  ['a cat --\u200Bar 21:9', '--ar'],
+  ['a cat \u2e3aq 2', '--q'],
+])('POST /api/imagine sees through "%s" and refuses %s', async (prompt, name) => {
+  const { agent } = await buildTestApp();
+
+  const response = await agent.post('/api/imagine').send({ prompt });
+
+  expect(response.status).toBe(400);
+  expect(response.body.error.message).toContain(name);
+});
+
+test('POST /api/imagine refuses a permutation prompt, which would run one billed job per combination', async () => {
+  const { agent } = await buildTestApp();
+
+  const response = await agent.post('/api/imagine').send({ prompt: 'a {red, blue, green} bird' });
+  const emoji = await agent.post('/api/imagine').send({ prompt: 'a family 👨\u200d👩\u200d👧 at the beach' });
+
+  expect(response.status).toBe(400);
+  expect(response.body.error.message).toMatch(/Permutation/);
+  expect(emoji.status).toBe(202);
+});
+
+test('a status the upstream made up, even one named like an object property, is a malformed answer, not a stuck job', async () => {
+  const { agent, jobs } = await buildTestApp();
+  const id = await submitJob(agent);
+  server.use(http.get(`${UPSTREAM_BASE}/jobs/:jobId`, () => HttpResponse.json({ status: 'constructor' })));
+
+  const refresh = await jobs.refresh(id).catch((error: unknown) => error);
+
+  expect(refresh).toMatchObject({ kind: 'bad_response' });
+});

@@ -159,3 +159,70 @@ test('signing in counts failures only: many right sign-ins never lock the right 
   expect(statuses.every((status) => status === 204)).toBe(true);
   expect(bearer.status).toBe(200);
 });
+
+// What a second hostile look at the fixes found.
+
+test('with ACCESS_TOKEN, visitors without a token cannot use up the address budget of new owners and lock sign-in out', async () => {
+  const { app } = await buildTestApp({ security: { accessToken: TOKEN, newOwnersPerHourPerAddress: 3 } });
+
+  for (let i = 0; i < 6; i++) await request(app).get('/api/session');
+  for (let i = 0; i < 3; i++)
+    await request(app)
+      .post('/api/session')
+      .send({ token: `${TOKEN}-wrong` })
+      .catch(() => undefined);
+  const signIn = await request(app).post('/api/session').send({ token: TOKEN });
+
+  expect(signIn.status).toBe(204);
+  expect(cookieOf(signIn, 'mj_owner')).not.toBe('');
+});
+
+test('X-Forwarded-Host does not get a rebinding Host past the allow-list, even behind a trusted proxy', async () => {
+  const { app } = await buildTestApp({ security: { trustProxy: 'loopback' } });
+
+  const response = await request(app)
+    .get('/api/jobs')
+    .set('host', 'rebind.example:3000')
+    .set('x-forwarded-host', 'localhost:3000');
+
+  expect(response.status).toBe(421);
+});
+
+test('an IPv6 client cannot rotate through its /64 for fresh wrong-token allowances', async () => {
+  const { app } = await buildTestApp({ security: { accessToken: TOKEN, signInAttempts: 3, trustProxy: 'loopback' } });
+
+  const statuses: number[] = [];
+  for (let i = 1; i <= 5; i++) {
+    const response = await request(app)
+      .get('/api/jobs')
+      .set('x-forwarded-for', `2001:db8:1:2::${i.toString(16)}`)
+      .set('authorization', 'Bearer not-the-token-at-all');
+    statuses.push(response.status);
+  }
+
+  expect(statuses).toEqual([401, 401, 401, 429, 429]);
+});
+
+test('ALLOWED_HOSTS entries are read as people write them: bare IPv6, a default port, a trailing dot', async () => {
+  const { app } = await buildTestApp({ security: { allowedHosts: 'fd00::5, studio.example:443, lan.example.' } });
+
+  const answered = async (host: string) => (await request(app).get('/api/jobs').set('host', host)).status;
+
+  expect(await answered('[fd00::5]:3000')).toBe(200);
+  expect(await answered('studio.example')).toBe(200);
+  expect(await answered('studio.example:443')).toBe(200);
+  expect(await answered('studio.example:8443')).toBe(421);
+  expect(await answered('lan.example')).toBe(200);
+  expect(await answered('lan.example.:3000')).toBe(200);
+});
+
+test('a signed webhook sent to a name outside the allow-list still arrives (it proves its sender itself)', async () => {
+  const { app } = await buildTestApp({
+    webhookSecret: `whsec_${Buffer.from('webhook-secret-for-the-tests-01').toString('base64')}`,
+  });
+
+  const response = await request(app).post('/hooks/v7').set('host', 'hooks.public.example').send('{}');
+
+  // Refused for its (missing) signature, not for its Host.
+  expect(response.status).toBe(401);
+});

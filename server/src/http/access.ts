@@ -11,7 +11,7 @@ import express, { type Request, type RequestHandler, type Router } from 'express
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { SessionService } from '../access/session-service';
 import { AppError } from '../errors';
-import { clientAddress, newOwnerId, ownerFromCookie, setOwner } from './owner';
+import { clientAddress, newOwnerId, ownerFromCookie, setOwner, setOwnerCookie } from './owner';
 import { signedCookie } from './signed-cookies';
 import { parseOrThrow } from './validate';
 
@@ -65,15 +65,17 @@ export function accessRoutes(options: AccessOptions): {
     return id === undefined ? undefined : sessions.ownerOf(id);
   };
 
-  const guard: RequestHandler = async (req, _res, next) => {
+  const checkBearer = async (req: Request, bearer: string, expected: string) => {
+    await refuseIfBlocked(req);
+    if (!tokensMatch(bearer, expected)) throw await wrongToken(req, 'The access token is not valid');
+    setOwner(req, `api-${digest(`owner:${expected}`).toString('hex').slice(0, 32)}`);
+  };
+
+  // Synchronous unless a bearer token must be counted: most requests are polls.
+  const guard: RequestHandler = (req, _res, next) => {
     if (!token) return next();
     const bearer = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1];
-    if (bearer !== undefined) {
-      await refuseIfBlocked(req);
-      if (!tokensMatch(bearer, token)) throw await wrongToken(req, 'The access token is not valid');
-      setOwner(req, `api-${digest(`owner:${token}`).toString('hex').slice(0, 32)}`);
-      return next();
-    }
+    if (bearer !== undefined) return checkBearer(req, bearer, token).then(() => next());
     const owner = sessionOwner(req);
     if (owner !== undefined) setOwner(req, owner);
     else if (req.path !== '/session') throw new AppError(401, 'unauthorized', 'Sign in with the access token first');
@@ -92,8 +94,13 @@ export function accessRoutes(options: AccessOptions): {
       await refuseIfBlocked(req);
       const input = parseOrThrow(signInSchema, req.body, 'request body');
       if (!tokensMatch(input.token, token)) throw await wrongToken(req, 'That access token is not right');
-      // The browser keeps the history it had before signing in, if it had one.
-      const session = sessions.open(ownerFromCookie(req) ?? newOwnerId());
+      // The browser keeps its history across sessions: the owner cookie outlives each one.
+      let owner = ownerFromCookie(req);
+      if (!owner) {
+        owner = newOwnerId();
+        setOwnerCookie(req, res, owner);
+      }
+      const session = sessions.open(owner);
       res.cookie(SESSION_COOKIE, session.id, {
         signed: true,
         httpOnly: true,

@@ -2,7 +2,8 @@
 // server would otherwise be "same-origin" with it (its Host and Origin agree). Only the names
 // this server is known by are answered: loopback names, the host of PUBLIC_URL, the address it
 // listens on when that is a specific one, and ALLOWED_HOSTS. Anything else gets 421 before
-// any route runs.
+// any route but /healthz. The Host header itself is checked, never X-Forwarded-Host: a page
+// can set that header on its own requests.
 import type { RequestHandler } from 'express';
 import { AppError } from '../errors';
 
@@ -14,37 +15,53 @@ export interface HostAllowListOptions {
   listenHost: string;
 }
 
+interface HostEntry {
+  name: string;
+  port: string | undefined;
+}
+
 const LOOPBACK_NAMES = /^(localhost|[a-z0-9-]+\.localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 const UNSPECIFIED = new Set(['0.0.0.0', '::', '[::]']);
+/** Browsers leave the scheme's default port out of Host: `name:443` also means `name`. */
+const DEFAULT_PORTS = new Set(['80', '443']);
 
-/** `name` or `name:port` of a Host header, lower-cased; IPv6 literals keep their brackets. */
-function splitHost(host: string): { name: string; port: string | undefined } {
-  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host.trim().toLowerCase());
-  return { name: match?.[1] ?? '', port: match?.[2] };
+/**
+ * `name` or `name:port`, lower-cased, one trailing dot dropped, IPv6 literals in brackets
+ * (a bare `fd00::5` is taken as an address, not a name with a port). Undefined when unreadable.
+ */
+export function parseHost(host: string): HostEntry | undefined {
+  const text = host.trim().toLowerCase();
+  if (!text.startsWith('[') && (text.match(/:/g) ?? []).length > 1) return { name: `[${text}]`, port: undefined };
+  const match = /^(\[[0-9a-f:.]+\]|[a-z0-9_.-]+?)\.?(?::(\d{1,5}))?$/.exec(text);
+  if (!match?.[1]) return undefined;
+  return { name: match[1], port: match[2] };
 }
+
+/** The entries of ALLOWED_HOSTS that cannot be read, for a start-up error naming them. */
+export const unreadableHosts = (entries: readonly string[]): string[] =>
+  entries.filter((entry) => entry !== '*' && parseHost(entry) === undefined);
 
 export function hostAllowList(options: HostAllowListOptions): RequestHandler {
   const entries = [...options.allowedHosts];
   if (options.publicUrl) entries.push(new URL(options.publicUrl).host);
-  const listen =
-    options.listenHost.includes(':') && !options.listenHost.startsWith('[')
-      ? `[${options.listenHost}]`
-      : options.listenHost;
-  if (!UNSPECIFIED.has(listen)) entries.push(listen);
+  if (!UNSPECIFIED.has(options.listenHost)) entries.push(options.listenHost);
   const anyHost = entries.includes('*');
-  const allowed = entries.filter((entry) => entry !== '*').map(splitHost);
+  const allowed = entries.flatMap((entry) => {
+    const parsed = entry === '*' ? undefined : parseHost(entry);
+    return parsed ? [parsed] : [];
+  });
+  const portMatches = (entry: HostEntry, port: string | undefined) =>
+    entry.port === undefined || entry.port === port || (port === undefined && DEFAULT_PORTS.has(entry.port));
 
   const accepts = (host: string): boolean => {
-    const { name, port } = splitHost(host);
-    if (!name) return false;
-    if (anyHost || LOOPBACK_NAMES.test(name)) return true;
-    return allowed.some((entry) => entry.name === name && (entry.port === undefined || entry.port === port));
+    const asked = parseHost(host);
+    if (!asked) return false;
+    if (anyHost || LOOPBACK_NAMES.test(asked.name)) return true;
+    return allowed.some((entry) => entry.name === asked.name && portMatches(entry, asked.port));
   };
 
   return (req, _res, next) => {
-    // Behind a trusted proxy (TRUST_PROXY), req.host is the name the client asked the proxy for.
-    const host = req.host ?? '';
-    if (!accepts(host)) {
+    if (!accepts(req.headers.host ?? '')) {
       throw new AppError(
         421,
         'misdirected',

@@ -3,7 +3,8 @@
 // that drops the cookie gets a new owner each time, so new owners are counted per client
 // address: a cookie-less flood is refused like any other flood.
 import { randomBytes } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import ipaddr from 'ipaddr.js';
 import type { ClientLimits } from '../jobs/client-limits';
 import { signedCookie } from './signed-cookies';
 
@@ -21,28 +22,39 @@ export function ownerFromCookie(req: Request): string | undefined {
 
 export const newOwnerId = (): string => randomBytes(18).toString('base64url');
 
-/** Needs signedCookies(secret, [OWNER_COOKIE, …]) before it; an owner set by access control wins. */
-export function assignOwner(limits: ClientLimits): RequestHandler {
-  return async (req, res, next) => {
-    if (owners.has(req)) {
-      next();
-      return;
-    }
-    let owner = ownerFromCookie(req);
-    if (!owner) {
-      await limits.admitNewOwner(clientAddress(req));
-      owner = newOwnerId();
-      res.cookie(OWNER_COOKIE, owner, {
-        signed: true,
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: req.secure,
-        path: '/',
-        maxAge: ONE_YEAR_MS,
-      });
-    }
+export function setOwnerCookie(req: Request, res: Response, owner: string): void {
+  res.cookie(OWNER_COOKIE, owner, {
+    signed: true,
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: req.secure,
+    path: '/',
+    maxAge: ONE_YEAR_MS,
+  });
+}
+
+/**
+ * Needs signedCookies(secret, [OWNER_COOKIE, …]) before it; an owner set by access control
+ * wins. With an access token (`guarded`), owners come from sessions and bearer tokens only:
+ * a request that has neither (signing in) gets no owner cookie. Synchronous unless an owner
+ * must be made: most requests are polls that bring theirs.
+ */
+export function assignOwner(limits: ClientLimits, guarded: boolean): RequestHandler {
+  const mint = async (req: Request, res: Response) => {
+    await limits.admitNewOwner(clientAddress(req));
+    const owner = newOwnerId();
+    setOwnerCookie(req, res, owner);
     owners.set(req, owner);
-    next();
+  };
+  return (req, res, next) => {
+    if (owners.has(req)) return next();
+    const owner = ownerFromCookie(req);
+    if (owner) {
+      owners.set(req, owner);
+      return next();
+    }
+    if (guarded) return next();
+    return mint(req, res).then(() => next());
   };
 }
 
@@ -57,5 +69,15 @@ export function setOwner(req: Request, owner: string): void {
   owners.set(req, owner);
 }
 
-/** The client's address (the proxy's client address when TRUST_PROXY says so). */
-export const clientAddress = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+/**
+ * The client's address as limits count it (the proxy's client address when TRUST_PROXY says
+ * so): an IPv4 address (mapped IPv6 forms unwrapped), or the /64 an IPv6 client's addresses
+ * come from, since one client can rotate through a whole /64.
+ */
+export function clientAddress(req: Request): string {
+  const raw = req.ip ?? req.socket.remoteAddress ?? '';
+  if (!ipaddr.isValid(raw)) return raw || 'unknown';
+  const address = ipaddr.process(raw);
+  if (address.kind() === 'ipv4') return address.toString();
+  return `${address.toNormalizedString().split(':').slice(0, 4).join(':')}::/64`;
+}

@@ -1,7 +1,8 @@
 // One log line per request that tells something: every change (POST, DELETE, …), every
-// failure, every slow answer. A successful read (a browser's poll every second or two, an
-// image, an asset) is logged only at debug level: at info it would be most of the log and a
-// good part of the cost of answering. Paths are logged with secret tokens cut out.
+// failure (499: the client went away first), every slow answer. A successful read (a
+// browser's poll every second or two, an image, an asset) is logged only at debug level: at
+// info it would be most of the log and a good part of the cost of answering. Paths are
+// logged with secret tokens cut out.
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 
@@ -23,9 +24,10 @@ export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     req.log = logger;
     const started = performance.now();
-    res.once('finish', () => {
+    // `close` comes for every response, also one whose client went away before it was sent.
+    res.once('close', () => {
       const ms = performance.now() - started;
-      const status = res.statusCode;
+      const status = res.writableFinished ? res.statusCode : 499;
       const notable = status >= 400 || !READS.has(req.method) || ms > SLOW_MS;
       const level = status >= 500 ? 'error' : notable ? 'info' : 'debug';
       if (!logger.isLevelEnabled(level)) return;

@@ -377,6 +377,9 @@ export class JobService {
       case 'complete':
         logger.debug({ job_id: id }, 'job finished upstream; downloading the image');
         return this.#keepImage(job, answer.imageUrl ?? '');
+      default:
+        // Adapters map every status they accept; anything else is an answer we cannot read.
+        throw new UpstreamError('bad_response', 'The upstream reported a status this server does not know');
     }
   }
 

@@ -48,7 +48,7 @@ const submitAnswerSchema = z.object({
 
 const taskSchema = z.object({
   id: z.union([z.string(), z.number()]).transform(String),
-  status: z.string().refine((value) => value in STATUSES, 'unknown task status'),
+  status: z.string().refine((value) => Object.hasOwn(STATUSES, value), 'unknown task status'),
   progress: z
     .union([z.string(), z.number()])
     .nullish()
@@ -159,7 +159,7 @@ function acceptedTaskId(reply: UpstreamReply, scrub: (text: string) => string): 
 
 /** A fetched task in our terms: a finished task must name its image; a running one may show a preview. */
 function toUpstreamJob(id: string, task: z.infer<typeof taskSchema>, scrub: (text: string) => string): UpstreamJob {
-  const status = STATUSES[task.status] ?? 'pending';
+  const status = relayStatus(task.status) ?? 'pending';
   const job: UpstreamJob = { id, status };
   if (task.progress !== undefined) job.progress = task.progress;
   if (status === 'complete') {

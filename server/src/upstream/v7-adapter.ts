@@ -36,7 +36,7 @@ const STATUS_SPELLINGS: Record<string, UpstreamStatus> = {
 const statusSchema = z
   .string()
   .transform((value) => value.trim().toLowerCase())
-  .refine((value) => value in STATUS_SPELLINGS, 'unknown job status');
+  .refine((value) => Object.hasOwn(STATUS_SPELLINGS, value), 'unknown job status');
 
 const progressSchema = z
   .union([z.number(), z.string().regex(/^\s*\d+(\.\d+)?\s*%?\s*$/)])
@@ -145,7 +145,7 @@ function toUpstreamJob(
 const webhookSchema = z.object({ job_id: z.string().regex(JOB_ID_PATTERN) }).and(jobAnswerSchema);
 
 function mapStatus(raw: string): UpstreamStatus {
-  const status = STATUS_SPELLINGS[raw];
+  const status = Object.hasOwn(STATUS_SPELLINGS, raw) ? STATUS_SPELLINGS[raw] : undefined;
   if (!status) throw new UpstreamError('bad_response', `The upstream sent an unknown job status "${raw}"`);
   return status;
 }
