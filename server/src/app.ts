@@ -63,13 +63,7 @@ export function createApp(deps: AppDeps): express.Express {
   const allowedOrigins = security.allowedOrigins ?? [];
   if (security.trustProxy) app.set('trust proxy', trustProxyValue(security.trustProxy));
   app.use(requestLog(deps.logger));
-  // Says nothing worth a rebinding attack, and load balancers ask for it by address.
-  app.get('/healthz', pageSecurityHeaders, (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok', upstream: deps.jobs.upstreamName });
-  });
-  // Webhooks prove who sends them (a signature, a secret path token), whatever name they used.
-  app.use('/hooks', pageSecurityHeaders, webhookRoutes(deps.webhooks));
-  app.use(hostAllowList(security.hosts ?? { allowedHosts: [], listenHost: '127.0.0.1' }));
+  const allowHost = hostAllowList(security.hosts ?? { allowedHosts: [], listenHost: '127.0.0.1' });
   const cors = corsPolicy(allowedOrigins);
 
   const api = express.Router();
@@ -78,10 +72,11 @@ export function createApp(deps: AppDeps): express.Express {
     sessions: deps.sessions,
     ...(security.signInAttempts !== undefined ? { signInAttempts: security.signInAttempts } : {}),
   });
-  // Every /api request passes these in order; one layer, not six, since a poll goes through
-  // them every second or two per browser tab.
+  // Every /api request passes these in order; one layer, not seven, since a poll goes through
+  // them every second or two per browser tab. The API comes first among the app's routes too.
   api.use(
     series([
+      allowHost,
       apiSecurityHeaders,
       cors,
       signedCookies(deps.cookieSecret, [OWNER_COOKIE, SESSION_COOKIE]),
@@ -101,7 +96,13 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(notFound);
   app.use('/api', api);
 
-  app.use(pageSecurityHeaders, cors);
+  // Says nothing worth a rebinding attack, and load balancers ask for it by address.
+  app.get('/healthz', pageSecurityHeaders, (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok', upstream: deps.jobs.upstreamName });
+  });
+  // Webhooks prove who sends them (a signature, a secret path token), whatever name they used.
+  app.use('/hooks', pageSecurityHeaders, webhookRoutes(deps.webhooks));
+  app.use(allowHost, pageSecurityHeaders, cors);
 
   if (deps.clientDist) app.use(clientAssets(deps.clientDist));
 

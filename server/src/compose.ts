@@ -17,9 +17,8 @@ import { JobService } from './jobs/job-service';
 import { UpstreamScheduler } from './jobs/upstream-scheduler';
 import { WebhookIntake } from './jobs/webhook-intake';
 import { createLogger } from './logger';
-import { DEFAULT_BLOCKED_WORDS, type SimulatorConfig, simulatorConfig } from './simulator/config';
-import { type RunningSimulator, startSimulator } from './simulator/server';
-import { sqliteSimPersistence } from './simulator/sim-store';
+import type { SimulatorConfig } from './simulator/config';
+import type { RunningSimulator } from './simulator/server';
 import { ImageFiles } from './store/image-files';
 import type { JobStore } from './store/job-store';
 import { SqliteJobStore } from './store/sqlite-job-store';
@@ -268,12 +267,19 @@ function keptSecret(dataDir: string): string {
  * adapter as the real one. With push, it announces job changes like a real sender: signed
  * v7 webhooks, or the relay's notifyHook; a few late or repeated, as real senders do.
  */
-function startBuiltInSimulator(
+async function startBuiltInSimulator(
   config: ServerConfig,
   overrides: ServerOverrides,
   v7Secret: string | undefined,
   push: boolean,
 ): Promise<RunningSimulator> {
+  // Loaded only when used: a server speaking to a real upstream never holds the simulator
+  // (nor its PNG painter) in memory.
+  const [{ DEFAULT_BLOCKED_WORDS, simulatorConfig }, { startSimulator }, { sqliteSimPersistence }] = await Promise.all([
+    import('./simulator/config'),
+    import('./simulator/server'),
+    import('./simulator/sim-store'),
+  ]);
   return startSimulator(
     simulatorConfig({
       apiKey: randomBytes(24).toString('base64url'),

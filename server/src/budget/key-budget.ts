@@ -8,7 +8,7 @@
 // window sees more than E + burst <= limit calls, while E calls per window get through.
 // The same limiter API has Redis and Postgres implementations, for several server
 // instances sharing one key later.
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes } from '../rate-limiter';
 
 export interface BudgetOptions {
   /** Calls the upstream allows per window (60 per minute for the v7 contract). */

@@ -8,9 +8,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type SessionState, signInSchema } from '@shared/schemas/session';
 import express, { type Request, type RequestHandler, type Router } from 'express';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { SessionService } from '../access/session-service';
 import { AppError } from '../errors';
+import { RateLimiterMemory, RateLimiterRes } from '../rate-limiter';
 import { clientAddress, newOwnerId, ownerFromCookie, setOwner, setOwnerCookie } from './owner';
 import { signedCookie } from './signed-cookies';
 import { parseOrThrow } from './validate';

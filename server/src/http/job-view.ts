@@ -22,7 +22,9 @@ export function jobPresenter(jobs: JobService, scheduler: UpstreamScheduler, now
     const actions = jobs.actionsFor(job);
     if (actions.length > 0) view.available_actions = [...actions];
     if (!isActive(job.status)) {
-      finished.set(job, Object.freeze(view));
+      // Only the store's own (frozen, cached) records come back again; a list's rows are new
+      // objects each time, and remembering views of them would only feed the collector.
+      if (Object.isFrozen(job)) finished.set(job, Object.freeze(view));
       return view;
     }
     const position = scheduler.queuePosition(job.id);

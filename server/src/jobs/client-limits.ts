@@ -3,8 +3,9 @@
 // only a cookie, which a client can drop), jobs running at once per owner, and new owners per
 // address (each cookie-less request would otherwise be a fresh client). Every refusal is a
 // `limit_reached` domain error that says when to try again.
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+
 import { DomainError } from '../errors';
+import { RateLimiterMemory, RateLimiterRes } from '../rate-limiter';
 import type { JobService } from './job-service';
 
 export interface ClientLimitOptions {
