@@ -1,5 +1,5 @@
 import type { Job } from '@shared/schemas/job';
-import { fireEvent, screen, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { HttpResponse, http } from 'msw';
 import { expect, test, vi } from 'vitest';
 import { POLL_INTERVAL_MS } from '@/features/jobs/api/get-job';
@@ -60,7 +60,7 @@ test('a finished grid offers U1-U4, V1-V4 and reroll; U2 starts an upscale shown
     .getAllByRole('button')
     .map((button) => button.textContent);
   fireEvent.click(within(card).getByRole('button', { name: 'U2, upscale image 2 (top right)' }));
-  await vi.waitFor(() => expect(screen.getAllByRole('article')).toHaveLength(2));
+  await waitFor(() => expect(screen.getAllByRole('article')).toHaveLength(2));
 
   expect(labels).toEqual(expect.arrayContaining(['U1', 'U2', 'U3', 'U4', 'V1', 'V2', 'V3', 'V4', '↻ Reroll']));
   expect(sent).toEqual([{ action: 'upscale', index: 2 }]);
@@ -90,7 +90,7 @@ test('reroll and variation send what they name; a refusal is shown on the card a
   fireEvent.click(within(card).getByRole('button', { name: 'Reroll: a new grid from the same prompt' }));
   const alert = await within(card).findByRole('alert');
   fireEvent.click(within(card).getByRole('button', { name: 'V4, variations of image 4 (bottom right)' }));
-  await vi.waitFor(() => expect(sent).toHaveLength(2));
+  await waitFor(() => expect(sent).toHaveLength(2));
 
   expect(alert).toHaveTextContent('The upstream in use (v7) has no grid actions');
   expect(sent).toEqual([{ action: 'reroll' }, { action: 'variation', index: 4 }]);

@@ -1,15 +1,13 @@
 import { HttpResponse, http } from 'msw';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { UpstreamHttpClient } from '../../server/src/upstream/http-client';
 import { createMjProxyAdapter, promptWithParameters } from '../../server/src/upstream/mj-proxy-adapter';
-import { listenStrictly, server } from '../mocks/node';
+import { mockHttpForEachTest, server } from '../mocks/node';
 
 const RELAY = 'https://relay.test/mj';
 const SECRET = 'relay-secret-123';
 
-beforeAll(() => listenStrictly());
-afterEach(() => server.resetHandlers());
-afterAll(() => server.close());
+mockHttpForEachTest();
 
 const adapter = () =>
   createMjProxyAdapter({ baseUrl: RELAY, secret: SECRET, http: new UpstreamHttpClient({ timeoutMs: 1_000 }) });
