@@ -129,7 +129,10 @@ async function runOurs(push: Push, users: number): Promise<ModeResult> {
       MAX_CHECK_GAP_MS: sim(60_000),
       JOB_DEADLINE_MS: sim(10 * 60_000),
       IMAGE_MAX_BYTES: 5 * 1024 * 1024,
+      // The simulated users are separate browsers, all on loopback here: no per-client limits.
       SUBMITS_PER_MINUTE_PER_CLIENT: 1_000,
+      SUBMITS_PER_MINUTE_PER_ADDRESS: 100_000,
+      NEW_OWNERS_PER_HOUR_PER_ADDRESS: 100_000,
       RUNNING_JOBS_PER_CLIENT: 1_000,
     },
     {
