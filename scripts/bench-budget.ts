@@ -238,9 +238,10 @@ async function runTutorial(): Promise<ModeResult> {
       try {
         id = (
           await upstream.adapter.submit({
-            prompt: `user ${n} job at ${Date.now()}`,
-            aspectRatio: '1:1',
-            quality: 'standard',
+            text: `user ${n} job at ${Date.now()}`,
+            params: {},
+            imageUrls: [],
+            images: [],
           })
         ).id;
       } catch (error) {

@@ -76,9 +76,10 @@ for (let i = 0; i < JOBS + OTHER_OWNERS_JOBS; i++) {
   store.insert({
     id,
     ownerId: mine ? owner : `other-${i % 50}`,
+    kind: 'imagine',
     prompt: `benchmark prompt number ${i}, a lighthouse at dusk`,
+    params: { aspect_ratio: '16:9', stylize: 250 },
     aspectRatio: '16:9',
-    quality: 'standard',
     createdAt: now - (JOBS + OTHER_OWNERS_JOBS - i) * 1000,
   });
   const done = i % 10 !== 0;

@@ -16,16 +16,19 @@ import { series } from './http/series';
 import { signedCookies } from './http/signed-cookies';
 import type { ClientLimits } from './jobs/client-limits';
 import type { JobService } from './jobs/job-service';
+import type { UploadService } from './jobs/upload-service';
 import type { UpstreamScheduler } from './jobs/upstream-scheduler';
 import { imageRoutes } from './routes/images';
 import { imagineRoutes } from './routes/imagine';
 import { jobRoutes } from './routes/jobs';
+import { mediaRoutes, uploadRoutes } from './routes/uploads';
 import { type WebhookOptions, webhookRoutes } from './routes/webhooks';
 
 export const JSON_BODY_LIMIT = '16kb';
 
 export interface AppDeps {
   jobs: JobService;
+  uploads: UploadService;
   scheduler: UpstreamScheduler;
   budget: KeyBudget;
   limits: ClientLimits;
@@ -87,11 +90,12 @@ export function createApp(deps: AppDeps): express.Express {
   );
   // The routes sit on the one /api router (no router per module), so a request is matched once;
   // the job routes, which the polls hit, come first.
-  const present = jobPresenter(deps.jobs, deps.scheduler, deps.now);
+  const present = jobPresenter(deps.jobs, deps.scheduler, deps.uploads, deps.now);
   const { jobs, scheduler } = deps;
   jobRoutes(api, { jobs, scheduler, budget: deps.budget, present });
   imagineRoutes(api, { jobs, scheduler, limits: deps.limits, present, jsonLimit: JSON_BODY_LIMIT });
   imageRoutes(api, jobs);
+  uploadRoutes(api, deps.uploads, deps.limits);
   access.sessionRoutes(api);
   api.use(notFound);
   app.use('/api', api);
@@ -103,6 +107,8 @@ export function createApp(deps: AppDeps): express.Express {
   // Webhooks prove who sends them (a signature, a secret path token), whatever name they used.
   app.use('/hooks', pageSecurityHeaders, webhookRoutes(deps.webhooks));
   app.use(allowHost, pageSecurityHeaders, cors);
+  // Signed links to our images, for an upstream that fetches image inputs by URL.
+  app.use('/media', mediaRoutes(deps.uploads));
 
   if (deps.clientDist) app.use(clientAssets(deps.clientDist));
 

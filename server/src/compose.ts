@@ -14,9 +14,12 @@ import { KeyBudget } from './budget/key-budget';
 import { type Env, upstreamKind } from './env';
 import { ClientLimits } from './jobs/client-limits';
 import { JobService } from './jobs/job-service';
+import { UploadService } from './jobs/upload-service';
 import { UpstreamScheduler } from './jobs/upstream-scheduler';
 import { WebhookIntake } from './jobs/webhook-intake';
 import { createLogger } from './logger';
+import { MediaLinks } from './media/media-links';
+import { DEFAULT_UPLOAD_LIMITS } from './media/upload-image';
 import type { SimulatorConfig } from './simulator/config';
 import type { RunningSimulator } from './simulator/server';
 import { ImageFiles } from './store/image-files';
@@ -39,6 +42,8 @@ export interface ServerOverrides {
   store?: JobStore;
   /** Where images are kept (a test on a fake clock keeps them in memory, off the disk). */
   images?: ImageFiles;
+  /** Where uploads are kept. */
+  uploadFiles?: ImageFiles;
   /**
    * The upstream as the configuration builds it, wrapped or replaced (a test counts its
    * calls, a benchmark plays an offline one).
@@ -57,6 +62,7 @@ export interface ComposedServer {
   config: ServerConfig;
   logger: Logger;
   jobs: JobService;
+  uploads: UploadService;
   scheduler: UpstreamScheduler;
   budget: KeyBudget;
   store: JobStore;
@@ -79,6 +85,8 @@ export interface ComposedServer {
 
 /** Planned status checks come this many times later when the upstream pushes its news. */
 const PUSHED_FALLBACK_FACTOR = 3;
+/** How long a signed link to one of our images works: a queued job is sent well within it. */
+const MEDIA_LINK_TTL_MS = 24 * 60 * 60 * 1000;
 
 export async function createServer(config: ServerConfig, overrides: ServerOverrides = {}): Promise<ComposedServer> {
   const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL });
@@ -126,9 +134,24 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
   const now = overrides.now ?? Date.now;
   const store = overrides.store ?? new SqliteJobStore(path.join(config.DATA_DIR, 'jobs.sqlite'));
   const images = overrides.images ?? new ImageFiles(path.join(config.DATA_DIR, 'images'));
+  const uploads = new UploadService({
+    store,
+    files: overrides.uploadFiles ?? new ImageFiles(path.join(config.DATA_DIR, 'uploads')),
+    images,
+    // The built-in simulator fetches over loopback; a real upstream needs our public address.
+    links: new MediaLinks({
+      secret,
+      origin: () => (simulator ? ownOrigin : config.PUBLIC_URL),
+      ttlMs: MEDIA_LINK_TTL_MS,
+      now,
+    }),
+    limits: { ...DEFAULT_UPLOAD_LIMITS, maxBytes: config.UPLOAD_MAX_BYTES },
+    now,
+  });
   const jobs = new JobService({
     store,
     images,
+    uploads,
     upstream,
     fetcher: createImageFetcher(http, config.IMAGE_MAX_BYTES, {
       // Links on the upstream's own host are trusted wherever it runs (the simulator: loopback).
@@ -172,6 +195,7 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
 
   const app = createApp({
     jobs,
+    uploads,
     scheduler,
     budget,
     logger,
@@ -216,6 +240,7 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     config,
     logger,
     jobs,
+    uploads,
     scheduler,
     budget,
     store,

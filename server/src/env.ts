@@ -47,6 +47,8 @@ export const envSchema = z.object({
   ),
   UPSTREAM_TIMEOUT_MS: int(15_000, 100, 15_000),
   IMAGE_MAX_BYTES: int(20 * 1024 * 1024, 1024, 200 * 1024 * 1024),
+  /** The largest image a user may upload as input (its pixels are bounded too). */
+  UPLOAD_MAX_BYTES: int(10 * 1024 * 1024, 1024, 50 * 1024 * 1024),
   /** Host names, IPs or CIDR ranges the upstream's image links may point at although not public. */
   UPSTREAM_FETCH_ALLOW: z.preprocess(
     emptyAsUndefined,

@@ -1,6 +1,9 @@
 // Our normalised view of a generation job, whatever the upstream called things.
 import { z } from 'zod';
-import { aspectRatioSchema, qualitySchema } from './imagine';
+import { qualitySchema } from './imagine';
+import type { PromptParams } from './params-values';
+import { validateParams } from './prompt-params';
+import { jobReferenceSchema } from './upload';
 import { GRID_ACTIONS, JOB_ID_PATTERN, JOB_PAGE_DEFAULT, JOB_PAGE_MAX, JOB_STATUSES } from './job-values';
 
 export {
@@ -43,12 +46,36 @@ export const gridActionRequestSchema = z.discriminatedUnion(
 );
 export type GridActionRequest = z.infer<typeof gridActionRequestSchema>;
 
+/** What made a job: a prompt, an action on another job, a description of an image, a blend. */
+export const JOB_KINDS = ['imagine', 'action', 'describe', 'blend'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/** A job's effective parameters: the shared table's keys and values (prompt-params.ts checks them). */
+export const paramsSchema = z.custom<PromptParams>(
+  (value) => typeof value === 'object' && value !== null && validateParams(value).issues.length === 0,
+  'Not parameters of the table',
+);
+
 export const jobSchema = z.object({
   job_id: jobIdSchema,
   status: jobStatusSchema,
   progress: z.number().min(0).max(100).optional(),
+  kind: z.enum(JOB_KINDS),
+  /** The prompt's text, without its parameters and image links. */
   prompt: z.string(),
-  aspect_ratio: aspectRatioSchema,
+  /** The effective parameters (those given; Midjourney's defaults stand for the rest). */
+  params: paramsSchema,
+  /** Image links written in front of the prompt. */
+  image_urls: z.array(z.string()).optional(),
+  /** The images the job used (uploads or earlier results), as our own URLs. */
+  references: z.array(jobReferenceSchema).optional(),
+  /** The whole prompt as the upstream ran it, where it says (a relay's finalPrompt). */
+  final_prompt: z.string().optional(),
+  /** A describe job's answer: candidate prompts for its image. */
+  descriptions: z.array(z.string()).optional(),
+  /** What the job costs relative to a standard one (--q 2 is 2, --draft 0.5). */
+  cost: z.number().positive(),
+  aspect_ratio: z.string().regex(/^\d{1,5}:\d{1,5}$/),
   quality: qualitySchema,
   created_at: z.iso.datetime(),
   finished_at: z.iso.datetime().optional(),

@@ -1,3 +1,4 @@
+import { imagineRequestSchema } from '@shared/schemas/imagine';
 // What a hostile look at the server found, each tried the way an attacker would: parameters
 // smuggled in a prompt, odd hook tokens, webhook retries, crashes mid-save, malformed upstream
 // answers, odd ranges and numbers, and a preview cache filled with large images.
@@ -18,18 +19,20 @@ import { buildTestApp, mockUpstreamForEachTest, submitJob, tempDir } from './hel
 mockUpstreamForEachTest();
 afterEach(() => vi.useRealTimers());
 
-// Item 4: Midjourney parameters smuggled in the prompt.
+// Item 4: Midjourney parameters smuggled in the prompt. Parameters are now parsed from the
+// text with the shared table: what the job records is what the upstream gets, a value given
+// twice is a contradiction, and anything unknown is refused by name, never passed through.
 
 test.each([
-  ['a cat --ar 21:9', '--ar'],
-  ['a dog --q 2', '--q'],
-  ['a fox --turbo --repeat 40', '--turbo, --repeat'],
-  ['a phone-typed cat —ar 21:9', '--ar'],
-  ['--v 6 a bare parameter first', '--v'],
-  ['a well--known cat', '--known'],
-  ['a cat,—q 2, a fullwidth －－stylize 1000', '--q, --stylize'],
-  ['a cat --AR 21:9 --ar 1:1', '--ar'],
-])('POST /api/imagine refuses "%s" with a 400 naming %s, and nothing reaches the upstream', async (prompt, names) => {
+  ['a cat --ar 21:9', { aspect_ratio: '1:1' }, '--ar is given twice with different values (21:9 and 1:1)'],
+  ['a dog --q 2', { quality: 'standard' }, '--q is given twice with different values (2 and 1)'],
+  ['a phone-typed cat —ar 21:9', { aspect_ratio: '1:1' }, '--ar is given twice'],
+  ['a fox --turbo --repeat 40', {}, '--repeat is not a supported parameter'],
+  ['--v 6 a bare parameter first', {}, '--v (model) takes one value'],
+  ['a well--known cat', {}, '--known is not a supported parameter'],
+  ['a cat,—q 2, a fullwidth －－stylize 1000', {}, '--q (quality) takes one value'],
+  ['a cat --AR 21:9 --ar 1:1', {}, 'aspect ratio is already set by --ar'],
+])('POST /api/imagine refuses "%s" with a 400 that says why, and nothing reaches the upstream', async (prompt, fields, message) => {
   const { agent } = await buildTestApp();
   let submissions = 0;
   server.use(
@@ -39,14 +42,34 @@ test.each([
     }),
   );
 
-  const response = await agent.post('/api/imagine').send({ prompt, aspect_ratio: '1:1' });
+  const response = await agent.post('/api/imagine').send({ prompt, ...fields });
 
   expect(response.status).toBe(400);
   expect(response.body.error.code).toBe('invalid_request');
-  expect(response.body.error.message).toContain(
-    `Midjourney parameters in the prompt are not supported yet: ${names}; use the aspect ratio and quality fields`,
-  );
+  expect(response.body.error.message).toContain(message);
   expect(submissions).toBe(0);
+});
+
+test.each([
+  ['a cat --ar 21:9', 'a cat', { aspect_ratio: '21:9' }, { aspect_ratio: '21:9', quality: 'standard' }],
+  ['a dog --q 2', 'a dog', { quality: 2 }, { aspect_ratio: '1:1', quality: 'high' }],
+  ['a cat --\u200Bar 21:9', 'a cat', { aspect_ratio: '21:9' }, { aspect_ratio: '21:9', quality: 'standard' }],
+  ['a cat \u2e3aq 2', 'a cat', { quality: 2 }, { aspect_ratio: '1:1', quality: 'high' }],
+])('POST /api/imagine reads "%s" as the job it is: recorded and sent with the same parameters', async (prompt, text, params, sent) => {
+  const { agent } = await buildTestApp();
+  const bodies: unknown[] = [];
+  server.use(
+    http.post(`${UPSTREAM_BASE}/imagine`, async ({ request }) => {
+      bodies.push(await request.json());
+      return HttpResponse.json({ job_id: 'seen', status: 'pending' });
+    }),
+  );
+
+  const response = await agent.post('/api/imagine').send({ prompt });
+
+  expect(response.status).toBe(202);
+  expect(response.body).toMatchObject({ prompt: text, params, ...sent });
+  expect(bodies).toEqual([expect.objectContaining({ prompt: text, ...sent })]);
 });
 
 test.each([
@@ -182,7 +205,7 @@ async function onFakeClock(adapter: UpstreamAdapter) {
     deadlineMs: 10 * 60_000,
   });
   const job = await context.scheduler.admit(
-    context.jobs.record('owner', { prompt: 'a fox', aspect_ratio: '1:1', quality: 'standard' }),
+    context.jobs.record('owner', imagineRequestSchema.parse({ prompt: 'a fox' })),
   );
   return { ...context, job };
 }
@@ -275,7 +298,7 @@ test('the preview cache is bounded in bytes: after 36 MiB of previews the oldest
   );
   const ids: string[] = [];
   for (let i = 0; i < 9; i++) {
-    const job = jobs.record('owner', { prompt: `fox ${i}`, aspect_ratio: '1:1', quality: 'standard' });
+    const job = jobs.record('owner', imagineRequestSchema.parse({ prompt: `fox ${i}` }));
     store.updateActive(
       job.id,
       { status: 'processing', upstreamId: `up_${i}`, previewUrl: `${CDN_BASE}/previews/${i}.png` },
@@ -290,18 +313,6 @@ test('the preview cache is bounded in bytes: after 36 MiB of previews the oldest
 
   expect(downloads.get('8.png')).toBe(1);
   expect(downloads.get('0.png')).toBe(2);
-});
-
-test.each([
-  ['a cat --\u200Bar 21:9', '--ar'],
-  ['a cat \u2e3aq 2', '--q'],
-])('POST /api/imagine sees through "%s" and refuses %s', async (prompt, name) => {
-  const { agent } = await buildTestApp();
-
-  const response = await agent.post('/api/imagine').send({ prompt });
-
-  expect(response.status).toBe(400);
-  expect(response.body.error.message).toContain(name);
 });
 
 test('POST /api/imagine refuses a permutation prompt, which would run one billed job per combination', async () => {

@@ -23,7 +23,12 @@ test.each([
   ['a prompt over the limit', { prompt: 'x'.repeat(PROMPT_MAX_LENGTH + 1) }, 'prompt'],
   ['a prompt with a control character', { prompt: 'a fox\u0007' }, 'prompt'],
   ['a prompt with a bidi override', { prompt: 'a fox \u202Egnp.exe' }, 'prompt'],
-  ['an unknown aspect ratio', { prompt: 'a fox', aspect_ratio: '5:4' }, 'aspect_ratio'],
+  ['an aspect ratio that is not W:H', { prompt: 'a fox', aspect_ratio: 'wide' }, 'aspect_ratio'],
+  ['an aspect ratio beyond Midjourney\'s bounds', { prompt: 'a fox', aspect_ratio: '30:1' }, 'aspect_ratio'],
+  ['a stylize out of range in params', { prompt: 'a fox', params: { stylize: 1001 } }, 'params.stylize'],
+  ['an unknown parameter in params', { prompt: 'a fox', params: { repeat: 4 } }, 'params.repeat'],
+  ['a parameter the model does not take', { prompt: 'a fox --v 6.1', params: { exp: 10 } }, 'params.exp'],
+  ['an unknown parameter in the prompt', { prompt: 'a fox --hd' }, 'prompt'],
   ['an unknown quality', { prompt: 'a fox', quality: 'ultra' }, 'quality'],
   ['an unknown field', { prompt: 'a fox', model: 'v6' }, 'model'],
 ])('POST /api/imagine answers 400 naming the field for %s', async (_label, body, field) => {

@@ -1,7 +1,7 @@
 import { HttpResponse, http } from 'msw';
 import { expect, test } from 'vitest';
 import { UpstreamHttpClient } from '../../server/src/upstream/http-client';
-import { createMjProxyAdapter, promptWithParameters } from '../../server/src/upstream/mj-proxy-adapter';
+import { createMjProxyAdapter } from '../../server/src/upstream/mj-proxy-adapter';
 import { mockHttpForEachTest, server } from '../mocks/node';
 
 const RELAY = 'https://relay.test/mj';
@@ -14,7 +14,7 @@ const adapter = () =>
 const onSubmit = (answer: Parameters<typeof HttpResponse.json>[0]) =>
   server.use(http.post(`${RELAY}/submit/imagine`, () => HttpResponse.json(answer)));
 const onFetch = (answer: () => Response) => server.use(http.get(`${RELAY}/task/:id/fetch`, answer));
-const submit = () => adapter().submit({ prompt: 'a fox', aspectRatio: '16:9', quality: 'high' });
+const submit = () => adapter().submit({ text: 'a fox', params: { aspect_ratio: '16:9', quality: 2 }, imageUrls: [], images: [] });
 
 test('a submission sends the secret and the prompt with Midjourney parameters', async () => {
   let seen: { secret: string | null; body: unknown } | undefined;
@@ -29,7 +29,68 @@ test('a submission sends the secret and the prompt with Midjourney parameters', 
 
   expect(answer).toEqual({ id: '1712345678901', status: 'pending' });
   expect(seen).toEqual({ secret: SECRET, body: { prompt: 'a fox --ar 16:9 --q 2' } });
-  expect(promptWithParameters('a fox', '1:1', 'standard')).toBe('a fox');
+});
+
+test('every parameter travels in the prompt text, image prompts as base64Array and style references as links', async () => {
+  let body: unknown;
+  server.use(
+    http.post(`${RELAY}/submit/imagine`, async ({ request }) => {
+      body = await request.json();
+      return HttpResponse.json({ code: 1, description: 'Submit success', result: 'task_9', properties: {} });
+    }),
+  );
+  const png = Buffer.from('89504e470d0a1a0a', 'hex');
+
+  await adapter().submit({
+    text: 'a fox',
+    params: { stylize: 250, no: ['red cars', 'people'], seed: 42, speed: 'relax' },
+    imageUrls: ['https://example.com/a.png'],
+    images: [
+      { role: 'image', load: async () => ({ body: png, contentType: 'image/png' }) },
+      { role: 'style', url: 'https://studio.test/media/uploads/up_x.png?e=1&s=sig', load: async () => ({ body: png, contentType: 'image/png' }) },
+    ],
+  });
+
+  expect(body).toEqual({
+    prompt:
+      'https://example.com/a.png a fox --s 250 --seed 42 --no red cars, people --sref https://studio.test/media/uploads/up_x.png?e=1&s=sig --relax',
+    base64Array: [`data:image/png;base64,${png.toString('base64')}`],
+  });
+});
+
+test('a finished describe task answers its four prompts, and a task its final prompt', async () => {
+  server.use(
+    http.get(`${RELAY}/task/d1/fetch`, () =>
+      HttpResponse.json({
+        id: 'd1',
+        action: 'DESCRIBE',
+        status: 'SUCCESS',
+        progress: '100%',
+        imageUrl: '',
+        prompt: '1️⃣ a red fox --ar 3:2\n\n2️⃣ a fox in snow\n\n3️⃣ an orange animal\n\n4️⃣ wildlife photo',
+        properties: { finalPrompt: 'ignored for describe' },
+      }),
+    ),
+    http.get(`${RELAY}/task/g1/fetch`, () =>
+      HttpResponse.json({
+        id: 'g1',
+        action: 'IMAGINE',
+        status: 'IN_PROGRESS',
+        progress: '40%',
+        imageUrl: '',
+        properties: { finalPrompt: 'a fox --ar 16:9 --v 7' },
+      }),
+    ),
+  );
+
+  const described = await adapter().getJob('d1');
+  const running = await adapter().getJob('g1');
+
+  expect(described).toMatchObject({
+    status: 'complete',
+    descriptions: ['a red fox --ar 3:2', 'a fox in snow', 'an orange animal', 'wildlife photo'],
+  });
+  expect(running).toMatchObject({ status: 'processing', finalPrompt: 'a fox --ar 16:9 --v 7' });
 });
 
 test.each([

@@ -7,9 +7,10 @@ import { tempDir } from './helpers';
 const newJob = (id: string, createdAt: number, ownerId = 'owner-a') => ({
   id,
   ownerId,
+  kind: 'imagine' as const,
   prompt: `prompt ${id}`,
-  aspectRatio: '1:1' as const,
-  quality: 'standard' as const,
+  params: {},
+  aspectRatio: '1:1',
   createdAt,
 });
 
@@ -29,6 +30,11 @@ test('closing and reopening the file keeps every job and field', () => {
 
   expect(reopened.get('a')).toEqual({
     ...newJob('a', 1_000),
+    quality: 'standard',
+    imageUrls: [],
+    refs: [],
+    finalPrompt: null,
+    descriptions: null,
     status: 'processing',
     progress: 42.5,
     upstreamId: 'up-1',
@@ -56,7 +62,7 @@ test('migrations are idempotent: running them again changes nothing', () => {
   migrate(db);
 
   expect(db.prepare('SELECT sql FROM sqlite_master ORDER BY name').all()).toEqual(before);
-  expect(db.pragma('user_version', { simple: true })).toBe(5);
+  expect(db.pragma('user_version', { simple: true })).toBe(6);
   db.close();
 });
 
@@ -82,7 +88,62 @@ test('a database from before grid actions is upgraded in place, its jobs kept', 
     parentId: null,
     action: null,
     previewUrl: null,
+    // Its ratio and quality became the parameters they stand for.
+    kind: 'imagine',
+    params: { aspect_ratio: '16:9', quality: 2 },
+    aspectRatio: '16:9',
+    quality: 'high',
+    refs: [],
   });
+  store.close();
+});
+
+test('a job keeps its parameters, image links, references and a describe answer', () => {
+  const store = new SqliteJobStore(path.join(tempDir(), 'jobs.sqlite'));
+  store.insert({
+    ...newJob('p', 1_000),
+    params: { stylize: 250, no: ['red cars', 'people'], quality: 4, sref: ['123'], model: '7' },
+    imageUrls: ['https://example.com/a.png'],
+    refs: [
+      { role: 'image', uploadId: 'up_aaaaaaaaaaaaaaaaaaaaaa' },
+      { role: 'style', jobId: 'grid-1' },
+    ],
+  });
+
+  store.updateActive('p', { finalPrompt: 'a cat --s 250', descriptions: ['one', 'two'] }, 1_100);
+
+  expect(store.get('p')).toMatchObject({
+    params: { stylize: 250, no: ['red cars', 'people'], quality: 4, sref: ['123'], model: '7' },
+    quality: 'high',
+    imageUrls: ['https://example.com/a.png'],
+    refs: [
+      { role: 'image', uploadId: 'up_aaaaaaaaaaaaaaaaaaaaaa' },
+      { role: 'style', jobId: 'grid-1' },
+    ],
+    finalPrompt: 'a cat --s 250',
+    descriptions: ['one', 'two'],
+  });
+  store.close();
+});
+
+test('an upload is kept with its owner and can be deleted', () => {
+  const store = new SqliteJobStore(path.join(tempDir(), 'jobs.sqlite'));
+  const upload = {
+    id: 'up_bbbbbbbbbbbbbbbbbbbbbb',
+    ownerId: 'owner-a',
+    file: 'up_bbbbbbbbbbbbbbbbbbbbbb.png',
+    contentType: 'image/png' as const,
+    width: 64,
+    height: 32,
+    bytes: 1234,
+    createdAt: 5,
+  };
+
+  store.insertUpload(upload);
+
+  expect(store.getUpload(upload.id)).toEqual(upload);
+  expect(store.deleteUpload(upload.id)).toBe(true);
+  expect(store.getUpload(upload.id)).toBeUndefined();
   store.close();
 });
 

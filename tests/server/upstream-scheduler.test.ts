@@ -1,3 +1,4 @@
+import { imagineRequestSchema } from '@shared/schemas/imagine';
 // The scheduler with fake timers and an in-memory upstream whose jobs finish on the (fake)
 // clock: every call it receives is recorded with its time.
 import { afterEach, expect, test, vi } from 'vitest';
@@ -63,7 +64,7 @@ async function setUp(options: { limit?: number; queueMax?: number; durationMs?: 
     }),
   });
   const submit = (prompt = 'a fox') =>
-    scheduler.admit(jobs.record('owner', { prompt, aspect_ratio: '1:1', quality: 'standard' }));
+    scheduler.admit(jobs.record('owner', imagineRequestSchema.parse({ prompt })));
   return { ...upstream, store, service: jobs, scheduler, budget, submit };
 }
 

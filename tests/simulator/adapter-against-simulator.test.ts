@@ -40,7 +40,7 @@ test.each(Object.keys(PROTOCOLS) as (keyof typeof PROTOCOLS)[])(
   async (protocol) => {
     const { clock, adapter, images } = await setUp(protocol);
 
-    const submitted = await adapter.submit({ prompt: 'a fox at dawn', aspectRatio: '4:3', quality: 'standard' });
+    const submitted = await adapter.submit({ text: 'a fox at dawn', params: { aspect_ratio: '4:3' }, imageUrls: [], images: [] });
     clock.now += 3_000;
     const midway = await adapter.getJob(submitted.id);
     clock.now += 3_000;
@@ -61,7 +61,7 @@ test.each(Object.keys(PROTOCOLS) as (keyof typeof PROTOCOLS)[])(
     const { adapter, wrongKey } = await setUp(protocol, { rateLimit: 3 });
 
     await expect(
-      adapter.submit({ prompt: 'nsfw thing', aspectRatio: '1:1', quality: 'standard' }),
+      adapter.submit({ text: 'nsfw thing', params: {}, imageUrls: [], images: [] }),
     ).rejects.toMatchObject({
       kind: 'refused',
     });
@@ -74,7 +74,7 @@ test.each(Object.keys(PROTOCOLS) as (keyof typeof PROTOCOLS)[])(
 
 test('mj-proxy: a grid shows a sharpening preview, then upscale 3 is one image of the same scene as tile 3', async () => {
   const { clock, adapter, images } = await setUp('mj-proxy');
-  const grid = await adapter.submit({ prompt: 'pine forest at night', aspectRatio: '1:1', quality: 'standard' });
+  const grid = await adapter.submit({ text: 'pine forest at night', params: {}, imageUrls: [], images: [] });
 
   clock.now += 2_500;
   const early = await adapter.getJob(grid.id);
@@ -105,7 +105,7 @@ test('mj-proxy: a grid shows a sharpening preview, then upscale 3 is one image o
 
 test('mj-proxy: actions on a grid that is not finished, or on an upscale, are refused by the relay', async () => {
   const { clock, adapter } = await setUp('mj-proxy');
-  const grid = await adapter.submit({ prompt: 'a desert road', aspectRatio: '16:9', quality: 'standard' });
+  const grid = await adapter.submit({ text: 'a desert road', params: { aspect_ratio: '16:9' }, imageUrls: [], images: [] });
 
   await expect(adapter.act?.({ gridId: grid.id, action: 'reroll' })).rejects.toMatchObject({
     kind: 'rejected',
@@ -167,7 +167,7 @@ function similarity(a: Picture, b: Picture): number {
 
 test('mj-proxy: a newer relay without /submit/change is driven through /submit/action and its buttons', async () => {
   const { clock, adapter } = await setUp('mj-proxy', { changeRoute: false });
-  const grid = await adapter.submit({ prompt: 'a canyon at noon', aspectRatio: '3:2', quality: 'standard' });
+  const grid = await adapter.submit({ text: 'a canyon at noon', params: { aspect_ratio: '3:2' }, imageUrls: [], images: [] });
   clock.now += 6_000;
 
   const variation = await adapter.act?.({ gridId: grid.id, action: 'variation', index: 4 });

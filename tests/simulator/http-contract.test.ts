@@ -97,12 +97,17 @@ test('a prompt with a blocked word is refused with 422 naming the word', async (
   expect(response.body.error).toMatch(/"gore"/);
 });
 
-test('invalid submissions get 400', async () => {
+test.each([
+  [{ prompt: 'a fox', aspect_ratio: 'wide' }, 'aspect_ratio must be W:H'],
+  [{ prompt: 'a fox --repeat 4' }, '--repeat is not a supported parameter'],
+  [{ prompt: 'a fox --s 5000' }, '--s (stylize)'],
+])('an invalid submission %j gets 400 saying why', async (body, message) => {
   const { app } = simulator();
 
-  const response = await request(app).post('/v1/imagine').set(auth).send({ prompt: 'a fox', aspect_ratio: '5:4' });
+  const response = await request(app).post('/v1/imagine').set(auth).send(body);
 
   expect(response.status).toBe(400);
+  expect(response.body.error).toContain(message);
 });
 
 test('an unknown job is a 404', async () => {

@@ -2,6 +2,7 @@
 // again is worthwhile. The upstream's id and links stay on the server.
 import { type Job, POLL_MAX_MS, POLL_MIN_MS } from '@shared/schemas/job';
 import type { JobService } from '../jobs/job-service';
+import type { UploadService } from '../jobs/upload-service';
 import type { UpstreamScheduler } from '../jobs/upstream-scheduler';
 import { isActive, type JobRecord } from '../store/job-store';
 
@@ -11,14 +12,25 @@ const PUSHED_POLL_MS = 2_000;
 export type JobPresenter = (job: JobRecord) => Job;
 
 /** The job as its owner sees it, with its actions, queue position and a hint for the next poll. */
-export function jobPresenter(jobs: JobService, scheduler: UpstreamScheduler, now: () => number): JobPresenter {
+export function jobPresenter(
+  jobs: JobService,
+  scheduler: UpstreamScheduler,
+  uploads: UploadService,
+  now: () => number,
+): JobPresenter {
   // A finished job never changes, and the store hands out the same record for it while it
   // stays in its cache: the view of such a record is made once (polls ask for it again and again).
   const finished = new WeakMap<JobRecord, Job>();
   return (job) => {
     const made = finished.get(job);
     if (made) return made;
-    const view = toJobView(job);
+    const view = toJobView(job, jobs.costOf(job));
+    const references = job.refs.flatMap((ref) => {
+      const url = uploads.viewUrl(ref);
+      if (!url) return [];
+      return [{ role: ref.role, url, ...('uploadId' in ref ? { upload_id: ref.uploadId } : { job_id: ref.jobId }) }];
+    });
+    if (references.length > 0) view.references = references;
     const actions = jobs.actionsFor(job);
     if (actions.length > 0) view.available_actions = [...actions];
     if (!isActive(job.status)) {
@@ -37,16 +49,22 @@ export function jobPresenter(jobs: JobService, scheduler: UpstreamScheduler, now
   };
 }
 
-function toJobView(job: JobRecord): Job {
+function toJobView(job: JobRecord, cost: number): Job {
   const view: Job = {
     job_id: job.id,
     status: job.status === 'submitting' ? 'pending' : job.status,
+    kind: job.kind,
     prompt: job.prompt,
+    params: job.params,
+    cost,
     aspect_ratio: job.aspectRatio,
     quality: job.quality,
     created_at: new Date(job.createdAt).toISOString(),
   };
   if (job.progress !== null) view.progress = Math.round(job.progress);
+  if (job.imageUrls.length > 0) view.image_urls = job.imageUrls;
+  if (job.finalPrompt) view.final_prompt = job.finalPrompt;
+  if (job.descriptions) view.descriptions = job.descriptions;
   if (job.finishedAt !== null) view.finished_at = new Date(job.finishedAt).toISOString();
   if (job.status === 'complete' && job.imageFile) {
     view.image_url = `/api/images/${job.imageFile}`;

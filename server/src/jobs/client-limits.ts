@@ -39,8 +39,12 @@ export class ClientLimits {
     this.#newOwners = new RateLimiterMemory({ points: options.newOwnersPerHourPerAddress, duration: 60 * 60 });
   }
 
-  /** Counts one submission for this client, or throws when it is over a limit. */
-  async admit(client: Client): Promise<void> {
+  /**
+   * Counts one submission for this client, or throws when it is over a limit. A job that
+   * costs more than a standard one (--q 2, --turbo, an omni reference) counts that many times.
+   */
+  async admit(client: Client, cost = 1): Promise<void> {
+    const points = Math.max(1, Math.ceil(cost));
     const running = this.#jobs.runningCount(client.owner);
     if (running >= this.#options.runningJobs) {
       throw new DomainError(
@@ -52,14 +56,22 @@ export class ClientLimits {
     await take(
       this.#byAddress,
       client.address,
+      points,
       (s) =>
         `At most ${this.#options.submitsPerMinutePerAddress} submissions a minute from one address; try again in ${s} s`,
     );
     await take(
       this.#byOwner,
       client.owner,
+      points,
       (s) => `At most ${this.#options.submitsPerMinute} submissions a minute per client; try again in ${s} s`,
     );
+  }
+
+  /** Counts an upload like a submission (it fills the disk like one), without the running-jobs limit. */
+  async admitUpload(client: Client): Promise<void> {
+    await take(this.#byAddress, client.address, 1, (s) => `Too many uploads and submissions from one address; try again in ${s} s`);
+    await take(this.#byOwner, client.owner, 1, (s) => `Too many uploads and submissions; try again in ${s} s`);
   }
 
   /** Counts a new owner made for a request from this address (one that brought no owner cookie). */
@@ -67,15 +79,21 @@ export class ClientLimits {
     return take(
       this.#newOwners,
       address,
+      1,
       (s) =>
         `Too many new clients from this address (each request without the mj_owner cookie is one); keep the cookie, or try again in ${s} s`,
     );
   }
 }
 
-async function take(limiter: RateLimiterMemory, key: string, message: (retryAfterS: number) => string): Promise<void> {
+async function take(
+  limiter: RateLimiterMemory,
+  key: string,
+  points: number,
+  message: (retryAfterS: number) => string,
+): Promise<void> {
   try {
-    await limiter.consume(key);
+    await limiter.consume(key, points);
   } catch (rejection) {
     if (!(rejection instanceof RateLimiterRes)) throw rejection;
     const retryAfterS = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));

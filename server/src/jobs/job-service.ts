@@ -5,18 +5,22 @@
 import { randomBytes } from 'node:crypto';
 import type { ImagineRequest } from '@shared/schemas/imagine';
 import type { GridAction, GridActionRequest } from '@shared/schemas/job';
+import { paramCost } from '@shared/schemas/prompt-params';
+import type { BlendRequest, BlendShape, DescribeRequest, ImageReference, ReferenceRole } from '@shared/schemas/upload';
 import type { Logger } from 'pino';
 import { DomainError, UpstreamError } from '../errors';
 import { contentTypeFor, type ImageFiles } from '../store/image-files';
 import { isActive, type JobPatch, type JobRecord, type JobStore } from '../store/job-store';
 import type { UpstreamAdapter, UpstreamJob } from '../upstream/adapter';
 import type { FetchedImage, ImageFetcher } from '../upstream/image-fetcher';
+import type { UploadService } from './upload-service';
 
 export interface JobServiceDeps {
   store: JobStore;
   images: ImageFiles;
   upstream: UpstreamAdapter;
   fetcher: ImageFetcher;
+  uploads: UploadService;
   logger: Logger;
   /** A job still unfinished this long after submission is given up as failed. */
   deadlineMs: number;
@@ -39,6 +43,16 @@ interface CachedPreview {
 
 export const newJobId = (): string => randomBytes(16).toString('base64url');
 
+const costOf = (params: ImagineRequest['params'], omniRef: boolean): number => paramCost(params) * (omniRef ? 2 : 1);
+
+/** What a submission will cost, before it is recorded. */
+export const costOfRequest = (input: ImagineRequest): number => costOf(input.params, input.omni_ref !== undefined);
+
+/** A blend's shape as its aspect ratio, Midjourney's way (and back). */
+const BLEND_RATIOS: Record<BlendShape, string> = { portrait: '2:3', square: '1:1', landscape: '3:2' };
+const blendShapeOf = (ratio: string): BlendShape =>
+  ratio === '2:3' ? 'portrait' : ratio === '3:2' ? 'landscape' : 'square';
+
 export class JobService {
   readonly upstreamName: string;
   /** The grid actions the upstream can take; empty when it has none. */
@@ -60,19 +74,70 @@ export class JobService {
 
   /** Records a new job before anything is sent anywhere, so that no crash can lose it. */
   record(ownerId: string, input: ImagineRequest): JobRecord {
+    const named: { role: ReferenceRole; ref: ImageReference }[] = [
+      ...input.image_prompts.map((ref) => ({ role: 'image' as const, ref })),
+      ...input.style_refs.map((ref) => ({ role: 'style' as const, ref })),
+      ...(input.omni_ref ? [{ role: 'omni' as const, ref: input.omni_ref }] : []),
+    ];
+    const refs = this.#deps.uploads.check(ownerId, named, this.#deps.upstream.inlineRoles ?? []);
     return this.#deps.store.insert({
       id: newJobId(),
       ownerId,
-      prompt: input.prompt,
-      aspectRatio: input.aspect_ratio,
-      quality: input.quality,
+      kind: 'imagine',
+      prompt: input.text,
+      params: input.params,
+      imageUrls: input.imageUrls,
+      refs,
+      aspectRatio: input.params.aspect_ratio ?? '1:1',
+      createdAt: this.#now(),
+    });
+  }
+
+  /** What a job costs against the client's limits, relative to a standard job (omni references cost 2x). */
+  costOf(job: JobRecord): number {
+    return costOf(job.params, job.refs.some((ref) => ref.role === 'omni'));
+  }
+
+  /** Records a request for four candidate prompts of one of the owner's images. */
+  recordDescribe(ownerId: string, request: DescribeRequest): JobRecord {
+    if (!this.#deps.upstream.describe) {
+      throw new DomainError('conflict', `The upstream in use (${this.upstreamName}) cannot describe images`);
+    }
+    const refs = this.#deps.uploads.check(ownerId, [{ role: 'image', ref: request.image }], ['image']);
+    return this.#deps.store.insert({
+      id: newJobId(),
+      ownerId,
+      kind: 'describe',
+      prompt: 'Describe this image',
+      params: {},
+      refs,
+      aspectRatio: '1:1',
+      createdAt: this.#now(),
+    });
+  }
+
+  /** Records a blend of 2 to 5 of the owner's images into one grid, in the shape asked. */
+  recordBlend(ownerId: string, request: BlendRequest): JobRecord {
+    if (!this.#deps.upstream.blend) {
+      throw new DomainError('conflict', `The upstream in use (${this.upstreamName}) cannot blend images`);
+    }
+    const named = request.images.map((ref) => ({ role: 'image' as const, ref }));
+    const refs = this.#deps.uploads.check(ownerId, named, ['image']);
+    return this.#deps.store.insert({
+      id: newJobId(),
+      ownerId,
+      kind: 'blend',
+      prompt: `Blend of ${refs.length} images`,
+      params: {},
+      refs,
+      aspectRatio: BLEND_RATIOS[request.shape],
       createdAt: this.#now(),
     });
   }
 
   /** The actions a finished job offers: a grid (not an upscale) the upstream knows. */
   actionsFor(job: JobRecord): readonly GridAction[] {
-    if (job.status !== 'complete' || !job.upstreamId || job.action === 'upscale') return [];
+    if (job.status !== 'complete' || !job.upstreamId || job.action === 'upscale' || job.kind === 'describe') return [];
     return this.actions;
   }
 
@@ -96,12 +161,16 @@ export class JobService {
     if (grid.action === 'upscale') {
       throw new DomainError('conflict', 'This is an upscaled single image, not a grid of four');
     }
+    if (grid.kind === 'describe') throw new DomainError('conflict', 'A describe job has no grid to act on');
     return this.#deps.store.insert({
       id: newJobId(),
       ownerId,
+      kind: 'action',
       prompt: grid.prompt,
+      params: grid.params,
+      imageUrls: grid.imageUrls,
+      refs: grid.refs,
       aspectRatio: grid.aspectRatio,
-      quality: grid.quality,
       createdAt: this.#now(),
       parentId: grid.id,
       action: request.action,
@@ -155,14 +224,22 @@ export class JobService {
     return confirmed ?? store.get(id);
   }
 
-  #submit(job: JobRecord): ReturnType<UpstreamAdapter['submit']> {
+  async #submit(job: JobRecord): ReturnType<UpstreamAdapter['submit']> {
     const { store, upstream } = this.#deps;
-    if (!job.action) return upstream.submit({ prompt: job.prompt, aspectRatio: job.aspectRatio, quality: job.quality });
+    let images: ReturnType<UploadService['inputs']>;
+    try {
+      images = this.#deps.uploads.inputs(job.ownerId, job.refs);
+    } catch (error) {
+      // Deleted (or no longer finished) between the submission and its turn in the queue.
+      const reason = error instanceof DomainError ? error.message : 'an image it uses is gone';
+      throw new UpstreamError('rejected', `An image this job uses is gone (${reason}); it was not sent`);
+    }
+    if (job.kind === 'describe' && upstream.describe && images[0]) return upstream.describe(images[0]);
+    if (job.kind === 'blend' && upstream.blend) return upstream.blend(images, blendShapeOf(job.aspectRatio));
+    if (!job.action) return upstream.submit({ text: job.prompt, params: job.params, imageUrls: job.imageUrls, images });
     const gridId = job.parentId ? store.get(job.parentId)?.upstreamId : undefined;
     if (!gridId || !upstream.act) {
-      return Promise.reject(
-        new UpstreamError('rejected', 'The grid this action was taken on is gone (deleted) or cannot take actions'),
-      );
+      throw new UpstreamError('rejected', 'The grid this action was taken on is gone (deleted) or cannot take actions');
     }
     return upstream.act({ gridId, action: job.action, index: job.actionIndex ?? undefined });
   }
@@ -363,6 +440,7 @@ export class JobService {
             progress: status === 'processing' || progress > 0 ? progress : null,
             checkedAt: this.#now(),
             previewUrl: newest ? answer.previewUrl : undefined,
+            finalPrompt: answer.finalPrompt,
           },
           this.#now(),
         );
@@ -375,6 +453,10 @@ export class JobService {
           progress: answer.progress ?? null,
         });
       case 'complete':
+        if (answer.finalPrompt) store.updateActive(id, { finalPrompt: answer.finalPrompt }, this.#now());
+        if (job.kind === 'describe') {
+          return this.#finish(id, { status: 'complete', progress: 100, descriptions: answer.descriptions ?? [] });
+        }
         logger.debug({ job_id: id }, 'job finished upstream; downloading the image');
         return this.#keepImage(job, answer.imageUrl ?? '');
       default:

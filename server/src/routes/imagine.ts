@@ -3,13 +3,14 @@
 // budget allows, else queued).
 import { imagineRequestSchema } from '@shared/schemas/imagine';
 import { gridActionRequestSchema, jobIdSchema } from '@shared/schemas/job';
+import { blendRequestSchema, describeRequestSchema } from '@shared/schemas/upload';
 import express, { type Request, type Response, type Router } from 'express';
 import { AppError } from '../errors';
 import type { JobPresenter } from '../http/job-view';
 import { clientAddress, ownerOf } from '../http/owner';
 import { parseOrThrow } from '../http/validate';
 import type { ClientLimits } from '../jobs/client-limits';
-import type { JobService } from '../jobs/job-service';
+import { costOfRequest, type JobService } from '../jobs/job-service';
 import type { UpstreamScheduler } from '../jobs/upstream-scheduler';
 
 export interface ImagineRouteDeps {
@@ -28,18 +29,27 @@ export function imagineRoutes(router: Router, { jobs, scheduler, limits, present
     }
   };
 
-  /** Within the owner's limits: records the job, hands it to the scheduler, answers 202. */
-  const start = async (req: Request, res: Response, record: (owner: string) => ReturnType<JobService['record']>) => {
+  /**
+   * Within the owner's limits (a costlier job counts more): records the job, hands it to the
+   * scheduler, answers 202.
+   */
+  const start = async (
+    req: Request,
+    res: Response,
+    cost: (owner: string) => number,
+    record: (owner: string) => ReturnType<JobService['record']>,
+  ) => {
     const owner = ownerOf(req);
-    await limits.admit({ owner, address: clientAddress(req) });
+    await limits.admit({ owner, address: clientAddress(req) }, cost(owner));
     const job = await scheduler.admit(record(owner));
     res.status(202).location(`/api/jobs/${job.id}`).json(present(job));
   };
+  const standard = () => 1;
 
   router.post('/imagine', json, async (req, res) => {
     requireJson(req);
     const input = parseOrThrow(imagineRequestSchema, req.body, 'request body');
-    await start(req, res, (owner) => jobs.record(owner, input));
+    await start(req, res, () => costOfRequest(input), (owner) => jobs.record(owner, input));
   });
 
   // Upscale, vary or reroll a finished grid: a new job linked to it, queued like a prompt.
@@ -47,6 +57,25 @@ export function imagineRoutes(router: Router, { jobs, scheduler, limits, present
     const gridId = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
     requireJson(req);
     const input = parseOrThrow(gridActionRequestSchema, req.body, 'request body');
-    await start(req, res, (owner) => jobs.recordAction(owner, gridId, input));
+    await start(
+      req,
+      res,
+      (owner) => jobs.costOf(jobs.get(owner, gridId)),
+      (owner) => jobs.recordAction(owner, gridId, input),
+    );
+  });
+
+  // Four candidate prompts for one of the owner's images (an upload or a finished job).
+  router.post('/describe', json, async (req, res) => {
+    requireJson(req);
+    const input = parseOrThrow(describeRequestSchema, req.body, 'request body');
+    await start(req, res, standard, (owner) => jobs.recordDescribe(owner, input));
+  });
+
+  // A grid that blends 2 to 5 of the owner's images.
+  router.post('/blend', json, async (req, res) => {
+    requireJson(req);
+    const input = parseOrThrow(blendRequestSchema, req.body, 'request body');
+    await start(req, res, standard, (owner) => jobs.recordBlend(owner, input));
   });
 }

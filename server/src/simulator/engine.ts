@@ -1,24 +1,38 @@
 // The simulated upstream's state: jobs whose status is derived from the clock (no timers),
 // the content filter, and the per-key sliding-window rate limit.
 import { randomBytes } from 'node:crypto';
-import type { AspectRatio, Quality } from '@shared/schemas/imagine';
+import type { Quality } from '@shared/schemas/imagine';
 import type { SimulatorConfig } from './config';
 import { tileLook } from './image';
 import type { SimJob, SimJobPersistence } from './sim-store';
 
 export type SimStatus = 'pending' | 'processing' | 'complete' | 'failed' | 'cancelled';
 
-export type SimKind = 'IMAGINE' | 'UPSCALE' | 'VARIATION' | 'REROLL';
+export type SimKind = 'IMAGINE' | 'UPSCALE' | 'VARIATION' | 'REROLL' | 'DESCRIBE' | 'BLEND';
+
+/** What a submission may add to a job besides its prompt, ratio and quality. */
+export type SimShape = Partial<
+  Pick<
+    SimJob,
+    'grid' | 'kind' | 'seed' | 'wobble' | 'parentId' | 'notifyHook' | 'style' | 'descriptions' | 'finalPrompt'
+  >
+> & {
+  /** A draft renders in a fraction of the time. */
+  draft?: boolean;
+};
 
 export interface SimJobView {
   id: string;
   status: SimStatus;
   progress: number;
   prompt: string;
-  aspectRatio: AspectRatio;
+  aspectRatio: string;
   quality: Quality;
   error?: string;
   kind: SimKind;
+  style?: SimJob['style'];
+  descriptions?: string[];
+  finalPrompt?: string;
   /** A grid of four images (relay jobs other than upscales). */
   grid: boolean;
   seed: string;
@@ -29,8 +43,10 @@ export interface SimJobView {
   endsAt: number;
 }
 
-/** Upscaling one tile of a grid takes this share of a full render. */
+/** Upscaling one tile of a grid takes this share of a full render; so does a describe; a draft less. */
 const UPSCALE_SHARE = 0.4;
+const DESCRIBE_SHARE = 0.4;
+const DRAFT_SHARE = 0.3;
 
 const FAIL_REASONS = [
   'The render worker ran out of GPU memory',
@@ -80,17 +96,15 @@ export class SimulatorEngine {
     return this.config.blockedWords.find((blocked) => words.includes(blocked.toLowerCase()));
   }
 
-  submit(
-    prompt: string,
-    aspectRatio: AspectRatio,
-    quality: Quality,
-    shape: Partial<Pick<SimJob, 'grid' | 'kind' | 'seed' | 'wobble' | 'parentId' | 'notifyHook'>> = {},
-  ): SimJobView {
+  submit(prompt: string, aspectRatio: string, quality: Quality, options: SimShape = {}): SimJobView {
     const { config } = this;
+    const { draft, ...shape } = options;
     const now = this.#now();
     const spread = 1 + (this.#random() * 2 - 1) * config.jitter;
     const qualityFactor = quality === 'high' ? config.highQualityFactor : 1;
-    const share = shape.kind === 'UPSCALE' ? UPSCALE_SHARE : 1;
+    const share =
+      (shape.kind === 'UPSCALE' ? UPSCALE_SHARE : shape.kind === 'DESCRIBE' ? DESCRIBE_SHARE : 1) *
+      (draft ? DRAFT_SHARE : 1);
     const startsAt = now + config.queueMs * config.timeFactor * spread;
     const endsAt = startsAt + config.renderMs * config.timeFactor * qualityFactor * spread * share;
     const fails = this.#random() < config.failureRate;
@@ -103,6 +117,8 @@ export class SimulatorEngine {
       startsAt,
       endsAt,
       failReason: FAIL_REASONS[Math.floor(this.#random() * FAIL_REASONS.length)] ?? 'The render failed',
+      // Without a seed every job is a new picture, as Midjourney's are.
+      seed: randomBytes(4).toString('hex'),
       ...shape,
     };
     if (fails) job.failAt = 0.2 + this.#random() * 0.7;
@@ -132,7 +148,12 @@ export class SimulatorEngine {
     // An upscale repaints tile `index` alone; a variation varies that tile four ways.
     const tile = tileLook({ seed: grid.seed, wobble: grid.wobble }, index ?? 1);
     const fresh = randomBytes(4).toString('hex');
-    const base = { kind, parentId: grid.id, ...(notifyHook ? { notifyHook } : {}) } as const;
+    const base = {
+      kind,
+      parentId: grid.id,
+      ...(notifyHook ? { notifyHook } : {}),
+      ...(grid.style ? { style: grid.style } : {}),
+    } as const;
     const shape =
       kind === 'UPSCALE'
         ? { ...base, grid: false, ...tile }
@@ -195,6 +216,8 @@ export class SimulatorEngine {
       endsAt: job.endsAt,
       ...(job.wobble ? { wobble: job.wobble } : {}),
       ...(job.parentId ? { parentId: job.parentId } : {}),
+      ...(job.style ? { style: job.style } : {}),
+      ...(job.finalPrompt ? { finalPrompt: job.finalPrompt } : {}),
     };
     const at = job.cancelledAt ?? now;
     const share = Math.min(1, Math.max(0, (at - job.startsAt) / (job.endsAt - job.startsAt)));
@@ -205,7 +228,9 @@ export class SimulatorEngine {
       return { ...base, status: 'cancelled', progress: Math.round(share * 100), error: 'Cancelled by the client' };
     }
     if (now < job.startsAt) return { ...base, status: 'pending', progress: 0 };
-    if (share >= 1) return { ...base, status: 'complete', progress: 100 };
+    if (share >= 1) {
+      return { ...base, status: 'complete', progress: 100, ...(job.descriptions ? { descriptions: job.descriptions } : {}) };
+    }
     // Diffusion feels fast at first and slow near the end: ease out.
     const eased = 1 - (1 - share) ** 1.6;
     return { ...base, status: 'processing', progress: Math.min(99, Math.max(1, Math.round(eased * 100))) };

@@ -11,7 +11,7 @@ export function imageRoutes(engine: SimulatorEngine): express.Router {
   const imageCache = new Map<string, Buffer>();
 
   const picture = (job: SimJobView, scale: number) => {
-    const look = { seed: job.seed, wobble: job.wobble };
+    const look = { seed: job.seed, wobble: job.wobble, style: job.style };
     return job.grid
       ? renderGrid(job.prompt, job.aspectRatio, job.quality, scale, look)
       : renderLandscape(job.prompt, job.aspectRatio, job.quality, scale, look);

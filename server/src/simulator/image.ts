@@ -1,10 +1,13 @@
 // Paints the simulator's result: a layered landscape whose palette, sky, ridges and sun are
-// derived from the prompt, in the requested aspect ratio, encoded as a real PNG.
+// derived from the prompt, in the requested aspect ratio, encoded as a real PNG. The prompt's
+// parameters show: the seed picks the scene, stylize the colour's strength, chaos how far the
+// grid's four drift apart, weird a shift of hue, --no removes sun, water, stars or mountains,
+// and image prompts tint the palette with their colours.
 
-import type { AspectRatio, Quality } from '@shared/schemas/imagine';
+import type { Quality } from '@shared/schemas/imagine';
 import { PNG } from 'pngjs';
 
-type Rgb = readonly [number, number, number];
+export type Rgb = readonly [number, number, number];
 
 interface Mood {
   skyTop: Rgb;
@@ -75,22 +78,18 @@ const MOOD_WORDS: [RegExp, string][] = [
   [/\b(day|summer|sky|alps|mountain)\b/, 'day'],
 ];
 
-const SIZES: Record<AspectRatio, [number, number]> = {
-  '1:1': [1, 1],
-  '16:9': [16, 9],
-  '4:3': [4, 3],
-  '9:16': [9, 16],
-  '3:2': [3, 2],
-  '2:3': [2, 3],
-  '21:9': [21, 9],
-};
+/** Width and height of a "W:H" ratio (1:1 for anything unreadable). */
+function ratioOf(aspectRatio: string): [number, number] {
+  const [w, h] = aspectRatio.split(':').map(Number);
+  return w && h && w > 0 && h > 0 ? [w, h] : [1, 1];
+}
 
-export function imageSize(aspectRatio: AspectRatio, quality: Quality, scale = 1): { width: number; height: number } {
+export function imageSize(aspectRatio: string, quality: Quality, scale = 1): { width: number; height: number } {
   const long = Math.max(16, Math.round((quality === 'high' ? 1024 : 768) * scale));
-  const [w, h] = SIZES[aspectRatio];
+  const [w, h] = ratioOf(aspectRatio);
   return w >= h
-    ? { width: long, height: Math.round((long * h) / w) }
-    : { width: Math.round((long * w) / h), height: long };
+    ? { width: long, height: Math.max(1, Math.round((long * h) / w)) }
+    : { width: Math.max(1, Math.round((long * w) / h)), height: long };
 }
 
 function hash(text: string): number {
@@ -125,16 +124,63 @@ export function pickMood(prompt: string): string {
   return names[hash(lower) % names.length] ?? 'day';
 }
 
+/** How the parameters change the painting; every field has Midjourney's default when absent. */
+export interface Style {
+  stylize?: number | undefined;
+  chaos?: number | undefined;
+  weird?: number | undefined;
+  /** Elements left out (--no): sun, water, stars, mountains and their synonyms. */
+  no?: string[] | undefined;
+  /** The image prompts' average colour, mixed into the palette. */
+  tint?: [number, number, number] | undefined;
+}
+
 /** Which picture of a prompt: `seed` picks the scene, `wobble` moves it a little (variations). */
 export interface Look {
   seed: string;
   wobble?: string | undefined;
+  style?: Style | undefined;
+}
+
+const LEFT_OUT: Record<'sun' | 'water' | 'stars' | 'mountains', RegExp> = {
+  sun: /\b(sun|suns|sunlight|moon|glow)\b/,
+  water: /\b(water|sea|ocean|lake|river|reflection|reflections|coast)\b/,
+  stars: /\b(star|stars|starlight)\b/,
+  mountains: /\b(mountain|mountains|hill|hills|ridge|ridges|peaks?)\b/,
+};
+const leftOut = (style: Style | undefined, element: keyof typeof LEFT_OUT): boolean =>
+  (style?.no ?? []).some((item) => LEFT_OUT[element].test(item.toLowerCase()));
+
+/** A colour's saturation scaled around its grey (stylize), and its hue turned (weird). */
+function stylized(color: Rgb, style: Style | undefined): Rgb {
+  const strength = 0.55 + Math.min(1000, style?.stylize ?? 100) / 1000;
+  const grey = (color[0] + color[1] + color[2]) / 3;
+  let out: Rgb = [
+    grey + (color[0] - grey) * strength,
+    grey + (color[1] - grey) * strength,
+    grey + (color[2] - grey) * strength,
+  ];
+  const turn = ((style?.weird ?? 0) / 3000) * Math.PI;
+  if (turn > 0) {
+    // Rotate about the grey axis: the same brightness, another hue.
+    const cos = Math.cos(turn);
+    const sin = Math.sin(turn);
+    const k = (1 - cos) / 3;
+    const r3 = Math.sqrt(1 / 3) * sin;
+    const [r, g, b] = out;
+    out = [
+      r * (cos + k) + g * (k - r3) + b * (k + r3),
+      r * (k + r3) + g * (cos + k) + b * (k - r3),
+      r * (k - r3) + g * (k + r3) + b * (cos + k),
+    ];
+  }
+  return style?.tint ? mix(out, style.tint, 0.45) : out;
 }
 
 /** One landscape for the prompt, in the aspect ratio, as a PNG. */
 export function renderLandscape(
   prompt: string,
-  aspectRatio: AspectRatio,
+  aspectRatio: string,
   quality: Quality,
   scale = 1,
   look: Look = { seed: '' },
@@ -147,11 +193,14 @@ export function renderLandscape(
 
 /** Tile n (1-4) of a grid: tile n of a varied grid is the same scene moved its own way. */
 export function tileLook(look: Look, n: number): Look {
-  return look.wobble ? { seed: look.seed, wobble: `${look.wobble}#${n}` } : { seed: `${look.seed}#${n}` };
+  const style = look.style ? { style: look.style } : {};
+  return look.wobble
+    ? { seed: look.seed, wobble: `${look.wobble}#${n}`, ...style }
+    : { seed: `${look.seed}#${n}`, ...style };
 }
 
 /** Midjourney's grid: four landscapes of the prompt in a 2x2 grid, each in the aspect ratio. */
-export function renderGrid(prompt: string, aspectRatio: AspectRatio, quality: Quality, scale = 1, look: Look): Buffer {
+export function renderGrid(prompt: string, aspectRatio: string, quality: Quality, scale = 1, look: Look): Buffer {
   const { width, height } = imageSize(aspectRatio, quality, scale);
   const tileWidth = Math.max(1, Math.floor(width / 2));
   const tileHeight = Math.max(1, Math.floor(height / 2));
@@ -173,15 +222,35 @@ function paintLandscape(
   width: number,
   height: number,
   prompt: string,
-  aspectRatio: AspectRatio,
+  aspectRatio: string,
   look: Look,
 ): void {
-  const random = mulberry32(hash(`${prompt}|${aspectRatio}${look.seed}`));
+  const { style } = look;
+  // A grid's tiles (seed "…#n") share the scene; chaos lets each drift from it.
+  const [sceneSeed = '', tile = ''] = look.seed.split('#');
+  const chaos = Math.min(100, style?.chaos ?? 0) / 100;
+  const scene = mulberry32(hash(`${prompt}|${aspectRatio}${sceneSeed}`));
+  const own = mulberry32(hash(`${prompt}|${aspectRatio}${look.seed}`));
+  const random = () => {
+    const shared = scene();
+    const mine = own();
+    return tile ? shared * (0.55 - chaos * 0.5) + mine * (0.45 + chaos * 0.5) : mine;
+  };
   // A variation keeps the scene's random draws and nudges each by a little of its own.
   const nudge = look.wobble ? mulberry32(hash(look.wobble)) : () => 0.5;
   const wobbled = (share: number) => random() + (nudge() - 0.5) * share;
-  const mood = MOODS[pickMood(prompt)] ?? (MOODS.day as Mood);
-  const water = /\b(ocean|sea|lake|water|river|reflection|coast)\b/.test(prompt.toLowerCase());
+  const base = MOODS[pickMood(prompt)] ?? (MOODS.day as Mood);
+  const mood: Mood = {
+    skyTop: stylized(base.skyTop, style),
+    skyBottom: stylized(base.skyBottom, style),
+    sun: stylized(base.sun, style),
+    far: stylized(base.far, style),
+    near: stylized(base.near, style),
+    stars: base.stars && !leftOut(style, 'stars'),
+  };
+  const water = /\b(ocean|sea|lake|water|river|reflection|coast)\b/.test(prompt.toLowerCase()) && !leftOut(style, 'water');
+  const sunless = leftOut(style, 'sun');
+  const flat = leftOut(style, 'mountains');
   const horizon = water ? Math.round(height * 0.72) : height;
 
   const min = Math.min(width, height);
@@ -195,7 +264,7 @@ function paintLandscape(
   for (let layer = 0; layer < layers; layer++) {
     const depth = layer / (layers - 1);
     const baseline = height * (0.42 + depth * 0.3) * (water ? 0.85 : 1);
-    const amplitude = height * (0.16 - depth * 0.07);
+    const amplitude = flat ? height * 0.004 : height * (0.16 - depth * 0.07) * (1 + (random() - 0.5) * chaos);
     const phases = Array.from({ length: 6 }, () => wobbled(0.12) * Math.PI * 2);
     const frequency = (1.5 + random() * 2.5) / width;
     const ridge = new Float32Array(width);
@@ -226,10 +295,12 @@ function paintLandscape(
     const dx = x - sunX;
     const dy = y - sunY;
     const distance = Math.sqrt(dx * dx + dy * dy);
-    if (distance < sunR) return mix(mood.sun, [255, 255, 255], 0.2);
-    const spread = (distance - sunR) / (sunR * 3);
-    const glow = Math.exp(-(spread * spread) / 2);
-    sky = mix(sky, mood.sun, glow * 0.55);
+    if (!sunless) {
+      if (distance < sunR) return mix(mood.sun, [255, 255, 255], 0.2);
+      const spread = (distance - sunR) / (sunR * 3);
+      const glow = Math.exp(-(spread * spread) / 2);
+      sky = mix(sky, mood.sun, glow * 0.55);
+    }
     if (mood.stars && !reflected) {
       const star = mulberry32(x * 7919 + y * 104729)();
       if (star > 0.9985) return mix(sky, [255, 255, 255], 0.5 + (star - 0.9985) * 300);

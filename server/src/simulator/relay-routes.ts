@@ -1,9 +1,11 @@
 // The simulator's midjourney-proxy face (docs/upstreams.md §2), mounted under /mj: grids of
 // four, grid actions, fetch and cancel over the same jobs, every answer HTTP 200 with a `code`.
-import { ASPECT_RATIOS } from '@shared/schemas/imagine';
+import type { PromptParams } from '@shared/schemas/params-values';
+import { parsePrompt } from '@shared/schemas/prompt-params';
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { SimJobView, SimulatorEngine } from './engine';
+import type { SimJobView, SimShape, SimulatorEngine } from './engine';
+import { averageColor, describeImage, seeImages } from './image-input';
 import { keyAuth } from './key-auth';
 import type { SimulatorNotifier } from './notifier';
 import { parseCustomId, toRelayTask } from './relay-task';
@@ -18,16 +20,32 @@ const changeSchema = z
   })
   .refine((body) => body.action === 'REROLL' || body.index !== undefined);
 
-/** A relay prompt carries Midjourney parameters: `--ar W:H` and `--q 2`. */
-const relayPromptSchema = z.object({ prompt: z.string().trim().min(1).max(4000) }).transform(({ prompt }) => {
-  const ratio = /\s--ar\s+(\d+:\d+)/.exec(prompt)?.[1] ?? '1:1';
-  const quality = /\s--q\s+2\b/.test(prompt) ? 'high' : 'standard';
-  return {
-    prompt: prompt.replace(/\s--\w+\s+\S+/g, '').trim(),
-    aspectRatio: ASPECT_RATIOS.find((known) => known === ratio),
-    quality,
-  } as const;
+/** A relay prompt carries Midjourney parameters, read with the same table the server writes them with. */
+const imagineSchema = z.object({
+  prompt: z.string().trim().min(1).max(8000),
+  base64Array: z.array(z.string().max(30_000_000)).max(5).optional(),
 });
+const describeSchema = z.object({ base64: z.string().min(1).max(30_000_000) });
+const blendSchema = z.object({
+  base64Array: z.array(z.string().max(30_000_000)).min(2).max(5),
+  dimensions: z.enum(['PORTRAIT', 'SQUARE', 'LANDSCAPE']).default('SQUARE'),
+});
+const BLEND_RATIOS = { PORTRAIT: '2:3', SQUARE: '1:1', LANDSCAPE: '3:2' } as const;
+
+/** What the painter makes of a prompt's parameters (the seed picks the scene). */
+export function shapeOf(params: PromptParams): SimShape {
+  const style = {
+    ...(params.stylize !== undefined ? { stylize: params.raw ? params.stylize / 2 : params.stylize } : {}),
+    ...(params.chaos !== undefined ? { chaos: params.chaos } : {}),
+    ...(params.weird !== undefined ? { weird: params.weird } : {}),
+    ...(params.no ? { no: params.no } : {}),
+  };
+  return {
+    ...(Object.keys(style).length > 0 ? { style } : {}),
+    ...(params.seed !== undefined ? { seed: `s${params.seed}` } : {}),
+    ...(params.draft ? { draft: true } : {}),
+  };
+}
 
 /** A relay posts a task's changes to its notifyHook, when one was given. */
 const hookSchema = z.object({ notifyHook: z.url({ protocol: /^https?$/ }) });
@@ -54,26 +72,75 @@ export function relayRoutes(engine: SimulatorEngine, notifier?: SimulatorNotifie
   };
   const toTask = (req: Request, job: SimJobView) => toRelayTask(job, `${req.protocol}://${req.get('host')}`);
 
-  router.post('/submit/imagine', authenticate, json, (req, res) => {
-    const parsed = relayPromptSchema.safeParse(req.body);
-    if (!parsed.success) {
+  // Images come as base64: allow their size (a real relay allows tens of megabytes).
+  const images = express.json({ limit: '64mb' });
+
+  router.post('/submit/imagine', authenticate, images, async (req, res) => {
+    const body = imagineSchema.safeParse(req.body);
+    if (!body.success) {
       res.json(refused('Validation error: prompt is required'));
       return;
     }
-    const { prompt, aspectRatio, quality } = parsed.data;
-    if (!aspectRatio) {
-      res.json(refused('Validation error: unsupported --ar'));
+    const parsed = parsePrompt(body.data.prompt);
+    if (parsed.issues.length > 0) {
+      res.json(refused(`Invalid parameter: ${parsed.issues.map((issue) => issue.message).join('; ')}`));
       return;
     }
-    const blocked = engine.blockedWordIn(prompt);
+    const blocked = engine.blockedWordIn(parsed.text);
     if (blocked) {
       res.json({ code: 24, description: 'Banned prompt', result: null, properties: { bannedWord: blocked } });
       return;
     }
+    const seen = body.data.base64Array?.length ? await seeImages(body.data.base64Array) : [];
+    if (!seen) {
+      res.json(refused('Validation error: base64Array holds an image that cannot be read'));
+      return;
+    }
+    const shape = shapeOf(parsed.params);
+    if (seen.length > 0) shape.style = { ...shape.style, tint: averageColor(seen) };
     const hook = hookOf(req.body);
-    const job = engine.submit(prompt, aspectRatio, quality, {
+    const job = engine.submit(
+      parsed.text,
+      parsed.params.aspect_ratio ?? '1:1',
+      (parsed.params.quality ?? 1) >= 2 ? 'high' : 'standard',
+      { ...shape, grid: true, kind: 'IMAGINE', finalPrompt: body.data.prompt, ...(hook ? { notifyHook: hook } : {}) },
+    );
+    accepted(res, job, hook);
+  });
+
+  router.post('/submit/describe', authenticate, images, async (req, res) => {
+    const body = describeSchema.safeParse(req.body);
+    const seen = body.success ? await seeImages([body.data.base64]) : undefined;
+    const image = seen?.[0];
+    if (!image) {
+      res.json(refused('Validation error: base64 must be a PNG, JPEG or WebP image'));
+      return;
+    }
+    const hook = hookOf(req.body);
+    const descriptions = describeImage(image);
+    const job = engine.submit('describe', `${image.width}:${image.height}`, 'standard', {
+      kind: 'DESCRIBE',
+      grid: false,
+      descriptions: [descriptions],
+      finalPrompt: descriptions,
+      style: { tint: image.color },
+      ...(hook ? { notifyHook: hook } : {}),
+    });
+    accepted(res, job, hook);
+  });
+
+  router.post('/submit/blend', authenticate, images, async (req, res) => {
+    const body = blendSchema.safeParse(req.body);
+    const seen = body.success ? await seeImages(body.data.base64Array) : undefined;
+    if (!body.success || !seen) {
+      res.json(refused('Validation error: base64Array needs 2 to 5 PNG, JPEG or WebP images'));
+      return;
+    }
+    const hook = hookOf(req.body);
+    const job = engine.submit('blend', BLEND_RATIOS[body.data.dimensions], 'standard', {
+      kind: 'BLEND',
       grid: true,
-      kind: 'IMAGINE',
+      style: { tint: averageColor(seen) },
       ...(hook ? { notifyHook: hook } : {}),
     });
     accepted(res, job, hook);

@@ -18,7 +18,9 @@ export function toRelayTask(job: SimJobView, origin: string) {
   // While rendering, imageUrl is a low-resolution preview that sharpens; then the result.
   const step = Math.floor(job.progress / PREVIEW_STEP) * PREVIEW_STEP;
   const imageUrl =
-    job.status === 'complete'
+    job.kind === 'DESCRIBE'
+      ? ''
+      : job.status === 'complete'
       ? `${origin}/v1/images/${job.id}.png`
       : job.status === 'processing' && step > 0
         ? `${origin}/v1/previews/${job.id}-${step}.png`
@@ -27,13 +29,17 @@ export function toRelayTask(job: SimJobView, origin: string) {
     id: job.id,
     action: job.kind,
     status: RELAY_STATUS[job.status],
-    prompt: job.prompt,
-    promptEn: job.prompt,
+    // A finished describe answers its four prompts where the prompt would be.
+    prompt: job.descriptions?.[0] ?? job.prompt,
+    promptEn: job.descriptions?.[0] ?? job.prompt,
     description: job.kind === 'IMAGINE' ? '/imagine' : `/${job.kind.toLowerCase()}`,
     progress: `${job.progress}%`,
     imageUrl,
     failReason: job.error ?? '',
-    ...(job.parentId ? { properties: { originTaskId: job.parentId } } : {}),
+    properties: {
+      ...(job.parentId ? { originTaskId: job.parentId } : {}),
+      ...(job.finalPrompt && job.status === 'complete' ? { finalPrompt: job.finalPrompt } : {}),
+    },
     buttons: job.status === 'complete' && job.grid ? gridButtons(job.id) : [],
   };
 }

@@ -1,14 +1,14 @@
 // Optional persistence for the simulator's jobs, so that the built-in upstream, like a real
 // one, still knows its jobs after our server restarts (jobs are timestamps, not timers).
 
-import { aspectRatioSchema, qualitySchema } from '@shared/schemas/imagine';
+import { qualitySchema } from '@shared/schemas/imagine';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 
 export const simJobSchema = z.object({
   id: z.string(),
   prompt: z.string(),
-  aspectRatio: aspectRatioSchema,
+  aspectRatio: z.string().regex(/^\d{1,5}:\d{1,5}$/),
   quality: qualitySchema,
   createdAt: z.number(),
   startsAt: z.number(),
@@ -18,7 +18,21 @@ export const simJobSchema = z.object({
   cancelledAt: z.number().optional(),
   /** Relay jobs make grids of four; a v7 job is one image. */
   grid: z.boolean().optional(),
-  kind: z.enum(['IMAGINE', 'UPSCALE', 'VARIATION', 'REROLL']).optional(),
+  kind: z.enum(['IMAGINE', 'UPSCALE', 'VARIATION', 'REROLL', 'DESCRIBE', 'BLEND']).optional(),
+  /** What the prompt's parameters and image prompts do to the painting. */
+  style: z
+    .object({
+      stylize: z.number().optional(),
+      chaos: z.number().optional(),
+      weird: z.number().optional(),
+      no: z.array(z.string()).optional(),
+      tint: z.tuple([z.number(), z.number(), z.number()]).optional(),
+    })
+    .optional(),
+  /** A describe job's answer, ready when it finishes. */
+  descriptions: z.array(z.string()).optional(),
+  /** The whole prompt as submitted, parameters included (the relay's finalPrompt). */
+  finalPrompt: z.string().optional(),
   /** Seeds the picture: a grid's tiles add "#1".."#4"; an upscale is one such tile. */
   seed: z.string().optional(),
   /** A variation's wobble: the same scene, slightly moved. */

@@ -1,17 +1,22 @@
 // The simulator's v7 REST contract (docs/upstreams.md §1), mounted under /v1: submit, status
 // and cancel behind a Bearer key, with the content filter answering 422.
-import { ASPECT_RATIOS, QUALITIES } from '@shared/schemas/imagine';
+import { QUALITIES } from '@shared/schemas/imagine';
+import { parsePrompt } from '@shared/schemas/prompt-params';
 import express, { type Request } from 'express';
 import { z } from 'zod';
 import type { SimJobView, SimulatorEngine } from './engine';
 import { keyAuth } from './key-auth';
+import { shapeOf } from './relay-routes';
 import type { SimulatorNotifier } from './notifier';
 
 const submitSchema = z.object({
   prompt: z.string().trim().min(1).max(4000),
-  aspect_ratio: z.enum(ASPECT_RATIOS).default('1:1'),
+  aspect_ratio: z
+    .string()
+    .regex(/^[1-9]\d{0,4}:[1-9]\d{0,4}$/, 'aspect_ratio must be W:H')
+    .default('1:1'),
   quality: z.enum(QUALITIES).default('standard'),
-  model: z.literal('v7').optional(),
+  model: z.enum(['v7', 'v6.1', 'v6', 'niji6']).optional(),
 });
 
 /** A job as the v7 status call shows it; the image link points at the image routes. */
@@ -38,12 +43,18 @@ export function v7Routes(engine: SimulatorEngine, notifier?: SimulatorNotifier):
       res.status(400).json({ error: parsed.error.issues.map((issue) => issue.message).join('; ') });
       return;
     }
-    const blocked = engine.blockedWordIn(parsed.data.prompt);
+    // The rest of Midjourney's parameters travel in the prompt text.
+    const prompt = parsePrompt(parsed.data.prompt);
+    if (prompt.issues.length > 0) {
+      res.status(400).json({ error: prompt.issues.map((issue) => issue.message).join('; ') });
+      return;
+    }
+    const blocked = engine.blockedWordIn(prompt.text);
     if (blocked) {
       res.status(422).json({ error: `Prompt refused by the content filter (banned word "${blocked}")` });
       return;
     }
-    const job = engine.submit(parsed.data.prompt, parsed.data.aspect_ratio, parsed.data.quality);
+    const job = engine.submit(prompt.text, parsed.data.aspect_ratio, parsed.data.quality, shapeOf(prompt.params));
     notifier?.track(job.id);
     res.status(200).json({ job_id: job.id, status: job.status });
   });

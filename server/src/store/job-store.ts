@@ -2,8 +2,10 @@
 // process today; a networked store (Redis, Postgres) can implement the same contract later.
 // The interface owns its errors too: callers never import a concrete store.
 
-import type { AspectRatio, Quality } from '@shared/schemas/imagine';
-import type { GridAction } from '@shared/schemas/job';
+import type { Quality } from '@shared/schemas/imagine';
+import type { GridAction, JobKind } from '@shared/schemas/job';
+import type { PromptParams } from '@shared/schemas/params-values';
+import type { ReferenceRole } from '@shared/schemas/upload';
 import { DomainError } from '../errors';
 
 /**
@@ -22,12 +24,26 @@ export class InvalidCursorError extends DomainError {
   }
 }
 
+/** An image a job uses, as stored: the owner's upload or the kept image of another job. */
+export type StoredReference = { role: ReferenceRole } & ({ uploadId: string } | { jobId: string });
+
 export interface JobRecord {
   id: string;
   ownerId: string;
+  kind: JobKind;
+  /** The prompt's text alone: parameters live in `params`, image links in `imageUrls`. */
   prompt: string;
-  aspectRatio: AspectRatio;
+  params: PromptParams;
+  imageUrls: string[];
+  refs: StoredReference[];
+  /** `params.aspect_ratio` or 1:1 (a blend's shape), kept as a column for the frame and the simulator. */
+  aspectRatio: string;
+  /** `high` for --q 2 and up: the older two-level field, derived from `params`. */
   quality: Quality;
+  /** The whole prompt as the upstream ran it, where it says. */
+  finalPrompt: string | null;
+  /** A describe job's candidate prompts. */
+  descriptions: string[] | null;
   status: StoredStatus;
   progress: number | null;
   upstreamId: string | null;
@@ -45,13 +61,22 @@ export interface JobRecord {
   actionIndex: number | null;
 }
 
-export type NewJob = Pick<JobRecord, 'id' | 'ownerId' | 'prompt' | 'aspectRatio' | 'quality' | 'createdAt'> &
-  Partial<Pick<JobRecord, 'parentId' | 'action' | 'actionIndex'>>;
+export type NewJob = Pick<JobRecord, 'id' | 'ownerId' | 'kind' | 'prompt' | 'params' | 'aspectRatio' | 'createdAt'> &
+  Partial<Pick<JobRecord, 'imageUrls' | 'refs' | 'parentId' | 'action' | 'actionIndex'>>;
 
 export type JobPatch = Partial<
   Pick<
     JobRecord,
-    'status' | 'progress' | 'upstreamId' | 'error' | 'imageFile' | 'finishedAt' | 'checkedAt' | 'previewUrl'
+    | 'status'
+    | 'progress'
+    | 'upstreamId'
+    | 'error'
+    | 'imageFile'
+    | 'finishedAt'
+    | 'checkedAt'
+    | 'previewUrl'
+    | 'finalPrompt'
+    | 'descriptions'
   >
 >;
 
@@ -68,6 +93,18 @@ export interface SessionRecord {
   tokenId: string;
   createdAt: number;
   expiresAt: number;
+}
+
+/** An image an owner uploaded to use as input; the file is kept beside the results. */
+export interface UploadRecord {
+  id: string;
+  ownerId: string;
+  file: string;
+  contentType: 'image/png' | 'image/jpeg' | 'image/webp';
+  width: number;
+  height: number;
+  bytes: number;
+  createdAt: number;
 }
 
 export interface JobStore {
@@ -98,6 +135,9 @@ export interface JobStore {
   deleteSession(idHash: string): void;
   /** Forgets sessions that expired before `now`, or were opened with another token. */
   deleteStaleSessions(now: number, tokenId: string): number;
+  insertUpload(upload: UploadRecord): void;
+  getUpload(id: string): UploadRecord | undefined;
+  deleteUpload(id: string): boolean;
   close(): void;
 }
 

@@ -1,8 +1,10 @@
 // The embedded job store: one SQLite file in DATA_DIR through better-sqlite3, WAL mode,
 // schema migrations applied in order at open. Only this file knows SQL.
 
-import { aspectRatioSchema, qualitySchema } from '@shared/schemas/imagine';
-import { gridActionSchema } from '@shared/schemas/job';
+import { qualitySchema } from '@shared/schemas/imagine';
+import { gridActionSchema, JOB_KINDS, paramsSchema } from '@shared/schemas/job';
+import type { PromptParams } from '@shared/schemas/params-values';
+import { REFERENCE_ROLES } from '@shared/schemas/upload';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import {
@@ -16,6 +18,7 @@ import {
   type NewJob,
   type SessionRecord,
   STORED_STATUSES,
+  type UploadRecord,
 } from './job-store';
 
 const MIGRATIONS: readonly string[] = [
@@ -57,7 +60,56 @@ const MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL,
      expires_at INTEGER NOT NULL
    ) STRICT;`,
+  // Every Midjourney parameter, images as input, describe and blend. The older rows' ratio and
+  // quality become their parameters.
+  `ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'imagine';
+   UPDATE jobs SET kind = 'action' WHERE action IS NOT NULL;
+   ALTER TABLE jobs ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+   UPDATE jobs SET params = json_patch(
+     CASE WHEN aspect_ratio <> '1:1' THEN json_object('aspect_ratio', aspect_ratio) ELSE '{}' END,
+     CASE WHEN quality = 'high' THEN json_object('quality', 2) ELSE '{}' END);
+   ALTER TABLE jobs ADD COLUMN image_urls TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE jobs ADD COLUMN refs TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE jobs ADD COLUMN final_prompt TEXT;
+   ALTER TABLE jobs ADD COLUMN descriptions TEXT;
+   CREATE TABLE uploads (
+     id           TEXT PRIMARY KEY,
+     owner_id     TEXT NOT NULL,
+     file         TEXT NOT NULL,
+     content_type TEXT NOT NULL,
+     width        INTEGER NOT NULL,
+     height       INTEGER NOT NULL,
+     bytes        INTEGER NOT NULL,
+     created_at   INTEGER NOT NULL
+   ) STRICT;`,
 ];
+
+/** A JSON column, parsed and then checked like any other input. */
+const json = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  }).pipe(schema);
+
+const referenceRowSchema = z.union([
+  z.object({ role: z.enum(REFERENCE_ROLES), uploadId: z.string() }),
+  z.object({ role: z.enum(REFERENCE_ROLES), jobId: z.string() }),
+]);
+
+const uploadRowSchema = z.object({
+  id: z.string(),
+  owner_id: z.string(),
+  file: z.string(),
+  content_type: z.enum(['image/png', 'image/jpeg', 'image/webp']),
+  width: z.number().int(),
+  height: z.number().int(),
+  bytes: z.number().int(),
+  created_at: z.number(),
+});
 
 const sessionRowSchema = z.object({
   id_hash: z.string(),
@@ -73,8 +125,14 @@ const ACTIVE_SQL = `status IN (${ACTIVE_STATUSES.map((status) => `'${status}'`).
 const rowSchema = z.object({
   id: z.string(),
   owner_id: z.string(),
+  kind: z.enum(JOB_KINDS),
   prompt: z.string(),
-  aspect_ratio: aspectRatioSchema,
+  params: json(paramsSchema),
+  image_urls: json(z.array(z.string())),
+  refs: json(z.array(referenceRowSchema)),
+  final_prompt: z.string().nullable(),
+  descriptions: json(z.array(z.string())).nullable(),
+  aspect_ratio: z.string(),
   quality: qualitySchema,
   status: z.enum(STORED_STATUSES),
   progress: z.number().nullable(),
@@ -96,7 +154,13 @@ function toRecord(row: unknown): JobRecord {
   return {
     id: r.id,
     ownerId: r.owner_id,
+    kind: r.kind,
     prompt: r.prompt,
+    params: r.params,
+    imageUrls: r.image_urls,
+    refs: r.refs,
+    finalPrompt: r.final_prompt,
+    descriptions: r.descriptions,
     aspectRatio: r.aspect_ratio,
     quality: r.quality,
     status: r.status,
@@ -124,7 +188,15 @@ const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
   finishedAt: 'finished_at',
   checkedAt: 'checked_at',
   previewUrl: 'preview_url',
+  finalPrompt: 'final_prompt',
+  descriptions: 'descriptions',
 };
+
+/** Columns kept as JSON text. */
+const JSON_PATCH_KEYS: ReadonlySet<keyof JobPatch> = new Set(['descriptions']);
+
+/** The older two-level quality, for the column and the API's `quality` field. */
+const qualityOf = (params: PromptParams) => ((params.quality ?? 1) >= 2 ? 'high' : 'standard');
 
 const cursorSchema = z.tuple([z.number().int(), z.string()]);
 
@@ -171,10 +243,10 @@ export class SqliteJobStore implements JobStore {
     migrate(this.#db);
     this.#statements = {
       insert: this.#db.prepare(
-        `INSERT INTO jobs (id, owner_id, prompt, aspect_ratio, quality, status, created_at, updated_at,
-                           parent_id, action, action_index)
-         VALUES (@id, @ownerId, @prompt, @aspectRatio, @quality, 'queued', @createdAt, @createdAt,
-                 @parentId, @action, @actionIndex)`,
+        `INSERT INTO jobs (id, owner_id, kind, prompt, params, image_urls, refs, aspect_ratio, quality, status,
+                           created_at, updated_at, parent_id, action, action_index)
+         VALUES (@id, @ownerId, @kind, @prompt, @params, @imageUrls, @refs, @aspectRatio, @quality, 'queued',
+                 @createdAt, @createdAt, @parentId, @action, @actionIndex)`,
       ),
       get: this.#db.prepare('SELECT * FROM jobs WHERE id = ?'),
       firstPage: this.#db.prepare('SELECT * FROM jobs WHERE owner_id = ? ORDER BY created_at DESC, id DESC LIMIT ?'),
@@ -196,11 +268,26 @@ export class SqliteJobStore implements JobStore {
       deleteSession: this.#db.prepare('DELETE FROM sessions WHERE id_hash = ?'),
       deleteStaleSessions: this.#db.prepare('DELETE FROM sessions WHERE expires_at < ? OR token_id <> ?'),
       countActive: this.#db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE owner_id = ? AND ${ACTIVE_SQL}`),
+      insertUpload: this.#db.prepare(
+        `INSERT INTO uploads (id, owner_id, file, content_type, width, height, bytes, created_at)
+         VALUES (@id, @ownerId, @file, @contentType, @width, @height, @bytes, @createdAt)`,
+      ),
+      getUpload: this.#db.prepare('SELECT * FROM uploads WHERE id = ?'),
+      deleteUpload: this.#db.prepare('DELETE FROM uploads WHERE id = ?'),
     };
   }
 
   insert(job: NewJob): JobRecord {
-    this.#statements.insert.run({ parentId: null, action: null, actionIndex: null, ...job });
+    this.#statements.insert.run({
+      parentId: null,
+      action: null,
+      actionIndex: null,
+      ...job,
+      params: JSON.stringify(job.params),
+      imageUrls: JSON.stringify(job.imageUrls ?? []),
+      refs: JSON.stringify(job.refs ?? []),
+      quality: qualityOf(job.params),
+    });
     const stored = this.get(job.id);
     if (!stored) throw new Error('An inserted job could not be read back');
     return stored;
@@ -220,7 +307,12 @@ export class SqliteJobStore implements JobStore {
   }
 
   updateActive(id: string, patch: JobPatch, now: number): JobRecord | undefined {
-    const entries = Object.entries(patch).filter(([, value]) => value !== undefined);
+    const entries = Object.entries(patch)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => [
+        key,
+        JSON_PATCH_KEYS.has(key as keyof JobPatch) && value !== null ? JSON.stringify(value) : value,
+      ]);
     const sets = entries.map(([key]) => `${PATCH_COLUMNS[key as keyof JobPatch]} = @${key}`);
     const result = this.#db
       .prepare(
@@ -301,6 +393,30 @@ export class SqliteJobStore implements JobStore {
 
   deleteStaleSessions(now: number, tokenId: string): number {
     return this.#statements.deleteStaleSessions.run(now, tokenId).changes;
+  }
+
+  insertUpload(upload: UploadRecord): void {
+    this.#statements.insertUpload.run(upload);
+  }
+
+  getUpload(id: string): UploadRecord | undefined {
+    const row = this.#statements.getUpload.get(id);
+    if (!row) return undefined;
+    const r = uploadRowSchema.parse(row);
+    return {
+      id: r.id,
+      ownerId: r.owner_id,
+      file: r.file,
+      contentType: r.content_type,
+      width: r.width,
+      height: r.height,
+      bytes: r.bytes,
+      createdAt: r.created_at,
+    };
+  }
+
+  deleteUpload(id: string): boolean {
+    return this.#statements.deleteUpload.run(id).changes > 0;
   }
 
   close(): void {

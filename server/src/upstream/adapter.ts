@@ -1,15 +1,28 @@
 // The interface every upstream contract (v7 REST, midjourney-proxy, the simulator speaking
 // either) is reached through. The job service only ever sees this; each adapter owns all of
 // its protocol, the bodies of its webhooks included.
-import type { AspectRatio, Quality } from '@shared/schemas/imagine';
 import type { GridAction } from '@shared/schemas/job';
+import type { PromptParams } from '@shared/schemas/params-values';
+import type { BlendShape, ReferenceRole } from '@shared/schemas/upload';
 
 export type UpstreamStatus = 'pending' | 'processing' | 'complete' | 'failed' | 'cancelled';
 
+/** An image of ours a job uses: its bytes on demand, and a link the upstream can fetch where we have one. */
+export interface ImageInput {
+  role: ReferenceRole;
+  /** A signed, expiring link to our copy, when this server has an address the upstream reaches. */
+  url?: string | undefined;
+  load(): Promise<{ body: Buffer; contentType: string }>;
+}
+
 export interface SubmitInput {
-  prompt: string;
-  aspectRatio: AspectRatio;
-  quality: Quality;
+  /** The prompt's text, without parameters. */
+  text: string;
+  /** Checked against the shared table; the adapter writes them the way its protocol wants. */
+  params: PromptParams;
+  /** Image links written in front of the prompt (the user's own, passed as written). */
+  imageUrls: string[];
+  images: ImageInput[];
 }
 
 export interface UpstreamJob {
@@ -20,6 +33,10 @@ export interface UpstreamJob {
   /** A low-resolution preview some upstreams show while the job runs. */
   previewUrl?: string;
   error?: string;
+  /** The whole prompt as the upstream ran it (a relay's properties.finalPrompt). */
+  finalPrompt?: string;
+  /** A finished describe job's candidate prompts. */
+  descriptions?: string[];
 }
 
 /** An action on a finished grid the upstream made: `index` (1-4) for upscale and variation. */
@@ -47,6 +64,15 @@ export interface UpstreamAdapter {
   /** The grid actions this upstream can take (none when absent); `act` takes them. */
   readonly actions?: readonly GridAction[];
   act?(input: ActionInput): Promise<{ id: string; status: UpstreamStatus }>;
+  /**
+   * The image roles this upstream takes as bytes in the request (a relay's base64Array);
+   * for the others it needs a link it can fetch. Absent: links only.
+   */
+  readonly inlineRoles?: readonly ReferenceRole[];
+  /** Four candidate prompts for an image, where the upstream can describe. */
+  describe?(image: ImageInput): Promise<{ id: string; status: UpstreamStatus }>;
+  /** A grid blending 2 to 5 images, where the upstream can blend. */
+  blend?(images: ImageInput[], shape: BlendShape): Promise<{ id: string; status: UpstreamStatus }>;
   /**
    * Reads the body of a webhook this upstream sent (its authenticity is checked before, by
    * the route). Undefined for a body that names no job; throws UpstreamError('bad_response')

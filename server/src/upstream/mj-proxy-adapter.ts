@@ -2,13 +2,22 @@
 // `mj-api-secret` auth, POST /submit/imagine answering `code`s in HTTP 200, GET /task/:id/fetch
 // answering the task (an empty body for an unknown id), POST /submit/change for grid actions
 // (or, on newer relays without it, /submit/action with the button's customId), and the
-// notifyHook's bodies. Aspect ratio and quality travel as prompt parameters.
+// notifyHook's bodies, describe and blend. Parameters travel in the prompt text; our images as
+// base64Array where the protocol takes them, else as links.
 
-import type { AspectRatio, Quality } from '@shared/schemas/imagine';
 import { JOB_ID_PATTERN } from '@shared/schemas/job';
+import type { BlendShape, ReferenceRole } from '@shared/schemas/upload';
 import { z } from 'zod';
 import { UpstreamError } from '../errors';
-import type { ActionInput, SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus, WebhookNotice } from './adapter';
+import type {
+  ActionInput,
+  ImageInput,
+  SubmitInput,
+  UpstreamAdapter,
+  UpstreamJob,
+  UpstreamStatus,
+  WebhookNotice,
+} from './adapter';
 import {
   MAX_JSON_BYTES,
   parseJsonReply,
@@ -16,6 +25,7 @@ import {
   type UpstreamHttpClient,
   type UpstreamReply,
 } from './http-client';
+import { dataUrl, preparePrompt } from './prompt-text';
 
 const QUEUE_FULL_RETRY_S = 30;
 
@@ -62,6 +72,10 @@ const taskSchema = z.object({
     .nullish()
     .transform((value) => value || undefined),
   failReason: z.string().nullish(),
+  action: z.string().nullish(),
+  prompt: z.string().nullish(),
+  promptEn: z.string().nullish(),
+  properties: z.object({ finalPrompt: z.string().nullish() }).passthrough().nullish(),
 });
 
 const buttonSchema = z.object({
@@ -83,12 +97,27 @@ const notifyHookSchema = z.object({
   status: z.string().optional().catch(undefined),
 });
 
-/** Midjourney's own prompt parameters carry what the v7 contract sends as fields. */
-export function promptWithParameters(prompt: string, aspectRatio: AspectRatio, quality: Quality): string {
-  const parameters = [aspectRatio === '1:1' ? '' : `--ar ${aspectRatio}`, quality === 'high' ? '--q 2' : '']
+/** Image prompts travel as base64Array; style and omni references only as links. */
+const INLINE_ROLES: readonly ReferenceRole[] = ['image'];
+const BLEND_DIMENSIONS: Record<BlendShape, string> = { portrait: 'PORTRAIT', square: 'SQUARE', landscape: 'LANDSCAPE' };
+/** Untrusted text we show: bounded, without control characters. */
+const FINAL_PROMPT_MAX = 4_000;
+const DESCRIPTION_MAX = 1_500;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const clean = (text: string, max: number) => text.replace(CONTROL, '').trim().slice(0, max);
+
+/**
+ * A describe task's answer: four prompts, numbered by Discord's keycap digits (1️⃣ … 4️⃣) in
+ * one text; a relay without them separates the prompts by blank lines.
+ */
+export function splitDescriptions(text: string): string[] {
+  const numbered = text.split(/(?:^|\s)[1-4]\uFE0F?\u20E3/u).map((part) => part.trim());
+  const parts = numbered.filter(Boolean).length > 1 ? numbered : text.split(/\n\s*\n/);
+  return parts
+    .map((part) => clean(part.replace(/\s+/g, ' '), DESCRIPTION_MAX))
     .filter(Boolean)
-    .join(' ');
-  return parameters ? `${prompt} ${parameters}` : prompt;
+    .slice(0, 4);
 }
 
 /** The grid button for an action: U2 / V2 by label (as Discord shows them), reroll by its customId or 🔄. */
@@ -162,7 +191,7 @@ function toUpstreamJob(id: string, task: z.infer<typeof taskSchema>, scrub: (tex
   const status = relayStatus(task.status) ?? 'pending';
   const job: UpstreamJob = { id, status };
   if (task.progress !== undefined) job.progress = task.progress;
-  if (status === 'complete') {
+  if (status === 'complete' && task.action !== 'DESCRIBE') {
     if (!task.imageUrl) throw new UpstreamError('bad_response', 'The relay reported a finished task without an image');
     job.imageUrl = task.imageUrl;
     job.progress = 100;
@@ -174,6 +203,14 @@ function toUpstreamJob(id: string, task: z.infer<typeof taskSchema>, scrub: (tex
       task.failReason?.trim() ||
         (status === 'cancelled' ? 'The task was cancelled on the relay' : 'The relay reported a failure'),
     );
+  }
+  const finalPrompt = task.properties?.finalPrompt?.trim();
+  if (finalPrompt) job.finalPrompt = scrub(clean(finalPrompt, FINAL_PROMPT_MAX));
+  if (status === 'complete' && task.action === 'DESCRIBE') {
+    job.descriptions = splitDescriptions(scrub(task.promptEn || task.prompt || finalPrompt || ''));
+    if (job.descriptions.length === 0) {
+      throw new UpstreamError('bad_response', 'The relay finished a describe task without any prompt');
+    }
   }
   return job;
 }
@@ -247,9 +284,24 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
   return {
     name: options.name ?? 'mj-proxy',
 
+    inlineRoles: INLINE_ROLES,
+
     async submit(input: SubmitInput) {
-      const prompt = promptWithParameters(input.prompt, input.aspectRatio, input.quality);
-      return { id: acceptedTaskId(await post('/submit/imagine', { prompt }), scrub), status: 'pending' };
+      const { prompt, inline } = preparePrompt(input, { inlineRoles: INLINE_ROLES });
+      const base64Array = await Promise.all(inline.map(dataUrl));
+      const body = base64Array.length > 0 ? { prompt, base64Array } : { prompt };
+      return { id: acceptedTaskId(await post('/submit/imagine', body), scrub), status: 'pending' };
+    },
+
+    async describe(image: ImageInput) {
+      const base64 = await dataUrl(image);
+      return { id: acceptedTaskId(await post('/submit/describe', { base64 }), scrub), status: 'pending' };
+    },
+
+    async blend(images: ImageInput[], shape: BlendShape) {
+      const base64Array = await Promise.all(images.map(dataUrl));
+      const body = { base64Array, dimensions: BLEND_DIMENSIONS[shape] };
+      return { id: acceptedTaskId(await post('/submit/blend', body), scrub), status: 'pending' };
     },
 
     actions: ['upscale', 'variation', 'reroll'],

@@ -3,8 +3,10 @@
 // with zod; the third-party spellings of statuses are mapped to ours.
 
 import { JOB_ID_PATTERN } from '@shared/schemas/job';
+import { DEFAULT_MODEL, type Model } from '@shared/schemas/params-values';
 import { z } from 'zod';
 import { UpstreamError } from '../errors';
+import { preparePrompt } from './prompt-text';
 import type { SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus, WebhookNotice } from './adapter';
 import {
   MAX_JSON_BYTES,
@@ -84,12 +86,7 @@ export function createV7Adapter(options: V7AdapterOptions): UpstreamAdapter {
       const reply = await call('/imagine', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          prompt: input.prompt,
-          aspect_ratio: input.aspectRatio,
-          model: 'v7',
-          quality: input.quality,
-        }),
+        body: JSON.stringify(v7Body(input)),
       });
       const answer = parseJsonReply(reply, submitAnswerSchema);
       return { id: answer.job_id, status: answer.status ? mapStatus(answer.status) : 'pending' };
@@ -113,6 +110,25 @@ export function createV7Adapter(options: V7AdapterOptions): UpstreamAdapter {
       }
       return { kind: 'report', job: toUpstreamJob(payload.job_id, payload, scrub) };
     },
+  };
+}
+
+const V7_MODELS: Record<Model, string> = { '7': 'v7', '6.1': 'v6.1', '6': 'v6', 'niji 6': 'niji6' };
+
+/**
+ * The contract's own fields carry what they can (aspect ratio, the two-level quality, the
+ * model); every other parameter, and --q 4, goes in the prompt text. Images go as links.
+ */
+export function v7Body(input: SubmitInput) {
+  const quality = input.params.quality ?? 1;
+  const { prompt } = preparePrompt(input, {
+    omit: quality === 4 ? ['aspect_ratio', 'model'] : ['aspect_ratio', 'model', 'quality'],
+  });
+  return {
+    prompt,
+    aspect_ratio: input.params.aspect_ratio ?? '1:1',
+    model: V7_MODELS[input.params.model ?? DEFAULT_MODEL],
+    quality: quality >= 2 ? 'high' : 'standard',
   };
 }
 

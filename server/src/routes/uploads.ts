@@ -1,0 +1,85 @@
+// Images as input: POST /api/uploads takes the image itself as the body (PNG, JPEG or WebP,
+// judged by its bytes), GET and DELETE /api/uploads/:id and its image, all to the owner only;
+// GET /media/<folder>/<name>?e=&s= opens one of our images to an upstream holding a signed link.
+import { type Upload, uploadIdSchema } from '@shared/schemas/upload';
+import express, { type Router } from 'express';
+import { AppError } from '../errors';
+import { clientAddress, ownerOf } from '../http/owner';
+import { sendImageFile } from '../http/send-image';
+import { parseOrThrow } from '../http/validate';
+import type { ClientLimits } from '../jobs/client-limits';
+import type { UploadService } from '../jobs/upload-service';
+import type { UploadRecord } from '../store/job-store';
+
+const ACCEPTED_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'application/octet-stream'];
+
+const toUploadView = (upload: UploadRecord): Upload => ({
+  upload_id: upload.id,
+  url: `/api/uploads/${upload.id}/image`,
+  width: upload.width,
+  height: upload.height,
+  content_type: upload.contentType,
+  bytes: upload.bytes,
+  created_at: new Date(upload.createdAt).toISOString(),
+});
+
+export function uploadRoutes(router: Router, uploads: UploadService, limits: ClientLimits): void {
+  // A little over the limit, so that the image check (not the body parser) names the limit.
+  const raw = express.raw({ type: () => true, limit: uploads.limits.maxBytes + 1024 });
+
+  router.post('/uploads', async (req, res, next) => {
+    const type = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    if (!ACCEPTED_TYPES.includes(type)) {
+      throw new AppError(
+        415,
+        'unsupported_media_type',
+        'Send the image itself as the body, with Content-Type image/png, image/jpeg or image/webp (not a form)',
+      );
+    }
+    await limits.admitUpload({ owner: ownerOf(req), address: clientAddress(req) });
+    raw(req, res, async (error?: unknown) => {
+      if (error) return next(error);
+      try {
+        if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
+          throw new AppError(400, 'invalid_request', 'The body is empty: send the image', {
+            fields: [{ path: 'file', message: 'Send the image' }],
+          });
+        }
+        const upload = await uploads.save(ownerOf(req), req.body);
+        res.status(201).location(`/api/uploads/${upload.id}`).json(toUploadView(upload));
+      } catch (failure) {
+        next(failure);
+      }
+    });
+  });
+
+  router.get('/uploads/:uploadId', (req, res) => {
+    const id = parseOrThrow(uploadIdSchema, req.params.uploadId, 'upload id');
+    res.set('Cache-Control', 'no-store').json(toUploadView(uploads.get(ownerOf(req), id)));
+  });
+
+  router.get('/uploads/:uploadId/image', (req, res, next) => {
+    const id = parseOrThrow(uploadIdSchema, req.params.uploadId, 'upload id');
+    const { file, contentType } = uploads.fileOf(ownerOf(req), id);
+    sendImageFile(res, next, file, contentType, 'private, max-age=31536000, immutable');
+  });
+
+  router.delete('/uploads/:uploadId', async (req, res) => {
+    const id = parseOrThrow(uploadIdSchema, req.params.uploadId, 'upload id');
+    await uploads.remove(ownerOf(req), id);
+    res.status(204).end();
+  });
+}
+
+/** The signed links an upstream fetches our images with (no cookie, no session: the signature is the key). */
+export function mediaRoutes(uploads: UploadService): Router {
+  const router = express.Router();
+  router.get('/:folder/:name', (req, res, next) => {
+    const folder = req.params.folder;
+    if (folder !== 'uploads' && folder !== 'images') throw new AppError(404, 'not_found', 'No such file');
+    const { e, s } = req.query;
+    const media = uploads.mediaFile(folder, req.params.name, typeof e === 'string' ? e : '', typeof s === 'string' ? s : '');
+    sendImageFile(res, next, media.file, media.contentType, 'private, max-age=3600');
+  });
+  return router;
+}
