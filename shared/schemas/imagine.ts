@@ -94,7 +94,11 @@ export const imagineRequestSchema = z
       }
     }
     // Midjourney's defaults need not be recorded (a bare 1:1 or --q 1 from the older fields).
-    if (params.aspect_ratio === '1:1' && parsed.params.aspect_ratio === undefined && given.params.aspect_ratio === undefined) {
+    if (
+      params.aspect_ratio === '1:1' &&
+      parsed.params.aspect_ratio === undefined &&
+      given.params.aspect_ratio === undefined
+    ) {
       delete params.aspect_ratio;
     }
     if (params.quality === 1 && parsed.params.quality === undefined && given.params.quality === undefined) {
@@ -105,13 +109,22 @@ export const imagineRequestSchema = z
     if (given.issues.length === 0 && parsed.issues.length === 0) {
       for (const issue of merged.issues) report(['params', issue.key ?? issue.param], issue);
     }
-    if (parsed.text.length === 0) context.addIssue({ code: 'custom', path: ['prompt'], message: 'Write a prompt first' });
+    if (parsed.text.length === 0)
+      context.addIssue({ code: 'custom', path: ['prompt'], message: 'Write a prompt first' });
     const imagePrompts = parsed.imageUrls.length + (input.image_prompts?.length ?? 0);
     if (imagePrompts > MAX_IMAGE_PROMPTS) {
-      context.addIssue({ code: 'custom', path: ['image_prompts'], message: `Up to ${MAX_IMAGE_PROMPTS} image prompts` });
+      context.addIssue({
+        code: 'custom',
+        path: ['image_prompts'],
+        message: `Up to ${MAX_IMAGE_PROMPTS} image prompts`,
+      });
     }
     if (input.omni_ref && merged.params.oref !== undefined) {
-      context.addIssue({ code: 'custom', path: ['omni_ref'], message: 'One omni reference: --oref or omni_ref, not both' });
+      context.addIssue({
+        code: 'custom',
+        path: ['omni_ref'],
+        message: 'One omni reference: --oref or omni_ref, not both',
+      });
     }
     if (input.omni_ref && (merged.params.model ?? DEFAULT_MODEL) !== '7') {
       context.addIssue({ code: 'custom', path: ['omni_ref'], message: 'The omni reference is for model 7 only' });

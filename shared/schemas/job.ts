@@ -1,10 +1,10 @@
 // Our normalised view of a generation job, whatever the upstream called things.
 import { z } from 'zod';
 import { qualitySchema } from './imagine';
+import { GRID_ACTIONS, JOB_ID_PATTERN, JOB_PAGE_DEFAULT, JOB_PAGE_MAX, JOB_STATUSES } from './job-values';
 import type { PromptParams } from './params-values';
 import { validateParams } from './prompt-params';
 import { jobReferenceSchema } from './upload';
-import { GRID_ACTIONS, JOB_ID_PATTERN, JOB_PAGE_DEFAULT, JOB_PAGE_MAX, JOB_STATUSES } from './job-values';
 
 export {
   GRID_ACTIONS,

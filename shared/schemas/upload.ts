@@ -50,10 +50,7 @@ export const describeRequestSchema = z.strictObject({ image: imageReferenceSchem
 export type DescribeRequest = z.infer<typeof describeRequestSchema>;
 
 export const blendRequestSchema = z.strictObject({
-  images: z
-    .array(imageReferenceSchema)
-    .min(2, 'Blend takes 2 to 5 images')
-    .max(5, 'Blend takes 2 to 5 images'),
+  images: z.array(imageReferenceSchema).min(2, 'Blend takes 2 to 5 images').max(5, 'Blend takes 2 to 5 images'),
   shape: z.enum(BLEND_SHAPES, { error: 'shape is "portrait", "square" or "landscape"' }).default('square'),
 });
 export type BlendRequest = z.output<typeof blendRequestSchema>;

@@ -1,9 +1,9 @@
-import { imagineRequestSchema } from '@shared/schemas/imagine';
 // What a hostile look at the server found, each tried the way an attacker would: parameters
 // smuggled in a prompt, odd hook tokens, webhook retries, crashes mid-save, malformed upstream
 // answers, odd ranges and numbers, and a preview cache filled with large images.
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { imagineRequestSchema } from '@shared/schemas/imagine';
 import { jobSchema } from '@shared/schemas/job';
 import { HttpResponse, http } from 'msw';
 import request from 'supertest';
@@ -32,45 +32,51 @@ test.each([
   ['a well--known cat', {}, '--known is not a supported parameter'],
   ['a cat,—q 2, a fullwidth －－stylize 1000', {}, '--q (quality) takes one value'],
   ['a cat --AR 21:9 --ar 1:1', {}, 'aspect ratio is already set by --ar'],
-])('POST /api/imagine refuses "%s" with a 400 that says why, and nothing reaches the upstream', async (prompt, fields, message) => {
-  const { agent } = await buildTestApp();
-  let submissions = 0;
-  server.use(
-    http.post(`${UPSTREAM_BASE}/imagine`, () => {
-      submissions += 1;
-      return HttpResponse.json({ job_id: 'smuggled', status: 'pending' });
-    }),
-  );
+])(
+  'POST /api/imagine refuses "%s" with a 400 that says why, and nothing reaches the upstream',
+  async (prompt, fields, message) => {
+    const { agent } = await buildTestApp();
+    let submissions = 0;
+    server.use(
+      http.post(`${UPSTREAM_BASE}/imagine`, () => {
+        submissions += 1;
+        return HttpResponse.json({ job_id: 'smuggled', status: 'pending' });
+      }),
+    );
 
-  const response = await agent.post('/api/imagine').send({ prompt, ...fields });
+    const response = await agent.post('/api/imagine').send({ prompt, ...fields });
 
-  expect(response.status).toBe(400);
-  expect(response.body.error.code).toBe('invalid_request');
-  expect(response.body.error.message).toContain(message);
-  expect(submissions).toBe(0);
-});
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('invalid_request');
+    expect(response.body.error.message).toContain(message);
+    expect(submissions).toBe(0);
+  },
+);
 
 test.each([
   ['a cat --ar 21:9', 'a cat', { aspect_ratio: '21:9' }, { aspect_ratio: '21:9', quality: 'standard' }],
   ['a dog --q 2', 'a dog', { quality: 2 }, { aspect_ratio: '1:1', quality: 'high' }],
   ['a cat --\u200Bar 21:9', 'a cat', { aspect_ratio: '21:9' }, { aspect_ratio: '21:9', quality: 'standard' }],
   ['a cat \u2e3aq 2', 'a cat', { quality: 2 }, { aspect_ratio: '1:1', quality: 'high' }],
-])('POST /api/imagine reads "%s" as the job it is: recorded and sent with the same parameters', async (prompt, text, params, sent) => {
-  const { agent } = await buildTestApp();
-  const bodies: unknown[] = [];
-  server.use(
-    http.post(`${UPSTREAM_BASE}/imagine`, async ({ request }) => {
-      bodies.push(await request.json());
-      return HttpResponse.json({ job_id: 'seen', status: 'pending' });
-    }),
-  );
+])(
+  'POST /api/imagine reads "%s" as the job it is: recorded and sent with the same parameters',
+  async (prompt, text, params, sent) => {
+    const { agent } = await buildTestApp();
+    const bodies: unknown[] = [];
+    server.use(
+      http.post(`${UPSTREAM_BASE}/imagine`, async ({ request }) => {
+        bodies.push(await request.json());
+        return HttpResponse.json({ job_id: 'seen', status: 'pending' });
+      }),
+    );
 
-  const response = await agent.post('/api/imagine').send({ prompt });
+    const response = await agent.post('/api/imagine').send({ prompt });
 
-  expect(response.status).toBe(202);
-  expect(response.body).toMatchObject({ prompt: text, params, ...sent });
-  expect(bodies).toEqual([expect.objectContaining({ prompt: text, ...sent })]);
-});
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({ prompt: text, params, ...sent });
+    expect(bodies).toEqual([expect.objectContaining({ prompt: text, ...sent })]);
+  },
+);
 
 test.each([
   'a cat::2 a dog::1',

@@ -20,6 +20,7 @@ export const tempDir = (prefix = 'mj-test-') => mkdtempSync(path.join(tmpdir(), 
 export interface TestAppOptions {
   timeoutMs?: number;
   imageMaxBytes?: number;
+  uploadMaxBytes?: number;
   clientDist?: string;
   deadlineMs?: number;
   now?: () => number;
@@ -86,6 +87,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     // Set directly: some tests go beyond the bounds the environment allows (a 50 ms time-out).
     UPSTREAM_TIMEOUT_MS: options.timeoutMs ?? 2_000,
     IMAGE_MAX_BYTES: options.imageMaxBytes ?? 1024 * 1024,
+    UPLOAD_MAX_BYTES: options.uploadMaxBytes ?? 2 * 1024 * 1024,
     CLIENT_DIST: options.clientDist,
     JOB_DEADLINE_MS: options.deadlineMs ?? 10 * 60_000,
     BUDGET_PER_MINUTE: options.budgetPerMinute ?? 1_000,

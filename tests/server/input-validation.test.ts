@@ -24,7 +24,7 @@ test.each([
   ['a prompt with a control character', { prompt: 'a fox\u0007' }, 'prompt'],
   ['a prompt with a bidi override', { prompt: 'a fox \u202Egnp.exe' }, 'prompt'],
   ['an aspect ratio that is not W:H', { prompt: 'a fox', aspect_ratio: 'wide' }, 'aspect_ratio'],
-  ['an aspect ratio beyond Midjourney\'s bounds', { prompt: 'a fox', aspect_ratio: '30:1' }, 'aspect_ratio'],
+  ["an aspect ratio beyond Midjourney's bounds", { prompt: 'a fox', aspect_ratio: '30:1' }, 'aspect_ratio'],
   ['a stylize out of range in params', { prompt: 'a fox', params: { stylize: 1001 } }, 'params.stylize'],
   ['an unknown parameter in params', { prompt: 'a fox', params: { repeat: 4 } }, 'params.repeat'],
   ['a parameter the model does not take', { prompt: 'a fox --v 6.1', params: { exp: 10 } }, 'params.exp'],

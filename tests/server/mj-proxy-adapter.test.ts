@@ -14,7 +14,8 @@ const adapter = () =>
 const onSubmit = (answer: Parameters<typeof HttpResponse.json>[0]) =>
   server.use(http.post(`${RELAY}/submit/imagine`, () => HttpResponse.json(answer)));
 const onFetch = (answer: () => Response) => server.use(http.get(`${RELAY}/task/:id/fetch`, answer));
-const submit = () => adapter().submit({ text: 'a fox', params: { aspect_ratio: '16:9', quality: 2 }, imageUrls: [], images: [] });
+const submit = () =>
+  adapter().submit({ text: 'a fox', params: { aspect_ratio: '16:9', quality: 2 }, imageUrls: [], images: [] });
 
 test('a submission sends the secret and the prompt with Midjourney parameters', async () => {
   let seen: { secret: string | null; body: unknown } | undefined;
@@ -47,7 +48,11 @@ test('every parameter travels in the prompt text, image prompts as base64Array a
     imageUrls: ['https://example.com/a.png'],
     images: [
       { role: 'image', load: async () => ({ body: png, contentType: 'image/png' }) },
-      { role: 'style', url: 'https://studio.test/media/uploads/up_x.png?e=1&s=sig', load: async () => ({ body: png, contentType: 'image/png' }) },
+      {
+        role: 'style',
+        url: 'https://studio.test/media/uploads/up_x.png?e=1&s=sig',
+        load: async () => ({ body: png, contentType: 'image/png' }),
+      },
     ],
   });
 

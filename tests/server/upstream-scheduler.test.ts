@@ -63,8 +63,7 @@ async function setUp(options: { limit?: number; queueMax?: number; durationMs?: 
       remove: async () => undefined,
     }),
   });
-  const submit = (prompt = 'a fox') =>
-    scheduler.admit(jobs.record('owner', imagineRequestSchema.parse({ prompt })));
+  const submit = (prompt = 'a fox') => scheduler.admit(jobs.record('owner', imagineRequestSchema.parse({ prompt })));
   return { ...upstream, store, service: jobs, scheduler, budget, submit };
 }
 

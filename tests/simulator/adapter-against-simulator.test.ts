@@ -40,7 +40,12 @@ test.each(Object.keys(PROTOCOLS) as (keyof typeof PROTOCOLS)[])(
   async (protocol) => {
     const { clock, adapter, images } = await setUp(protocol);
 
-    const submitted = await adapter.submit({ text: 'a fox at dawn', params: { aspect_ratio: '4:3' }, imageUrls: [], images: [] });
+    const submitted = await adapter.submit({
+      text: 'a fox at dawn',
+      params: { aspect_ratio: '4:3' },
+      imageUrls: [],
+      images: [],
+    });
     clock.now += 3_000;
     const midway = await adapter.getJob(submitted.id);
     clock.now += 3_000;
@@ -60,9 +65,7 @@ test.each(Object.keys(PROTOCOLS) as (keyof typeof PROTOCOLS)[])(
   async (protocol) => {
     const { adapter, wrongKey } = await setUp(protocol, { rateLimit: 3 });
 
-    await expect(
-      adapter.submit({ text: 'nsfw thing', params: {}, imageUrls: [], images: [] }),
-    ).rejects.toMatchObject({
+    await expect(adapter.submit({ text: 'nsfw thing', params: {}, imageUrls: [], images: [] })).rejects.toMatchObject({
       kind: 'refused',
     });
     await expect(adapter.getJob('unknown')).rejects.toMatchObject({ kind: 'not_found' });
@@ -105,7 +108,12 @@ test('mj-proxy: a grid shows a sharpening preview, then upscale 3 is one image o
 
 test('mj-proxy: actions on a grid that is not finished, or on an upscale, are refused by the relay', async () => {
   const { clock, adapter } = await setUp('mj-proxy');
-  const grid = await adapter.submit({ text: 'a desert road', params: { aspect_ratio: '16:9' }, imageUrls: [], images: [] });
+  const grid = await adapter.submit({
+    text: 'a desert road',
+    params: { aspect_ratio: '16:9' },
+    imageUrls: [],
+    images: [],
+  });
 
   await expect(adapter.act?.({ gridId: grid.id, action: 'reroll' })).rejects.toMatchObject({
     kind: 'rejected',
@@ -167,7 +175,12 @@ function similarity(a: Picture, b: Picture): number {
 
 test('mj-proxy: a newer relay without /submit/change is driven through /submit/action and its buttons', async () => {
   const { clock, adapter } = await setUp('mj-proxy', { changeRoute: false });
-  const grid = await adapter.submit({ text: 'a canyon at noon', params: { aspect_ratio: '3:2' }, imageUrls: [], images: [] });
+  const grid = await adapter.submit({
+    text: 'a canyon at noon',
+    params: { aspect_ratio: '3:2' },
+    imageUrls: [],
+    images: [],
+  });
   clock.now += 6_000;
 
   const variation = await adapter.act?.({ gridId: grid.id, action: 'variation', index: 4 });

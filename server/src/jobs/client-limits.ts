@@ -70,7 +70,12 @@ export class ClientLimits {
 
   /** Counts an upload like a submission (it fills the disk like one), without the running-jobs limit. */
   async admitUpload(client: Client): Promise<void> {
-    await take(this.#byAddress, client.address, 1, (s) => `Too many uploads and submissions from one address; try again in ${s} s`);
+    await take(
+      this.#byAddress,
+      client.address,
+      1,
+      (s) => `Too many uploads and submissions from one address; try again in ${s} s`,
+    );
     await take(this.#byOwner, client.owner, 1, (s) => `Too many uploads and submissions; try again in ${s} s`);
   }
 
@@ -93,6 +98,10 @@ async function take(
   message: (retryAfterS: number) => string,
 ): Promise<void> {
   try {
+    // A costly job that does not fit is refused without spending what is left, so a
+    // standard one still can; rejected consumes would otherwise count too.
+    const used = await limiter.get(key);
+    if (used && points > 1 && used.consumedPoints + points > limiter.points) throw used;
     await limiter.consume(key, points);
   } catch (rejection) {
     if (!(rejection instanceof RateLimiterRes)) throw rejection;

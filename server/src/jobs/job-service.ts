@@ -95,7 +95,10 @@ export class JobService {
 
   /** What a job costs against the client's limits, relative to a standard job (omni references cost 2x). */
   costOf(job: JobRecord): number {
-    return costOf(job.params, job.refs.some((ref) => ref.role === 'omni'));
+    return costOf(
+      job.params,
+      job.refs.some((ref) => ref.role === 'omni'),
+    );
   }
 
   /** Records a request for four candidate prompts of one of the owner's images. */

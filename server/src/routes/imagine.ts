@@ -49,7 +49,12 @@ export function imagineRoutes(router: Router, { jobs, scheduler, limits, present
   router.post('/imagine', json, async (req, res) => {
     requireJson(req);
     const input = parseOrThrow(imagineRequestSchema, req.body, 'request body');
-    await start(req, res, () => costOfRequest(input), (owner) => jobs.record(owner, input));
+    await start(
+      req,
+      res,
+      () => costOfRequest(input),
+      (owner) => jobs.record(owner, input),
+    );
   });
 
   // Upscale, vary or reroll a finished grid: a new job linked to it, queued like a prompt.

@@ -2,7 +2,7 @@
 // budget line. Ids are checked against the shared strict pattern first; another owner's job
 // is a 404 like a missing one.
 import { type Budget, type JobList, jobIdSchema, jobListQuerySchema } from '@shared/schemas/job';
-import express, { type Router } from 'express';
+import type { Router } from 'express';
 import type { KeyBudget } from '../budget/key-budget';
 import { AppError } from '../errors';
 import { sendFreshJson } from '../http/fresh-json';

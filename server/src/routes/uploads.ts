@@ -1,27 +1,17 @@
 // Images as input: POST /api/uploads takes the image itself as the body (PNG, JPEG or WebP,
 // judged by its bytes), GET and DELETE /api/uploads/:id and its image, all to the owner only;
 // GET /media/<folder>/<name>?e=&s= opens one of our images to an upstream holding a signed link.
-import { type Upload, uploadIdSchema } from '@shared/schemas/upload';
+import { uploadIdSchema } from '@shared/schemas/upload';
 import express, { type Router } from 'express';
 import { AppError } from '../errors';
 import { clientAddress, ownerOf } from '../http/owner';
 import { sendImageFile } from '../http/send-image';
+import { toUploadView } from '../http/upload-view';
 import { parseOrThrow } from '../http/validate';
 import type { ClientLimits } from '../jobs/client-limits';
 import type { UploadService } from '../jobs/upload-service';
-import type { UploadRecord } from '../store/job-store';
 
 const ACCEPTED_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'application/octet-stream'];
-
-const toUploadView = (upload: UploadRecord): Upload => ({
-  upload_id: upload.id,
-  url: `/api/uploads/${upload.id}/image`,
-  width: upload.width,
-  height: upload.height,
-  content_type: upload.contentType,
-  bytes: upload.bytes,
-  created_at: new Date(upload.createdAt).toISOString(),
-});
 
 export function uploadRoutes(router: Router, uploads: UploadService, limits: ClientLimits): void {
   // A little over the limit, so that the image check (not the body parser) names the limit.
@@ -78,7 +68,12 @@ export function mediaRoutes(uploads: UploadService): Router {
     const folder = req.params.folder;
     if (folder !== 'uploads' && folder !== 'images') throw new AppError(404, 'not_found', 'No such file');
     const { e, s } = req.query;
-    const media = uploads.mediaFile(folder, req.params.name, typeof e === 'string' ? e : '', typeof s === 'string' ? s : '');
+    const media = uploads.mediaFile(
+      folder,
+      req.params.name,
+      typeof e === 'string' ? e : '',
+      typeof s === 'string' ? s : '',
+    );
     sendImageFile(res, next, media.file, media.contentType, 'private, max-age=3600');
   });
   return router;

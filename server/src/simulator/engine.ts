@@ -229,7 +229,12 @@ export class SimulatorEngine {
     }
     if (now < job.startsAt) return { ...base, status: 'pending', progress: 0 };
     if (share >= 1) {
-      return { ...base, status: 'complete', progress: 100, ...(job.descriptions ? { descriptions: job.descriptions } : {}) };
+      return {
+        ...base,
+        status: 'complete',
+        progress: 100,
+        ...(job.descriptions ? { descriptions: job.descriptions } : {}),
+      };
     }
     // Diffusion feels fast at first and slow near the end: ease out.
     const eased = 1 - (1 - share) ** 1.6;

@@ -248,7 +248,8 @@ function paintLandscape(
     near: stylized(base.near, style),
     stars: base.stars && !leftOut(style, 'stars'),
   };
-  const water = /\b(ocean|sea|lake|water|river|reflection|coast)\b/.test(prompt.toLowerCase()) && !leftOut(style, 'water');
+  const water =
+    /\b(ocean|sea|lake|water|river|reflection|coast)\b/.test(prompt.toLowerCase()) && !leftOut(style, 'water');
   const sunless = leftOut(style, 'sun');
   const flat = leftOut(style, 'mountains');
   const horizon = water ? Math.round(height * 0.72) : height;

@@ -21,10 +21,10 @@ export function toRelayTask(job: SimJobView, origin: string) {
     job.kind === 'DESCRIBE'
       ? ''
       : job.status === 'complete'
-      ? `${origin}/v1/images/${job.id}.png`
-      : job.status === 'processing' && step > 0
-        ? `${origin}/v1/previews/${job.id}-${step}.png`
-        : '';
+        ? `${origin}/v1/images/${job.id}.png`
+        : job.status === 'processing' && step > 0
+          ? `${origin}/v1/previews/${job.id}-${step}.png`
+          : '';
   return {
     id: job.id,
     action: job.kind,

@@ -6,8 +6,8 @@ import express, { type Request } from 'express';
 import { z } from 'zod';
 import type { SimJobView, SimulatorEngine } from './engine';
 import { keyAuth } from './key-auth';
-import { shapeOf } from './relay-routes';
 import type { SimulatorNotifier } from './notifier';
+import { shapeOf } from './relay-routes';
 
 const submitSchema = z.object({
   prompt: z.string().trim().min(1).max(4000),

@@ -86,14 +86,17 @@ const MIGRATIONS: readonly string[] = [
 
 /** A JSON column, parsed and then checked like any other input. */
 const json = <T extends z.ZodType>(schema: T) =>
-  z.string().transform((text, context) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      context.addIssue({ code: 'custom', message: 'not JSON' });
-      return z.NEVER;
-    }
-  }).pipe(schema);
+  z
+    .string()
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 
 const referenceRowSchema = z.union([
   z.object({ role: z.enum(REFERENCE_ROLES), uploadId: z.string() }),

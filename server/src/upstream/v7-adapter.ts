@@ -6,7 +6,6 @@ import { JOB_ID_PATTERN } from '@shared/schemas/job';
 import { DEFAULT_MODEL, type Model } from '@shared/schemas/params-values';
 import { z } from 'zod';
 import { UpstreamError } from '../errors';
-import { preparePrompt } from './prompt-text';
 import type { SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus, WebhookNotice } from './adapter';
 import {
   MAX_JSON_BYTES,
@@ -15,6 +14,7 @@ import {
   type UpstreamHttpClient,
   type UpstreamReply,
 } from './http-client';
+import { preparePrompt } from './prompt-text';
 
 const DEFAULT_RETRY_AFTER_S = 30;
 
