@@ -1,24 +1,33 @@
 // The page: sign-in when the server asks for it; otherwise the prompt form above the gallery.
 
-import type { ImagineRequest } from '@shared/schemas/imagine';
 import { useQuery } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { BudgetLine } from './features/budget/components/budget-line';
 import { Gallery } from './features/jobs/components/gallery';
-import { PromptForm } from './features/jobs/components/prompt-form';
+import { promptBox } from './features/jobs/components/prompt-box';
+import type { IncomingImage } from './features/jobs/hooks/use-image-tray';
+import type { Draft } from './features/jobs/utils/draft';
 import { sessionQueryOptions, useSignOut } from './features/session/api/session';
 import { SignIn } from './features/session/components/sign-in';
+import { useLazyModule } from './lib/lazy-module';
 
 export function App() {
   const session = useQuery(sessionQueryOptions());
   const signOut = useSignOut();
-  // "Use again" remounts the form with a job's prompt and options.
-  const [draft, setDraft] = useState<{ key: number; values?: ImagineRequest }>({ key: 0 });
+  const PromptForm = useLazyModule(promptBox)?.PromptForm;
+  // "Use again" (and a description's "Use this prompt") remounts the form with a draft.
+  const [draft, setDraft] = useState<{ key: number; values?: Draft }>({ key: 0 });
+  // "Use as image prompt" hands the form an image and keeps what it holds.
+  const [incoming, setIncoming] = useState<IncomingImage>();
   const form = useRef<HTMLFormElement>(null);
   const signedIn = session.data?.signed_in === true;
 
-  const handleUseAgain = (values: ImagineRequest) => {
+  const handleUseAgain = (values: Draft) => {
     setDraft((current) => ({ key: current.key + 1, values }));
+    form.current?.scrollIntoView?.({ behavior: 'smooth' });
+  };
+  const handleUseAsImage = (image: IncomingImage['image']) => {
+    setIncoming((current) => ({ id: (current?.id ?? 0) + 1, image }));
     form.current?.scrollIntoView?.({ behavior: 'smooth' });
   };
 
@@ -36,17 +45,23 @@ export function App() {
         ) : null}
       </header>
       <main>
-        {session.isPending ? <p className="empty">Loading…</p> : null}
+        {session.isPending || (signedIn && !PromptForm) ? <p className="empty">Loading…</p> : null}
         {session.isError ? (
           <p className="form-error" role="alert">
             Could not reach the server: {session.error.message}
           </p>
         ) : null}
         {session.data && !signedIn ? <SignIn /> : null}
-        {signedIn ? (
+        {signedIn && PromptForm ? (
           <>
-            <PromptForm ref={form} key={draft.key} initial={draft.values} autoFocus={draft.key > 0} />
-            <Gallery onUseAgain={handleUseAgain} />
+            <PromptForm
+              ref={form}
+              key={draft.key}
+              initial={draft.values}
+              incomingImage={incoming}
+              autoFocus={draft.key > 0}
+            />
+            <Gallery onUseAgain={handleUseAgain} onUseAsImage={handleUseAsImage} />
           </>
         ) : null}
       </main>

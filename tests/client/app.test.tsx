@@ -134,12 +134,20 @@ test('removing a job takes it off the page', async () => {
   expect(screen.queryByRole('article')).not.toBeInTheDocument();
 });
 
-test('"Use again" fills the form with the job’s prompt and options', async () => {
+test('"Use again" fills the form with the job’s prompt, its parameters written into it', async () => {
   installFakeClock();
   server.use(
     http.get(`${API}/jobs`, () =>
       HttpResponse.json({
-        jobs: [makeJob('again', { prompt: 'a lantern festival', aspect_ratio: '21:9', status: 'failed', error: 'x' })],
+        jobs: [
+          makeJob('again', {
+            prompt: 'a lantern festival',
+            aspect_ratio: '21:9',
+            params: { aspect_ratio: '21:9', stylize: 400, seed: 7 },
+            status: 'failed',
+            error: 'x',
+          }),
+        ],
         next_cursor: null,
       }),
     ),
@@ -149,8 +157,75 @@ test('"Use again" fills the form with the job’s prompt and options', async () 
   for (let i = 0; i < 4; i++) await advance(20);
   fireEvent.click(screen.getByRole('button', { name: 'Use again, with this prompt' }));
 
-  expect(screen.getByLabelText('Prompt')).toHaveValue('a lantern festival');
+  expect(screen.getByLabelText('Prompt')).toHaveValue('a lantern festival --ar 21:9 --s 400 --seed 7');
   expect(screen.getByLabelText('More aspect ratios')).toHaveValue('21:9');
+});
+
+test('"Use this prompt" on a finished describe job puts that prompt into the box', async () => {
+  installFakeClock();
+  server.use(
+    http.get(`${API}/jobs`, () =>
+      HttpResponse.json({
+        jobs: [
+          makeJob('described', {
+            kind: 'describe',
+            prompt: 'Describe this image',
+            aspect_ratio: '1:1',
+            status: 'complete',
+            finished_at: new Date(Date.now()).toISOString(),
+            references: [
+              { role: 'image', url: '/api/uploads/up_test000000000042/image', upload_id: 'up_test000000000042' },
+            ],
+            descriptions: ['a red barn in a snowy field --ar 3:2', 'winter farmhouse, oil painting', 'c', 'd'],
+          }),
+        ],
+        next_cursor: null,
+      }),
+    ),
+  );
+
+  renderWithClient(<App />);
+  for (let i = 0; i < 4; i++) await advance(20);
+  fireEvent.click(screen.getAllByRole('button', { name: 'Use this prompt' })[0] as HTMLElement);
+
+  expect(screen.getByLabelText('Prompt')).toHaveValue('a red barn in a snowy field --ar 3:2');
+  expect(screen.getByLabelText('More aspect ratios')).toHaveValue('3:2');
+  expect(screen.getByLabelText('Prompt')).toHaveFocus();
+});
+
+test('"Use as image prompt" adds a finished image to the tray, keeps the text, and sends it by job id', async () => {
+  const sent: unknown[] = [];
+  server.use(
+    http.get(`${API}/jobs`, () =>
+      HttpResponse.json({
+        jobs: [
+          makeJob('done1', {
+            prompt: 'a glass teapot',
+            status: 'complete',
+            finished_at: new Date(Date.now()).toISOString(),
+            image_url: '/api/images/done1.png',
+          }),
+        ],
+        next_cursor: null,
+      }),
+    ),
+    http.post(`${API}/imagine`, async ({ request }) => {
+      sent.push(await request.json());
+      return HttpResponse.json(makeJob('next', { prompt: 'in the style of a watercolour' }), { status: 202 });
+    }),
+  );
+  const user = userEvent.setup();
+  renderWithClient(<App />);
+
+  await user.type(await screen.findByLabelText('Prompt'), 'in the style of a watercolour');
+  await user.click(await screen.findByRole('button', { name: 'Use as image prompt' }));
+  const thumbnail = await screen.findByRole('img', { name: 'Image prompt 1: a glass teapot' });
+  await user.click(screen.getByRole('button', { name: 'Generate' }));
+  await screen.findByRole('article', { name: 'in the style of a watercolour' });
+
+  expect(thumbnail).toHaveAttribute('src', '/api/images/done1.png');
+  expect(screen.getByLabelText('Prompt')).toHaveValue('in the style of a watercolour');
+  expect(sent).toEqual([{ prompt: 'in the style of a watercolour', image_prompts: [{ job_id: 'done1' }] }]);
 });
 
 test('an empty history invites the first prompt', async () => {

@@ -1,5 +1,5 @@
 import type { Job } from '@shared/schemas/job';
-import { fireEvent, screen } from '@testing-library/react';
+import { fireEvent, screen, within } from '@testing-library/react';
 import { HttpResponse, http } from 'msw';
 import { expect, test, vi } from 'vitest';
 import { POLL_INTERVAL_MS } from '@/features/jobs/api/get-job';
@@ -78,17 +78,18 @@ test('the image frame has the job aspect ratio before the image arrives, so noth
   expect(container.querySelector('.job-frame')).toHaveStyle({ aspectRatio: '9 / 16' });
 });
 
-test('a failed job shows the upstream reason, and trying again submits the same prompt and options', async () => {
+test('a failed job shows the upstream reason, and trying again submits the same prompt, parameters and images', async () => {
   installFakeClock();
-  answerInOrder('c3', [
-    () =>
-      jobAnswer('c3', {
-        status: 'failed',
-        error: 'The render worker ran out of GPU memory',
-        quality: 'high',
-        aspect_ratio: '4:3',
-      }),
-  ]);
+  const failed = {
+    status: 'failed' as const,
+    error: 'The render worker ran out of GPU memory',
+    aspect_ratio: '4:3',
+    params: { aspect_ratio: '4:3', quality: 2 },
+    references: [
+      { role: 'style' as const, url: '/api/uploads/up_test000000000007/image', upload_id: 'up_test000000000007' },
+    ],
+  };
+  answerInOrder('c3', [() => jobAnswer('c3', failed)]);
   let resubmitted: unknown;
   server.use(
     http.post(`${API}/imagine`, async ({ request }) => {
@@ -97,13 +98,16 @@ test('a failed job shows the upstream reason, and trying again submits the same 
     }),
   );
 
-  renderCard(makeJob('c3', { quality: 'high', aspect_ratio: '4:3' }));
+  renderCard(makeJob('c3', failed));
   await advance(0);
   fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
   await advance(10);
 
   expect(screen.getByRole('status')).toHaveTextContent('Failed: The render worker ran out of GPU memory');
-  expect(resubmitted).toEqual({ prompt: 'a red fox in the snow', aspect_ratio: '4:3', quality: 'high' });
+  expect(resubmitted).toEqual({
+    prompt: 'a red fox in the snow --ar 4:3 --q 2',
+    style_refs: [{ upload_id: 'up_test000000000007' }],
+  });
 });
 
 test('cancelling a running job stops its polling at once', async () => {
@@ -163,12 +167,120 @@ test('unmounting a card stops its polling', async () => {
   expect(requests.count).toBe(2);
 });
 
-test('"Use again" hands the prompt and options back to the page', async () => {
-  const { onUseAgain } = renderCard(makeJob('c8', { status: 'failed', aspect_ratio: '1:1', quality: 'high' }));
+test('"Use again" hands the prompt back with its parameters and images', async () => {
+  const { onUseAgain } = renderCard(
+    makeJob('c8', {
+      status: 'failed',
+      aspect_ratio: '1:1',
+      params: { quality: 2, raw: true },
+      image_urls: ['https://example.com/a.png'],
+      references: [{ role: 'image', url: '/api/images/old.png', job_id: 'old' }],
+    }),
+  );
 
   fireEvent.click(screen.getByRole('button', { name: 'Use again, with this prompt' }));
 
-  expect(onUseAgain).toHaveBeenCalledWith({ prompt: 'a red fox in the snow', aspect_ratio: '1:1', quality: 'high' });
+  expect(onUseAgain).toHaveBeenCalledWith({
+    request: {
+      prompt: 'https://example.com/a.png a red fox in the snow --q 2 --raw',
+      image_prompts: [{ job_id: 'old' }],
+    },
+    images: [expect.objectContaining({ role: 'image', ref: { job_id: 'old' }, url: '/api/images/old.png' })],
+  });
+});
+
+test('a card shows the job’s parameters in one line, what it costs, the images it used and the prompt as run', () => {
+  renderCard(
+    makeJob('p1', {
+      status: 'complete',
+      aspect_ratio: '3:2',
+      params: { aspect_ratio: '3:2', stylize: 250, seed: 42, quality: 2 },
+      cost: 2,
+      image_url: '/api/images/p1.png',
+      references: [
+        { role: 'image', url: '/api/uploads/up_test000000000001/image', upload_id: 'up_test000000000001' },
+        { role: 'omni', url: '/api/images/j0.png', job_id: 'j0' },
+      ],
+      final_prompt: '<https://s.mj.run/x> a red fox in the snow --ar 3:2 --s 250 --seed 42 --q 2 --v 7',
+    }),
+  );
+  const card = screen.getByRole('article');
+
+  expect(within(card).getByText('--ar 3:2 --s 250 --seed 42 --q 2')).toBeInTheDocument();
+  expect(card).toHaveTextContent('2× cost');
+  expect(within(card).getByRole('img', { name: 'Image prompt 1' })).toHaveAttribute(
+    'src',
+    '/api/uploads/up_test000000000001/image',
+  );
+  expect(within(card).getByRole('img', { name: 'Omni reference 2' })).toHaveAttribute('src', '/api/images/j0.png');
+  expect(within(card).getByText('Prompt as run')).toBeInTheDocument();
+  expect(within(card).getByText(/--v 7$/)).toBeInTheDocument();
+});
+
+test('a standard job says nothing about cost, and a draft says it costs half', () => {
+  renderWithClient(
+    <>
+      <JobCard job={makeJob('s1', { prompt: 'standard one' })} onUseAgain={vi.fn()} />
+      <JobCard job={makeJob('d1', { prompt: 'draft one', params: { draft: true }, cost: 0.5 })} onUseAgain={vi.fn()} />
+    </>,
+  );
+
+  expect(screen.getByRole('article', { name: 'standard one' })).not.toHaveTextContent('cost');
+  expect(screen.getByRole('article', { name: 'draft one' })).toHaveTextContent('0.5× cost');
+  expect(screen.getByRole('article', { name: 'draft one' })).toHaveTextContent('--draft');
+});
+
+test('a finished describe job shows its image and its four prompts, each with "Use this prompt"', () => {
+  const descriptions = ['a red barn in snow --ar 3:2', 'winter farmhouse', 'a lonely barn at dusk', 'snowy farm'];
+  const { onUseAgain } = renderCard(
+    makeJob('dj', {
+      kind: 'describe',
+      prompt: 'Describe this image',
+      aspect_ratio: '1:1',
+      status: 'complete',
+      references: [{ role: 'image', url: '/api/uploads/up_test000000000009/image', upload_id: 'up_test000000000009' }],
+      descriptions,
+    }),
+  );
+
+  const buttons = screen.getAllByRole('button', { name: 'Use this prompt' });
+  fireEvent.click(buttons[1] as HTMLElement);
+
+  expect(screen.getByRole('img', { name: 'Describe this image' })).toHaveAttribute(
+    'src',
+    '/api/uploads/up_test000000000009/image',
+  );
+  expect(screen.getAllByRole('listitem').map((item) => item.querySelector('p')?.textContent)).toEqual(descriptions);
+  expect(buttons).toHaveLength(4);
+  expect(buttons[1]).toHaveAccessibleDescription('winter farmhouse');
+  expect(onUseAgain).toHaveBeenCalledWith({ request: { prompt: 'winter farmhouse' }, images: [] });
+  // A describe job is no prompt to send again.
+  expect(screen.queryByRole('button', { name: 'Use again, with this prompt' })).not.toBeInTheDocument();
+});
+
+test('a describe job still running shows no prompts yet', () => {
+  renderCard(makeJob('dr', { kind: 'describe', prompt: 'Describe this image', status: 'processing', progress: 30 }));
+
+  expect(screen.queryByRole('button', { name: 'Use this prompt' })).not.toBeInTheDocument();
+});
+
+test('a finished image offers "Use as image prompt", which hands its job id and image on', () => {
+  const onUseAsImage = vi.fn();
+  renderWithClient(
+    <JobCard
+      job={makeJob('u1', { status: 'complete', image_url: '/api/images/u1.png' })}
+      onUseAgain={vi.fn()}
+      onUseAsImage={onUseAsImage}
+    />,
+  );
+
+  fireEvent.click(screen.getByRole('button', { name: 'Use as image prompt' }));
+
+  expect(onUseAsImage).toHaveBeenCalledWith({
+    ref: { job_id: 'u1' },
+    url: '/api/images/u1.png',
+    name: 'a red fox in the snow',
+  });
 });
 
 test('"Copy" puts the prompt on the clipboard', async () => {

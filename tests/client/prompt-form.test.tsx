@@ -1,6 +1,7 @@
-import type { ImagineRequest } from '@shared/schemas/imagine';
+import { type ImagineRequestInput, imagineRequestSchema } from '@shared/schemas/imagine';
 import { PROMPT_MAX_LENGTH } from '@shared/schemas/imagine-values';
 import type { Job } from '@shared/schemas/job';
+import { paramCost } from '@shared/schemas/prompt-params';
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { HttpResponse, http } from 'msw';
@@ -25,15 +26,21 @@ async function renderForm() {
 
 const cardPrompts = () => screen.queryAllByRole('article').map((card) => card.getAttribute('aria-label'));
 
-/** A server that accepts every submission as a new job and reports it, as sent, while it runs. */
+/** A server that accepts every submission as a new job and reports it, read as the server reads it, while it runs. */
 function acceptSubmissions() {
   const accepted = new Map<string, Job>();
-  const sent: unknown[] = [];
+  const sent: ImagineRequestInput[] = [];
   server.use(
     http.post(`${API}/imagine`, async ({ request }) => {
-      const body = (await request.json()) as ImagineRequest;
+      const body = (await request.json()) as ImagineRequestInput;
       sent.push(body);
-      const job = makeJob(`sub_${accepted.size + 1}`, body);
+      const { text, params } = imagineRequestSchema.parse(body);
+      const job = makeJob(`sub_${accepted.size + 1}`, {
+        prompt: text,
+        params,
+        aspect_ratio: params.aspect_ratio ?? '1:1',
+        cost: paramCost(params),
+      });
       accepted.set(job.job_id, job);
       return HttpResponse.json(job, { status: 202 });
     }),
@@ -45,18 +52,20 @@ function acceptSubmissions() {
   return { sent };
 }
 
-test('submitting sends the prompt and options and puts the new job at the top of the history', async () => {
+test('submitting sends the prompt with the chosen options written into it and puts the new job at the top', async () => {
   const { sent } = acceptSubmissions();
   const { user } = await renderForm();
 
   await user.type(screen.getByLabelText('Prompt'), '  a castle in the clouds ');
   await user.click(screen.getByRole('radio', { name: /16:9/ }));
-  await user.selectOptions(screen.getByLabelText('Quality'), 'high');
+  await user.click(screen.getByRole('button', { name: 'Settings' }));
+  await user.selectOptions(await screen.findByLabelText(/^Quality/), '2');
   await user.click(screen.getByRole('button', { name: 'Generate' }));
 
   const card = await screen.findByRole('article', { name: 'a castle in the clouds' });
-  expect(sent).toEqual([{ prompt: 'a castle in the clouds', aspect_ratio: '16:9', quality: 'high' }]);
-  expect(card).toHaveTextContent('16:9 · high');
+  expect(sent).toEqual([{ prompt: 'a castle in the clouds --ar 16:9 --q 2' }]);
+  expect(card).toHaveTextContent('--ar 16:9 --q 2');
+  expect(card).toHaveTextContent('2× cost');
 });
 
 test('the form is disabled and says Submitting… until the server answers', async () => {
@@ -116,12 +125,15 @@ test('a prompt with control characters is stopped with the shared schema message
   expect(cardPrompts()).toEqual([]);
 });
 
-test('the form starts from a draft when one is given', () => {
-  renderWithClient(<PromptForm initial={{ prompt: 'use me again', aspect_ratio: '9:16', quality: 'high' }} />);
+test('the form starts from a draft when one is given, its controls showing the draft’s parameters', async () => {
+  const user = userEvent.setup();
+  renderWithClient(<PromptForm initial={{ request: { prompt: 'use me again --ar 9:16 --q 2' }, images: [] }} />);
 
-  expect(screen.getByLabelText('Prompt')).toHaveValue('use me again');
+  await user.click(screen.getByRole('button', { name: 'Settings' }));
+
+  expect(screen.getByLabelText('Prompt')).toHaveValue('use me again --ar 9:16 --q 2');
   expect(screen.getByRole('radio', { name: /9:16/ })).toBeChecked();
-  expect(screen.getByLabelText('Quality')).toHaveValue('high');
+  expect(await screen.findByLabelText(/^Quality/)).toHaveValue('2');
 });
 
 test('the Generate button is disabled while the prompt is empty', async () => {

@@ -10,4 +10,6 @@ mockHttpForEachTest();
 afterEach(() => {
   cleanup();
   vi.useRealTimers();
+  // The prompt box remembers settings per browser; every test starts from a fresh one.
+  localStorage.clear();
 });

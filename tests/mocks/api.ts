@@ -3,17 +3,40 @@
 
 import type { ErrorBody } from '@shared/schemas/error';
 import type { Job, JobList } from '@shared/schemas/job';
+import type { Upload } from '@shared/schemas/upload';
 import { HttpResponse, http } from 'msw';
 
 export const API = 'http://localhost:3000/api';
 
+/** A job as the server shows it; its params hold its aspect ratio unless a test gives them. */
 export function makeJob(jobId: string, rest: Partial<Omit<Job, 'job_id'>> = {}): Job {
+  const aspectRatio = rest.aspect_ratio ?? '16:9';
   return {
     job_id: jobId,
     status: 'pending',
+    kind: 'imagine',
     prompt: 'a red fox in the snow',
-    aspect_ratio: '16:9',
+    params: aspectRatio === '1:1' ? {} : { aspect_ratio: aspectRatio },
+    cost: 1,
+    aspect_ratio: aspectRatio,
     quality: 'standard',
+    created_at: new Date(Date.now()).toISOString(),
+    ...rest,
+  };
+}
+
+let uploads = 0;
+
+/** An upload as POST /api/uploads answers it, with a new id each time. */
+export function makeUpload(rest: Partial<Upload> = {}): Upload {
+  const uploadId = rest.upload_id ?? `up_test${String(++uploads).padStart(12, '0')}`;
+  return {
+    upload_id: uploadId,
+    url: `/api/uploads/${uploadId}/image`,
+    width: 640,
+    height: 480,
+    content_type: 'image/png',
+    bytes: 2048,
     created_at: new Date(Date.now()).toISOString(),
     ...rest,
   };
@@ -24,6 +47,7 @@ export const apiHandlers = [
   http.get(`${API}/budget`, () => HttpResponse.json({ limit: 60, window_s: 60, used: 0, queue_length: 0 })),
   http.get(`${API}/jobs`, () => HttpResponse.json({ jobs: [], next_cursor: null } satisfies JobList)),
   http.post(`${API}/imagine`, () => HttpResponse.json(makeJob('job_1'), { status: 202 })),
+  http.post(`${API}/uploads`, () => HttpResponse.json(makeUpload(), { status: 201 })),
   http.get(`${API}/jobs/:jobId`, ({ params }) =>
     HttpResponse.json(makeJob(String(params.jobId), { status: 'processing', progress: 10 })),
   ),

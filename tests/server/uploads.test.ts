@@ -37,12 +37,12 @@ const png = (width = 64, height = 48, color = { r: 200, g: 40, b: 30 }) =>
 
 /** A relay that accepts everything and records what it was sent, per route. */
 function relay() {
-  const sent: Record<string, unknown[]> = { imagine: [], describe: [], blend: [] };
+  const sent = { imagine: [] as unknown[], describe: [] as unknown[], blend: [] as unknown[] };
   let next = 0;
-  for (const route of Object.keys(sent)) {
+  for (const route of ['imagine', 'describe', 'blend'] as const) {
     server.use(
       http.post(`${RELAY}/submit/${route}`, async ({ request: incoming }) => {
-        sent[route]?.push(await incoming.json());
+        sent[route].push(await incoming.json());
         next += 1;
         return HttpResponse.json({ code: 1, description: 'ok', result: `${route}-${next}` });
       }),

@@ -1,10 +1,11 @@
-// The one way the browser talks to our server: JSON in, zod-checked JSON out, and every
-// non-2xx answer turned into an ApiError built from the shared error shape. The schemas come
-// from the contract chunk, which loads alongside the first request (see contract.ts).
+// The one way the browser talks to our server: JSON (or an image's own bytes) in, zod-checked
+// JSON out, and every non-2xx answer turned into an ApiError built from the shared error shape.
+// The schemas come from the contract chunk, which loads alongside the first request (contract.ts).
 
 import type { ErrorCode, FieldIssue } from '@shared/schemas/error';
 import type { z } from 'zod';
 import type * as ContractModule from './contract';
+import { lazyModule } from './lazy-module';
 
 export type Contract = typeof ContractModule;
 
@@ -46,16 +47,9 @@ export class ApiError extends Error {
   }
 }
 
-let contract: Promise<Contract> | undefined;
-
-/** The shared schemas, loaded once; a load that failed is tried again by the next caller. */
-export function loadContract(): Promise<Contract> {
-  contract ??= import('./contract').catch((error: unknown) => {
-    contract = undefined;
-    throw error;
-  });
-  return contract;
-}
+/** The shared schemas, loaded once (components read them with useContract()). */
+export const contractModule = lazyModule<Contract>(() => import('./contract'));
+export const loadContract = contractModule.load;
 
 const unreachable = () => new ApiError(0, 'network_error', 'Could not reach the server. Check your connection.');
 
@@ -71,9 +65,10 @@ export async function apiRequest<S extends z.ZodType>(
   let response: Response;
   try {
     // Resolved against the page so that the same code runs in tests, where fetch needs an absolute URL.
+    const type = contentTypeOf(init.body);
     response = await fetch(new URL(path, window.location.href), {
       ...init,
-      headers: { accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}) },
+      headers: { accept: 'application/json', ...(type ? { 'content-type': type } : {}) },
     });
   } catch (error) {
     if (init.signal?.aborted) throw error;
@@ -90,6 +85,13 @@ export async function apiRequest<S extends z.ZodType>(
     throw new ApiError(response.status, 'bad_response', 'The server sent an answer this page does not understand.');
   }
   return parsed.data;
+}
+
+/** A file goes as its own bytes with its own type (an upload); any other body is our JSON. */
+function contentTypeOf(body: RequestInit['body']): string | undefined {
+  if (!body) return undefined;
+  if (body instanceof Blob) return body.type || 'application/octet-stream';
+  return 'application/json';
 }
 
 function toApiError(response: Response, json: unknown, { errorBodySchema }: Contract): ApiError {

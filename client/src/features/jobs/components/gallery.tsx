@@ -1,13 +1,12 @@
 // The owner's history: every job, newest first, loaded a page at a time as the reader
 // scrolls (or presses "Load more"); each card polls on its own.
 
-import type { ImagineRequest } from '@shared/schemas/imagine';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import { jobListQueryOptions } from '../api/list-jobs';
-import { JobCard } from './job-card';
+import { JobCard, type JobCardProps } from './job-card';
 
-export function Gallery({ onUseAgain }: { onUseAgain: (draft: ImagineRequest) => void }) {
+export function Gallery({ onUseAgain, onUseAsImage }: Pick<JobCardProps, 'onUseAgain' | 'onUseAsImage'>) {
   const history = useInfiniteQuery(jobListQueryOptions());
   const sentinel = useRef<HTMLDivElement>(null);
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = history;
@@ -55,7 +54,7 @@ export function Gallery({ onUseAgain }: { onUseAgain: (draft: ImagineRequest) =>
     <>
       <section className="job-list" aria-label="Your images">
         {jobs.map((job) => (
-          <JobCard key={job.job_id} job={job} onUseAgain={onUseAgain} />
+          <JobCard key={job.job_id} job={job} onUseAgain={onUseAgain} onUseAsImage={onUseAsImage} />
         ))}
       </section>
       <div ref={sentinel} className="load-more">

@@ -1,27 +1,34 @@
 // One job's card: tracks its job through the polling query and shows every state (waiting,
 // generating with progress and any preview, the kept image, failure, cancellation, connection
-// trouble) with the actions that fit it, grid actions included, and the grid it came from.
+// trouble) with the actions that fit it, grid actions included, the grid it came from, and
+// how it was made (job-details.tsx).
 
-import type { ImagineRequest } from '@shared/schemas/imagine';
 import type { Job } from '@shared/schemas/job';
 import { isTerminalStatus } from '@shared/schemas/job-values';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ApiError } from '@/lib/api-client';
+import { useContract } from '@/lib/use-contract';
 import { useCancelJob } from '../api/cancel-job';
 import { useDeleteJob } from '../api/delete-job';
 import { jobQueryOptions } from '../api/get-job';
 import { useSubmitJob } from '../api/submit-job';
+import type { IncomingImage } from '../hooks/use-image-tray';
 import { formatDuration, useNow } from '../hooks/use-now';
+import { type Draft, draftOf, draftOfPrompt } from '../utils/draft';
 import { actionLabel, GridActions } from './grid-actions';
+import { JobDetails } from './job-details';
 import { JobFrame } from './job-frame';
 
-interface JobCardProps {
+export interface JobCardProps {
   job: Job;
-  onUseAgain: (draft: ImagineRequest) => void;
+  /** "Use again", or a describe job's "Use this prompt": the prompt box takes the draft. */
+  onUseAgain: (draft: Draft) => void;
+  /** "Use as image prompt": the prompt box's tray takes the finished image. */
+  onUseAsImage?: ((image: IncomingImage['image']) => void) | undefined;
 }
 
-export function JobCard({ job: initial, onUseAgain }: JobCardProps) {
+export function JobCard({ job: initial, onUseAgain, onUseAsImage }: JobCardProps) {
   // The history's copy seeds the query; as old as it may be, a running job is asked about at once.
   const query = useQuery({ ...jobQueryOptions(initial.job_id), initialData: initial, initialDataUpdatedAt: 0 });
   const job = query.data;
@@ -31,11 +38,15 @@ export function JobCard({ job: initial, onUseAgain }: JobCardProps) {
   const cancel = useCancelJob();
   const remove = useDeleteJob();
   const retry = useSubmitJob();
+  const contract = useContract();
   const [copied, setCopied] = useState(false);
 
   const startedAt = Date.parse(job.created_at);
   const elapsed = formatDuration((job.finished_at ? Date.parse(job.finished_at) : now) - startedAt);
-  const draft: ImagineRequest = { prompt: job.prompt, aspect_ratio: job.aspect_ratio, quality: job.quality };
+  const draft = contract ? draftOf(job, contract.printPrompt) : undefined;
+  // A describe job or a blend is not a prompt to send again.
+  const fromPrompt = job.kind === 'imagine' || job.kind === 'action';
+  const imageUrl = job.status === 'complete' && job.kind !== 'describe' ? job.image_url : undefined;
   const actionError = cancel.error ?? remove.error ?? retry.error;
   const lineage = actionLabel(job);
 
@@ -63,8 +74,16 @@ export function JobCard({ job: initial, onUseAgain }: JobCardProps) {
           {job.prompt}
         </p>
         <p className="job-meta">
-          {job.aspect_ratio} · {job.quality} · {finished ? `took ${elapsed}` : `${elapsed} elapsed`}
+          {job.aspect_ratio} · {finished ? `took ${elapsed}` : `${elapsed} elapsed`}
+          {job.cost !== 1 ? ` · ${job.cost}× cost` : ''}
         </p>
+        {contract ? (
+          <JobDetails
+            job={job}
+            printPrompt={contract.printPrompt}
+            onUsePrompt={(prompt) => onUseAgain(draftOfPrompt(prompt))}
+          />
+        ) : null}
         <p className="job-status" role="status" aria-live="polite">
           {statusText(job, query.error, fatalError)}
         </p>
@@ -95,8 +114,8 @@ export function JobCard({ job: initial, onUseAgain }: JobCardProps) {
               {cancel.isPending ? 'Cancelling…' : 'Cancel'}
             </button>
           ) : null}
-          {job.status === 'failed' || job.status === 'cancelled' || fatalError ? (
-            <button type="button" onClick={() => retry.mutate(draft)} disabled={retry.isPending}>
+          {fromPrompt && draft && (job.status === 'failed' || job.status === 'cancelled' || fatalError) ? (
+            <button type="button" onClick={() => retry.mutate(draft.request)} disabled={retry.isPending}>
               {retry.isPending ? 'Submitting…' : 'Try again'}
             </button>
           ) : null}
@@ -105,14 +124,25 @@ export function JobCard({ job: initial, onUseAgain }: JobCardProps) {
           <button type="button" className="quiet" onClick={copyPrompt} aria-label="Copy prompt">
             {copied ? 'Copied' : 'Copy'}
           </button>
-          <button
-            type="button"
-            className="quiet"
-            onClick={() => onUseAgain(draft)}
-            aria-label="Use again, with this prompt"
-          >
-            Use again
-          </button>
+          {fromPrompt && draft ? (
+            <button
+              type="button"
+              className="quiet"
+              onClick={() => onUseAgain(draft)}
+              aria-label="Use again, with this prompt"
+            >
+              Use again
+            </button>
+          ) : null}
+          {imageUrl && onUseAsImage ? (
+            <button
+              type="button"
+              className="quiet"
+              onClick={() => onUseAsImage({ ref: { job_id: job.job_id }, url: imageUrl, name: job.prompt })}
+            >
+              Use as image prompt
+            </button>
+          ) : null}
           <button
             type="button"
             className="quiet"

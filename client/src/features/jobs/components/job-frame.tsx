@@ -1,6 +1,6 @@
 // The image area of a card: sized by the job's aspect ratio before anything loads, so the
 // page never jumps; a placeholder (or the upstream's preview) until the image has arrived;
-// on a grid, the numbers of its four images.
+// on a grid, the numbers of its four images. A describe job shows the image it describes.
 
 import type { Job } from '@shared/schemas/job';
 import { GRID_INDEXES } from '@shared/schemas/job-values';
@@ -9,18 +9,19 @@ import { useState } from 'react';
 export function JobFrame({ job }: { job: Job }) {
   const [loaded, setLoaded] = useState(false);
   const [broken, setBroken] = useState(false);
-  const imageUrl = job.status === 'complete' ? job.image_url : undefined;
+  const described = job.kind === 'describe' ? job.references?.[0]?.url : undefined;
+  const imageUrl = described ?? (job.status === 'complete' ? job.image_url : undefined);
   // A running job's low-resolution preview, where the upstream shows one; it sharpens as the
   // job goes on, and gives way to the real image.
   const previewUrl = !imageUrl && !isEnded(job) ? job.preview_url : undefined;
   const note = broken
     ? 'The image could not be loaded'
-    : job.status === 'complete' || !isEnded(job)
+    : job.status === 'complete' || !isEnded(job) || described
       ? null
       : 'No image';
   return (
     <div
-      className={`job-frame${loaded ? ' loaded' : ''}`}
+      className={`job-frame${loaded ? ' loaded' : ''}${described ? ' described' : ''}`}
       style={{ aspectRatio: job.aspect_ratio.replace(':', ' / ') }}
     >
       {imageUrl && !broken ? (

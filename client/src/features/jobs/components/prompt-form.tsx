@@ -1,46 +1,121 @@
-// The prompt form: validated with the shared schema, disabled while submitting,
-// Ctrl/Cmd+Enter submits, a counter against the shared length limit.
+// The prompt box. Its one state is the text: the controls (aspect ratio, the settings panel,
+// the images' weights) show what the text says and change it through the shared grammar, and
+// the settings a user picks are remembered as this browser's defaults for the prompts to come.
+// Images join by drop, paste or the file picker. Checked with the shared schema before sending;
+// Ctrl/Cmd+Enter sends. The panel and the tray load when first shown (the initial bundle's budget).
 
-import type { ImagineRequest } from '@shared/schemas/imagine';
-import { ASPECT_RATIOS, type AspectRatio, PROMPT_MAX_LENGTH, type Quality } from '@shared/schemas/imagine-values';
-import { type FormEvent, type KeyboardEvent, type Ref, useId, useRef, useState } from 'react';
+import type { ImagineRequestInput } from '@shared/schemas/imagine';
+import { PROMPT_MAX_LENGTH } from '@shared/schemas/imagine-values';
+import type { ParamKey, PromptParams } from '@shared/schemas/params-values';
+import {
+  type ClipboardEvent,
+  type DragEvent,
+  type FormEvent,
+  type KeyboardEvent,
+  lazy,
+  type Ref,
+  Suspense,
+  useId,
+  useRef,
+  useState,
+} from 'react';
 import { ApiError, loadContract } from '@/lib/api-client';
+import { useContract } from '@/lib/use-contract';
 import { useSubmitJob } from '../api/submit-job';
+import { type IncomingImage, useImageTray } from '../hooks/use-image-tray';
+import { useParamDefaults } from '../hooks/use-param-defaults';
+import type { Draft } from '../utils/draft';
+import { PANEL_KEYS, type PanelKey, readPrompt } from '../utils/param-defaults';
+import { ROLE_WEIGHTS, referencesOf } from '../utils/tray-image';
+import { PromptRatios } from './prompt-ratios';
 
-const MAIN_RATIOS: readonly AspectRatio[] = ['1:1', '16:9', '4:3', '9:16'];
-const MORE_RATIOS = ASPECT_RATIOS.filter((ratio) => !MAIN_RATIOS.includes(ratio));
+const PromptSettings = lazy(() => import('./prompt-settings').then((module) => ({ default: module.PromptSettings })));
+const ImageTray = lazy(() => import('./image-tray').then((module) => ({ default: module.ImageTray })));
+
+const ACCEPTED_IMAGES = 'image/png,image/jpeg,image/webp';
 
 interface PromptFormProps {
-  initial?: ImagineRequest | undefined;
+  initial?: Draft | undefined;
+  /** An image offered from a card ("Use as image prompt"). */
+  incomingImage?: IncomingImage | undefined;
   autoFocus?: boolean;
   ref?: Ref<HTMLFormElement>;
 }
 
-export function PromptForm({ initial, autoFocus = false, ref }: PromptFormProps) {
-  const [prompt, setPrompt] = useState(initial?.prompt ?? '');
-  const [aspectRatio, setAspectRatio] = useState<AspectRatio>(initial?.aspect_ratio ?? '1:1');
-  const [quality, setQuality] = useState<Quality>(initial?.quality ?? 'standard');
+export function PromptForm({ initial, incomingImage, autoFocus = false, ref }: PromptFormProps) {
+  const contract = useContract();
+  const [text, setText] = useState(initial?.request.prompt ?? '');
   const [validationError, setValidationError] = useState<string | null>(null);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [dropping, setDropping] = useState(false);
+  const defaults = useParamDefaults();
+  const tray = useImageTray(initial?.images ?? [], incomingImage, contract);
   const submit = useSubmitJob();
   // Set while the schema check runs, so that a second Ctrl+Enter cannot send the prompt twice.
   const checking = useRef(false);
-  const ids = { prompt: useId(), counter: useId(), error: useId() };
+  const ids = { prompt: useId(), counter: useId(), issues: useId(), error: useId(), settings: useId() };
 
-  const length = prompt.trim().length;
+  const reading = contract ? readPrompt(text, defaults.stored, contract) : undefined;
+  const issues = reading?.parsed.issues ?? [];
+  const extra = reading?.extra ?? {};
+  const length = text.trim().length;
   const overLimit = length > PROMPT_MAX_LENGTH;
+  const [omni] = tray.images.filter((image) => image.role === 'omni');
+  const cost =
+    reading && contract ? contract.paramCost({ ...reading.effective, ...(omni ? { oref: omni.url } : {}) }) : 1;
+
+  function edit(next: (current: string) => string) {
+    setText(next);
+    if (validationError) setValidationError(null);
+  }
+
+  function setParam<K extends ParamKey>(key: K, value: PromptParams[K] | undefined) {
+    if (contract) edit((current) => contract.withParam(current, key, value));
+  }
+
+  // A setting picked in the panel applies to this prompt and is remembered for the next ones.
+  function setSetting<K extends PanelKey>(key: K, value: PromptParams[K] | undefined) {
+    setParam(key, value);
+    defaults.remember(key, value);
+  }
+
+  function resetSettings() {
+    if (contract)
+      edit((current) => PANEL_KEYS.reduce((prompt, key) => contract.withParam(prompt, key, undefined), current));
+    defaults.forget();
+  }
+
+  function removeImage(key: string) {
+    const removed = tray.images.find((image) => image.key === key);
+    tray.remove(key);
+    // The last image of a role takes its weight with it.
+    if (removed && !tray.images.some((image) => image.key !== key && image.role === removed.role)) {
+      setParam(ROLE_WEIGHTS[removed.role], undefined);
+    }
+  }
 
   async function send() {
     if (submit.isPending || checking.current) return;
+    if (tray.uploading.length > 0) {
+      setValidationError('Wait until the images have uploaded');
+      return;
+    }
     checking.current = true;
     try {
-      const { imagineRequestSchema } = await loadContract();
-      const parsed = imagineRequestSchema.safeParse({ prompt, aspect_ratio: aspectRatio, quality });
-      if (!parsed.success) {
-        setValidationError(parsed.error.issues[0]?.message ?? 'Check the prompt');
+      const loaded = await loadContract();
+      const { extra: params } = readPrompt(text, defaults.stored, loaded);
+      const request: ImagineRequestInput = {
+        prompt: text,
+        ...(Object.keys(params).length > 0 ? { params } : {}),
+        ...referencesOf(tray.images),
+      };
+      const checked = loaded.imagineRequestSchema.safeParse(request);
+      if (!checked.success) {
+        setValidationError(checked.error.issues[0]?.message ?? 'Check the prompt');
         return;
       }
       setValidationError(null);
-      submit.mutate(parsed.data);
+      submit.mutate(request);
     } catch {
       setValidationError('Could not reach the server. Check your connection.');
     } finally {
@@ -60,80 +135,126 @@ export function PromptForm({ initial, autoFocus = false, ref }: PromptFormProps)
     }
   }
 
+  function onPaste(event: ClipboardEvent<HTMLTextAreaElement>) {
+    const files = Array.from(event.clipboardData?.files ?? []);
+    if (files.length === 0) return;
+    event.preventDefault();
+    tray.addFiles(files);
+  }
+
+  const carriesFiles = (event: DragEvent) => Array.from(event.dataTransfer?.types ?? []).includes('Files');
+  const dropHandlers = {
+    onDragOver(event: DragEvent<HTMLFormElement>) {
+      if (!carriesFiles(event) || submit.isPending) return;
+      event.preventDefault();
+      setDropping(true);
+    },
+    onDragLeave(event: DragEvent<HTMLFormElement>) {
+      if (!(event.relatedTarget instanceof Node && event.currentTarget.contains(event.relatedTarget)))
+        setDropping(false);
+    },
+    onDrop(event: DragEvent<HTMLFormElement>) {
+      setDropping(false);
+      const files = Array.from(event.dataTransfer?.files ?? []);
+      if (files.length === 0 || submit.isPending) return;
+      event.preventDefault();
+      tray.addFiles(files);
+    },
+  };
+
   const serverError = submit.error ? describeSubmitError(submit.error) : null;
   const message = validationError ?? serverError;
+  const describedBy = [ids.counter, issues.length > 0 ? ids.issues : '', message ? ids.error : ''].filter(Boolean);
+  const showTray = tray.images.length > 0 || tray.uploading.length > 0 || tray.errors.length > 0;
 
   return (
-    <form ref={ref} className="prompt-form" onSubmit={onSubmit} noValidate aria-busy={submit.isPending}>
+    <form
+      ref={ref}
+      className={`prompt-form${dropping ? ' dropping' : ''}`}
+      onSubmit={onSubmit}
+      noValidate
+      aria-busy={submit.isPending}
+      {...dropHandlers}
+    >
       <label htmlFor={ids.prompt} className="prompt-label">
         Prompt
       </label>
       <textarea
         id={ids.prompt}
         name="prompt"
-        value={prompt}
-        onChange={(event) => {
-          setPrompt(event.target.value);
-          if (validationError) setValidationError(null);
-        }}
+        value={text}
+        onChange={(event) => edit(() => event.target.value)}
         onKeyDown={onKeyDown}
-        placeholder="A lighthouse on a cliff at sunset, volumetric light, oil painting"
+        onPaste={onPaste}
+        placeholder="A lighthouse on a cliff at sunset, volumetric light, oil painting --ar 3:2 --s 250"
         rows={3}
         // biome-ignore lint/a11y/noAutofocus: focus moves here only after the user chose "Use again".
         autoFocus={autoFocus}
         disabled={submit.isPending}
-        aria-invalid={message ? true : undefined}
-        aria-describedby={`${ids.counter}${message ? ` ${ids.error}` : ''}`}
+        aria-invalid={message || issues.length > 0 ? true : undefined}
+        aria-describedby={describedBy.join(' ')}
       />
+      <ul id={ids.issues} className="prompt-issues" aria-live="polite">
+        {issues.map((issue, index) => (
+          // Issues have no identity but their place and words.
+          // biome-ignore lint/suspicious/noArrayIndexKey: two issues may read the same.
+          <li key={index}>{issue.message}</li>
+        ))}
+      </ul>
+      {showTray ? (
+        <Suspense fallback={<p className="hint">Loading images…</p>}>
+          <ImageTray tray={tray} effective={reading?.effective ?? {}} onWeight={setParam} onRemove={removeImage} />
+        </Suspense>
+      ) : null}
       <div className="form-row">
-        <fieldset className="ratios" disabled={submit.isPending}>
-          <legend>Aspect ratio</legend>
-          {MAIN_RATIOS.map((ratio) => (
-            <label key={ratio} className="ratio">
-              <input
-                type="radio"
-                name="aspect_ratio"
-                value={ratio}
-                checked={aspectRatio === ratio}
-                onChange={() => setAspectRatio(ratio)}
-              />
-              <span className="ratio-shape" style={{ aspectRatio: ratio.replace(':', ' / ') }} aria-hidden />
-              {ratio}
-            </label>
-          ))}
-          <select
-            aria-label="More aspect ratios"
-            value={MORE_RATIOS.includes(aspectRatio) ? aspectRatio : ''}
-            onChange={(event) => {
-              const picked = ASPECT_RATIOS.find((ratio) => ratio === event.target.value);
-              if (picked) setAspectRatio(picked);
-            }}
-          >
-            <option value="">More…</option>
-            {MORE_RATIOS.map((ratio) => (
-              <option key={ratio} value={ratio}>
-                {ratio}
-              </option>
-            ))}
-          </select>
-        </fieldset>
-        <label className="quality">
-          Quality
-          <select
-            name="quality"
-            value={quality}
+        <PromptRatios
+          ratio={reading?.parsed.params.aspect_ratio ?? '1:1'}
+          // 1:1 is Midjourney's own default: choosing it takes --ar out of the text.
+          onChange={(ratio) => setParam('aspect_ratio', ratio === '1:1' ? undefined : ratio)}
+          check={(ratio) => contract?.validateParams({ aspect_ratio: ratio }).issues[0]?.message}
+          disabled={submit.isPending || !contract}
+        />
+        <label className="button add-images">
+          Add images
+          <input
+            type="file"
+            accept={ACCEPTED_IMAGES}
+            multiple
+            className="visually-hidden"
             disabled={submit.isPending}
-            onChange={(event) => setQuality(event.target.value === 'high' ? 'high' : 'standard')}
-          >
-            <option value="standard">Standard</option>
-            <option value="high">High (2× cost)</option>
-          </select>
+            onChange={(event) => {
+              tray.addFiles(Array.from(event.target.files ?? []));
+              event.target.value = '';
+            }}
+          />
         </label>
+        <button
+          type="button"
+          className="settings-toggle"
+          aria-expanded={settingsOpen}
+          aria-controls={ids.settings}
+          onClick={() => setSettingsOpen((open) => !open)}
+        >
+          Settings
+        </button>
       </div>
+      <div id={ids.settings} hidden={!settingsOpen}>
+        {settingsOpen && reading ? (
+          <Suspense fallback={<p className="hint">Loading settings…</p>}>
+            <PromptSettings reading={reading} onChange={setSetting} onReset={resetSettings} />
+          </Suspense>
+        ) : null}
+      </div>
+      {contract && Object.keys(extra).length > 0 ? (
+        <p className="defaults-line">
+          Your defaults, added: <code>{contract.printPrompt({ text: '', params: extra })}</code>
+        </p>
+      ) : null}
       <div className="form-row form-footer">
         <span id={ids.counter} className={overLimit ? 'counter over' : 'counter'}>
           {length} / {PROMPT_MAX_LENGTH}
         </span>
+        {cost !== 1 ? <span className="cost-note">{cost}× cost</span> : null}
         <span className="hint">Ctrl/⌘ + Enter</span>
         <button type="submit" className="primary" disabled={submit.isPending || length === 0}>
           {submit.isPending ? 'Submitting…' : 'Generate'}
