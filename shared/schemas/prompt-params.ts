@@ -71,7 +71,14 @@ function parameterStarts(prompt: string): Start[] {
 }
 
 const hasParameter = (value: string) => parameterStarts(value).length > 0;
-const isUrl = (value: string) => URL_WORD.test(value) && !hasParameter(value);
+/**
+ * What no value may carry: braces (Midjourney expands `{a, b}` into one billed job per
+ * combination), control characters and the bidi overrides that disguise text.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point.
+const UNPRINTABLE = /[{}\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const printableText = (value: string) => !UNPRINTABLE.test(value);
+const isUrl = (value: string) => URL_WORD.test(value) && !hasParameter(value) && printableText(value);
 const isModel = (value: unknown): value is Model => MODELS.some((model) => model === value);
 const isSpeed = (value: unknown): value is (typeof SPEEDS)[number] => SPEEDS.some((speed) => speed === value);
 const isStringList = (value: unknown): value is string[] =>
@@ -158,7 +165,9 @@ function acceptedValue(def: ParamDef, value: unknown): unknown {
     case 'words': {
       if (!isStringList(value)) return undefined;
       const items = value.map((item) => item.trim());
-      const printable = items.every((item) => item !== '' && !item.includes(',') && !hasParameter(item));
+      const printable = items.every(
+        (item) => item !== '' && !item.includes(',') && !hasParameter(item) && printableText(item),
+      );
       return printable && items.length > 0 ? items : undefined;
     }
     case 'refs': {
@@ -383,6 +392,8 @@ export function paramCost(params: PromptParams): number {
   for (const def of PARAMS) {
     const value = params[def.key];
     if (value === undefined || !def.cost) continue;
+    // Draft mode does not apply to an omni reference: no discount for that job.
+    if (def.key === 'draft' && params.oref !== undefined) continue;
     cost *= def.cost.byValue?.[String(value)] ?? def.cost.whenSet ?? 1;
   }
   return cost;

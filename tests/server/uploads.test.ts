@@ -399,3 +399,80 @@ test('the v7 contract gets ratio, quality and model as fields and every other pa
     { prompt: 'a fox --s 250 --seed 42 --no people, cars', aspect_ratio: '3:2', model: 'v6.1', quality: 'high' },
   ]);
 });
+
+// What a hostile review of the above found, each replayed.
+
+test.each([
+  [{ no: ['{red', 'green', 'blue}'] }, 'params.no'],
+  [{ sref: ['https://x.com/{1,2,3,4}'] }, 'params.sref'],
+  [{ oref: 'https://x.com/{a,b}.png' }, 'params.oref'],
+  [{ no: ['a\nb\u0000c\u202e'] }, 'params.no'],
+])('params %j cannot smuggle a permutation or control characters past the prompt checks', async (params, field) => {
+  const bodies: unknown[] = [];
+  server.use(
+    http.post(`${UPSTREAM_BASE}/imagine`, async ({ request: incoming }) => {
+      bodies.push(await incoming.json());
+      return HttpResponse.json({ job_id: 'x', status: 'pending' });
+    }),
+  );
+  const { agent } = await app();
+
+  const response = await agent.post('/api/imagine').send({ prompt: 'cat', params });
+
+  expect(response.status).toBe(400);
+  expect(response.body.error.fields.map((issue: { path: string }) => issue.path)).toContain(field);
+  expect(bodies).toEqual([]);
+});
+
+test('an upload whose file vanished before the job was sent fails the submission with a clear 400, not a 500', async () => {
+  const sent = relay();
+  const setup = await relayApp();
+  const { upload_id: id } = (await upload(setup.agent, await png())).body;
+  const { rmSync } = await import('node:fs');
+  const path = await import('node:path');
+  rmSync(path.join(setup.dataDir, 'uploads', `${id}.png`));
+
+  const response = await setup.agent.post('/api/imagine').send({ prompt: 'a fox', image_prompts: [{ upload_id: id }] });
+
+  expect(response.status).toBe(400);
+  expect(response.body.error.message).toContain('deleted before it was sent');
+  expect(sent.imagine).toEqual([]);
+});
+
+test('a job costing more than the whole per-client limit is a 409 that spends nothing', async () => {
+  const { agent } = await app({ security: { submitsPerMinute: 3 } });
+
+  const costly = await agent.post('/api/imagine').send({ prompt: 'a fox --q 4' });
+  const standard = await agent.post('/api/imagine').send({ prompt: 'a fox' });
+
+  expect(costly.status).toBe(409);
+  expect(costly.body.error.message).toContain('counts as 4 submissions');
+  expect(standard.status).toBe(202);
+});
+
+test("the relay's final prompt is kept without our links' signatures, and media requests are logged without them", async () => {
+  relay();
+  const setup = await relayApp(PUBLIC);
+  const { upload_id: id } = (await upload(setup.agent, await png())).body;
+  const job = (await setup.agent.post('/api/imagine').send({ prompt: 'a fox', style_refs: [{ upload_id: id }] })).body;
+  server.use(
+    http.get(`${RELAY}/task/:task/fetch`, ({ params }) =>
+      HttpResponse.json({
+        id: params.task,
+        status: 'IN_PROGRESS',
+        progress: '20%',
+        imageUrl: '',
+        properties: { finalPrompt: `a fox --sref ${PUBLIC}/media/uploads/${id}.png?e=99999999999&s=${'a'.repeat(64)}` },
+      }),
+    ),
+  );
+
+  await setup.jobs.refresh(job.job_id);
+  const seen = await setup.agent.get(`/api/jobs/${job.job_id}`);
+  await request(setup.app)
+    .get(`/media/uploads/${id}.png?e=1&s=${'b'.repeat(64)}`)
+    .set('host', 'studio.example');
+
+  expect(seen.body.final_prompt).toBe(`a fox --sref ${PUBLIC}/media/uploads/${id}.png`);
+  expect(setup.logs.join('')).not.toContain('b'.repeat(64));
+});

@@ -1,8 +1,11 @@
-// The shared zod schemas the page checks answers and prompts with, and the prompt grammar they
-// are built on (parser, printer, parameter checks). They load as a chunk of their own, through
-// loadContract() in api-client.ts: zod is a fifth of the page's JavaScript and the grammar
-// another few KB, and nothing needs them before the first answer arrives. Import this module
-// only that way (components that render later read it with useContract()).
+// The shared zod schemas the page checks answers and prompts with, the prompt grammar they are
+// built on (parser, printer, parameter checks) and the values of their modules. They load as a
+// chunk of their own, through loadContract() in api-client.ts: zod is a fifth of the page's
+// JavaScript and the grammar another few KB, and nothing needs them before the first answer
+// arrives. Import this module only that way (components read it with useContract()), and take
+// values from shared/'s zod modules only through it: a lazy chunk importing one of them would
+// split it into a chunk of its own that runs before zod-config, and zod's eval probe would
+// break the CSP.
 import './zod-config';
 import { z } from 'zod';
 
@@ -18,7 +21,13 @@ export {
   withParam,
 } from '@shared/schemas/prompt-params';
 export { sessionStateSchema } from '@shared/schemas/session';
-export { MAX_IMAGE_PROMPTS, MAX_STYLE_REFS, uploadSchema } from '@shared/schemas/upload';
+export {
+  BLEND_SHAPES,
+  MAX_IMAGE_PROMPTS,
+  MAX_STYLE_REFS,
+  REFERENCE_ROLES,
+  uploadSchema,
+} from '@shared/schemas/upload';
 
 /** An answer without a body (204). */
 export const noContentSchema = z.undefined();

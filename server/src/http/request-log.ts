@@ -18,7 +18,8 @@ const SLOW_MS = 1_000;
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** `/hooks/mj-proxy/<token>…` with the token replaced. */
-export const redactHookToken = (url: string): string => url.replace(/^(\/hooks\/mj-proxy\/)[^/?#]*/, '$1[redacted]');
+export const redactHookToken = (url: string): string =>
+  url.replace(/^(\/hooks\/mj-proxy\/)[^/?#]*/, '$1[redacted]').replace(/^(\/media\/[^?]*\?).*$/, '$1[redacted]');
 
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {

@@ -100,8 +100,14 @@ async function take(
   try {
     // A costly job that does not fit is refused without spending what is left, so a
     // standard one still can; rejected consumes would otherwise count too.
+    if (points > limiter.points) {
+      throw new DomainError(
+        'conflict',
+        `This job counts as ${points} submissions, more than the ${limiter.points} a minute allowed; lower its cost (quality, turbo, omni reference)`,
+      );
+    }
     const used = await limiter.get(key);
-    if (used && points > 1 && used.consumedPoints + points > limiter.points) throw used;
+    if (used && used.consumedPoints + points > limiter.points) throw used;
     await limiter.consume(key, points);
   } catch (rejection) {
     if (!(rejection instanceof RateLimiterRes)) throw rejection;

@@ -41,12 +41,24 @@ interface CachedPreview {
   bytes: number;
 }
 
-export const newJobId = (): string => randomBytes(16).toString('base64url');
+/** A random id that never holds `--`: a job's image name travels in links inside prompts. */
+export function newJobId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.includes('--')) return id;
+  }
+}
 
 const costOf = (params: ImagineRequest['params'], omniRef: boolean): number => paramCost(params) * (omniRef ? 2 : 1);
 
 /** What a submission will cost, before it is recorded. */
 export const costOfRequest = (input: ImagineRequest): number => costOf(input.params, input.omni_ref !== undefined);
+
+/**
+ * A relay echoes the prompt it ran, our signed image links included: those open an image
+ * to anyone for a day, so the job keeps them without their signature.
+ */
+const unsigned = (prompt: string): string => prompt.replace(/(\/media\/(?:uploads|images)\/[^\s?]+)\?\S*/g, '$1');
 
 /** A blend's shape as its aspect ratio, Midjourney's way (and back). */
 const BLEND_RATIOS: Record<BlendShape, string> = { portrait: '2:3', square: '1:1', landscape: '3:2' };
@@ -229,6 +241,7 @@ export class JobService {
 
   async #submit(job: JobRecord): ReturnType<UpstreamAdapter['submit']> {
     const { store, upstream } = this.#deps;
+    if (job.action) return this.#act(job);
     let images: ReturnType<UploadService['inputs']>;
     try {
       images = this.#deps.uploads.inputs(job.ownerId, job.refs);
@@ -239,9 +252,14 @@ export class JobService {
     }
     if (job.kind === 'describe' && upstream.describe && images[0]) return upstream.describe(images[0]);
     if (job.kind === 'blend' && upstream.blend) return upstream.blend(images, blendShapeOf(job.aspectRatio));
-    if (!job.action) return upstream.submit({ text: job.prompt, params: job.params, imageUrls: job.imageUrls, images });
+    return upstream.submit({ text: job.prompt, params: job.params, imageUrls: job.imageUrls, images });
+  }
+
+  /** An action sends no images: it names the grid it was taken on. */
+  #act(job: JobRecord): ReturnType<UpstreamAdapter['submit']> {
+    const { store, upstream } = this.#deps;
     const gridId = job.parentId ? store.get(job.parentId)?.upstreamId : undefined;
-    if (!gridId || !upstream.act) {
+    if (!gridId || !upstream.act || !job.action) {
       throw new UpstreamError('rejected', 'The grid this action was taken on is gone (deleted) or cannot take actions');
     }
     return upstream.act({ gridId, action: job.action, index: job.actionIndex ?? undefined });
@@ -443,7 +461,7 @@ export class JobService {
             progress: status === 'processing' || progress > 0 ? progress : null,
             checkedAt: this.#now(),
             previewUrl: newest ? answer.previewUrl : undefined,
-            finalPrompt: answer.finalPrompt,
+            finalPrompt: answer.finalPrompt === undefined ? undefined : unsigned(answer.finalPrompt),
           },
           this.#now(),
         );
@@ -456,9 +474,12 @@ export class JobService {
           progress: answer.progress ?? null,
         });
       case 'complete':
-        if (answer.finalPrompt) store.updateActive(id, { finalPrompt: answer.finalPrompt }, this.#now());
+        if (answer.finalPrompt) store.updateActive(id, { finalPrompt: unsigned(answer.finalPrompt) }, this.#now());
         if (job.kind === 'describe') {
-          return this.#finish(id, { status: 'complete', progress: 100, descriptions: answer.descriptions ?? [] });
+          if (!answer.descriptions?.length) {
+            return this.#finish(id, { status: 'failed', error: 'The upstream finished describing without any prompt' });
+          }
+          return this.#finish(id, { status: 'complete', progress: 100, descriptions: answer.descriptions });
         }
         logger.debug({ job_id: id }, 'job finished upstream; downloading the image');
         return this.#keepImage(job, answer.imageUrl ?? '');

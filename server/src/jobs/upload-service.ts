@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ImageReference, ReferenceRole } from '@shared/schemas/upload';
-import { DomainError } from '../errors';
+import { DomainError, UpstreamError } from '../errors';
 import type { MediaFolder, MediaLinks } from '../media/media-links';
 import { checkUpload, type UploadLimits } from '../media/upload-image';
 import { contentTypeFor, type ImageFiles } from '../store/image-files';
@@ -22,7 +22,13 @@ export interface UploadServiceDeps {
   now: () => number;
 }
 
-export const newUploadId = (): string => `up_${randomBytes(16).toString('base64url')}`;
+/** A random id that never holds `--`, since ids travel in links inside prompts. */
+export function newUploadId(): string {
+  for (;;) {
+    const id = `up_${randomBytes(16).toString('base64url')}`;
+    if (!id.includes('--')) return id;
+  }
+}
 
 /** A file a signed media link may open: its path and type. */
 export interface MediaFile {
@@ -116,7 +122,14 @@ export class UploadService {
       return {
         role: ref.role,
         url: this.#deps.links.link(source.folder, source.name),
-        load: async () => ({ body: await readFile(file), contentType: contentTypeFor(source.name) }),
+        load: async () => {
+          try {
+            return { body: await readFile(file), contentType: contentTypeFor(source.name) };
+          } catch {
+            // Deleted while the job waited: nothing was sent, and the job says why.
+            throw new UpstreamError('rejected', 'An image this job uses was deleted before it was sent');
+          }
+        },
       };
     });
   }

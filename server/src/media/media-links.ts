@@ -38,7 +38,7 @@ export class MediaLinks {
 
   /** Whether the link's signature is ours and it has not expired. */
   verify(folder: MediaFolder, name: string, expires: string, signature: string): boolean {
-    if (!/^\d{1,12}$/.test(expires) || !/^[A-Za-z0-9_-]{43}$/.test(signature)) return false;
+    if (!/^\d{1,12}$/.test(expires) || !/^[0-9a-f]{64}$/.test(signature)) return false;
     const deadline = Number(expires);
     if (deadline * 1000 < this.#options.now()) return false;
     const expected = Buffer.from(this.#sign(folder, name, deadline));
@@ -47,6 +47,7 @@ export class MediaLinks {
   }
 
   #sign(folder: MediaFolder, name: string, expires: number): string {
-    return createHmac('sha256', this.#key).update(`${folder}/${name}/${expires}`).digest('base64url');
+    // Hex, not base64url: a link goes into a prompt, where `--x` would read as a parameter.
+    return createHmac('sha256', this.#key).update(`${folder}/${name}/${expires}`).digest('hex');
   }
 }

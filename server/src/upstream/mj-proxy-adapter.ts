@@ -191,7 +191,9 @@ function toUpstreamJob(id: string, task: z.infer<typeof taskSchema>, scrub: (tex
   const status = relayStatus(task.status) ?? 'pending';
   const job: UpstreamJob = { id, status };
   if (task.progress !== undefined) job.progress = task.progress;
-  if (status === 'complete' && task.action !== 'DESCRIBE') {
+  // A describe task finishes with prompts and no image; some relays leave out its action.
+  const describing = status === 'complete' && (task.action === 'DESCRIBE' || !task.imageUrl);
+  if (status === 'complete' && !describing) {
     if (!task.imageUrl) throw new UpstreamError('bad_response', 'The relay reported a finished task without an image');
     job.imageUrl = task.imageUrl;
     job.progress = 100;
@@ -206,11 +208,12 @@ function toUpstreamJob(id: string, task: z.infer<typeof taskSchema>, scrub: (tex
   }
   const finalPrompt = task.properties?.finalPrompt?.trim();
   if (finalPrompt) job.finalPrompt = scrub(clean(finalPrompt, FINAL_PROMPT_MAX));
-  if (status === 'complete' && task.action === 'DESCRIBE') {
+  if (describing) {
     job.descriptions = splitDescriptions(scrub(task.promptEn || task.prompt || finalPrompt || ''));
     if (job.descriptions.length === 0) {
-      throw new UpstreamError('bad_response', 'The relay finished a describe task without any prompt');
+      throw new UpstreamError('bad_response', 'The relay reported a finished task without an image');
     }
+    job.progress = 100;
   }
   return job;
 }

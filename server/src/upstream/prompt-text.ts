@@ -2,10 +2,13 @@
 // join the prompt (image prompts in front, style and omni references as --sref and --oref),
 // except those the upstream takes as bytes; the prompt text is printed from the shared table.
 import type { PromptParams } from '@shared/schemas/params-values';
-import { printPrompt } from '@shared/schemas/prompt-params';
+import { parsePrompt, printPrompt } from '@shared/schemas/prompt-params';
 import type { ReferenceRole } from '@shared/schemas/upload';
 import { UpstreamError } from '../errors';
 import type { ImageInput, SubmitInput } from './adapter';
+
+/** `{a, b}`: Midjourney would run one billed job per combination. */
+const PERMUTATION = /\{[^{}]*,[^{}]*\}/;
 
 export interface PreparedPrompt {
   /** The prompt text with every parameter and every linked image. */
@@ -37,7 +40,17 @@ export function preparePrompt(
     else params.oref = image.url;
   }
   for (const key of options.omit ?? []) delete params[key];
-  return { prompt: printPrompt({ text: input.text, imageUrls, params }), inline };
+  const prompt = printPrompt({ text: input.text, imageUrls, params });
+  // The last line: what goes out must read back as exactly what was checked (our own links
+  // included), with no parameter the table does not know and no permutation braces.
+  const reread = parsePrompt(prompt);
+  if (reread.issues.some((issue) => !issue.message.includes('model')) || PERMUTATION.test(prompt)) {
+    throw new UpstreamError(
+      'rejected',
+      'The prompt could not be written for the upstream without changing its meaning',
+    );
+  }
+  return { prompt, inline };
 }
 
 /** An image as a data URL, the way relays take base64Array entries. */

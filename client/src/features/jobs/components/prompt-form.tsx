@@ -7,21 +7,11 @@
 import type { ImagineRequestInput } from '@shared/schemas/imagine';
 import { PROMPT_MAX_LENGTH } from '@shared/schemas/imagine-values';
 import type { ParamKey, PromptParams } from '@shared/schemas/params-values';
-import {
-  type ClipboardEvent,
-  type DragEvent,
-  type FormEvent,
-  type KeyboardEvent,
-  lazy,
-  type Ref,
-  Suspense,
-  useId,
-  useRef,
-  useState,
-} from 'react';
+import { type FormEvent, type KeyboardEvent, lazy, type Ref, Suspense, useId, useRef, useState } from 'react';
 import { ApiError, loadContract } from '@/lib/api-client';
 import { useContract } from '@/lib/use-contract';
 import { useSubmitJob } from '../api/submit-job';
+import { useImageDrop } from '../hooks/use-image-drop';
 import { type IncomingImage, useImageTray } from '../hooks/use-image-tray';
 import { useParamDefaults } from '../hooks/use-param-defaults';
 import type { Draft } from '../utils/draft';
@@ -47,10 +37,10 @@ export function PromptForm({ initial, incomingImage, autoFocus = false, ref }: P
   const [text, setText] = useState(initial?.request.prompt ?? '');
   const [validationError, setValidationError] = useState<string | null>(null);
   const [settingsOpen, setSettingsOpen] = useState(false);
-  const [dropping, setDropping] = useState(false);
   const defaults = useParamDefaults();
   const tray = useImageTray(initial?.images ?? [], incomingImage, contract);
   const submit = useSubmitJob();
+  const { dropping, dropHandlers, onPaste } = useImageDrop(tray.addFiles, submit.isPending);
   // Set while the schema check runs, so that a second Ctrl+Enter cannot send the prompt twice.
   const checking = useRef(false);
   const ids = { prompt: useId(), counter: useId(), issues: useId(), error: useId(), settings: useId() };
@@ -135,33 +125,6 @@ export function PromptForm({ initial, incomingImage, autoFocus = false, ref }: P
     }
   }
 
-  function onPaste(event: ClipboardEvent<HTMLTextAreaElement>) {
-    const files = Array.from(event.clipboardData?.files ?? []);
-    if (files.length === 0) return;
-    event.preventDefault();
-    tray.addFiles(files);
-  }
-
-  const carriesFiles = (event: DragEvent) => Array.from(event.dataTransfer?.types ?? []).includes('Files');
-  const dropHandlers = {
-    onDragOver(event: DragEvent<HTMLFormElement>) {
-      if (!carriesFiles(event) || submit.isPending) return;
-      event.preventDefault();
-      setDropping(true);
-    },
-    onDragLeave(event: DragEvent<HTMLFormElement>) {
-      if (!(event.relatedTarget instanceof Node && event.currentTarget.contains(event.relatedTarget)))
-        setDropping(false);
-    },
-    onDrop(event: DragEvent<HTMLFormElement>) {
-      setDropping(false);
-      const files = Array.from(event.dataTransfer?.files ?? []);
-      if (files.length === 0 || submit.isPending) return;
-      event.preventDefault();
-      tray.addFiles(files);
-    },
-  };
-
   const serverError = submit.error ? describeSubmitError(submit.error) : null;
   const message = validationError ?? serverError;
   const describedBy = [ids.counter, issues.length > 0 ? ids.issues : '', message ? ids.error : ''].filter(Boolean);
@@ -235,7 +198,7 @@ export function PromptForm({ initial, incomingImage, autoFocus = false, ref }: P
           aria-controls={ids.settings}
           onClick={() => setSettingsOpen((open) => !open)}
         >
-          Settings
+          Settings <span aria-hidden="true">{settingsOpen ? '▴' : '▾'}</span>
         </button>
       </div>
       <div id={ids.settings} hidden={!settingsOpen}>
