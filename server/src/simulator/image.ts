@@ -234,7 +234,9 @@ function paintLandscape(
   const random = () => {
     const shared = scene();
     const mine = own();
-    return tile ? shared * (0.55 - chaos * 0.5) + mine * (0.45 + chaos * 0.5) : mine;
+    // Without chaos the four still differ as Midjourney's do; with full chaos they share nothing.
+    const kept = 0.3 * (1 - chaos);
+    return tile ? shared * kept + mine * (1 - kept) : mine;
   };
   // A variation keeps the scene's random draws and nudges each by a little of its own.
   const nudge = look.wobble ? mulberry32(hash(look.wobble)) : () => 0.5;
