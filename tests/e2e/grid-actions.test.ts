@@ -1,13 +1,12 @@
 // Grid actions in Chromium against the real built app, with the simulator speaking the
 // midjourney-proxy relay protocol: a grid of four previews while it renders, finishes, and
 // its U2 button makes an upscale that appears at the top, linked to the grid.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { ServerProcess } from '../support/server-process';
 import { waitFor } from '../support/wait';
-import { launchChromium, OUTPUT_DIR, ROOT, startApp } from './harness';
+import { axeViolations, launchChromium, OUTPUT_DIR, serious, startApp } from './harness';
 
 let app: ServerProcess;
 let browser: Browser;
@@ -93,15 +92,8 @@ test('a relay grid shows its preview, then U2 upscales image 2 into a linked job
     timeoutMs: 20_000,
   });
   await page.screenshot({ path: path.join(OUTPUT_DIR, 'grid-actions.png'), fullPage: true });
-  // axe over the grid buttons and the linked card. Evaluated through the DevTools protocol,
-  // which the page's CSP does not govern (a script tag would rightly be blocked).
-  await page.evaluate(readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8'));
-  const violations = await page.evaluate(async () => {
-    const { axe } = window as unknown as {
-      axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> };
-    };
-    return (await axe.run()).violations.map(({ id, impact, nodes }) => ({ id, impact, nodes: nodes.length }));
-  });
+  // axe over the grid buttons and the linked card.
+  const violations = await axeViolations(page);
 
   expect(previews.length).toBeGreaterThanOrEqual(1);
   for (const src of previews) expect(src).toMatch(/^\/api\/jobs\/[\w-]+\/preview\?at=\d+$/);
@@ -111,9 +103,7 @@ test('a relay grid shows its preview, then U2 upscales image 2 into a linked job
   expect(upscaleSize).toEqual(gridSize);
   expect(await upscaleCard.getByRole('button', { name: /upscale image/ }).count()).toBe(0);
   expect(await gridCard.getByRole('button', { name: /upscale image/ }).count()).toBe(4);
-  expect(violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')).toEqual(
-    [],
-  );
+  expect(serious(violations)).toEqual([]);
   expect(consoleErrors).toEqual([]);
   await page.close();
 }, 120_000);

@@ -1,8 +1,8 @@
 // Browser tests: the real built app in a child process, driven in Debian's Chromium.
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { ROOT, type ServerProcess, startServerProcess } from '../support/server-process';
 
 export { ROOT } from '../support/server-process';
@@ -35,3 +35,27 @@ export function launchChromium(): Promise<Browser> {
     ],
   });
 }
+
+export interface AxeViolation {
+  id: string;
+  impact: string;
+  nodes: number;
+}
+
+/**
+ * axe-core's findings on the page as it is. Evaluated through the DevTools protocol, which
+ * the page's CSP does not govern (a script tag would rightly be blocked).
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8'));
+  return page.evaluate(async () => {
+    const { axe } = window as unknown as {
+      axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> };
+    };
+    return (await axe.run()).violations.map(({ id, impact, nodes }) => ({ id, impact, nodes: nodes.length }));
+  });
+}
+
+/** The violations that matter: serious or critical. */
+export const serious = (violations: AxeViolation[]): AxeViolation[] =>
+  violations.filter(({ impact }) => impact === 'serious' || impact === 'critical');

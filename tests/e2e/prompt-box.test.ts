@@ -3,14 +3,13 @@
 // slider and the keyboard, the job's parameters on its card; then an image described in the
 // tray and one of its four prompts taken into the box. One browser context for both tests, as
 // one person's visit: the second page shows the history and the defaults the first one left.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { ServerProcess } from '../support/server-process';
 import { waitFor } from '../support/wait';
-import { launchChromium, OUTPUT_DIR, ROOT, startApp } from './harness';
+import { axeViolations, launchChromium, OUTPUT_DIR, serious, startApp } from './harness';
 
 let app: ServerProcess;
 let browser: Browser;
@@ -39,23 +38,6 @@ function gradientPng(width = 96, height = 64): Buffer {
     }
   }
   return PNG.sync.write(png);
-}
-
-/** axe-core's findings on the page as it is (settings open, an image in the tray, a describe card). */
-async function axeViolations(page: Page): Promise<{ id: string; impact: string; nodes: number }[]> {
-  // Evaluated through the debugging protocol, which the page's CSP does not govern (unlike a script tag).
-  await page.evaluate(readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8'));
-  const found = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> };
-      }
-    ).axe;
-    const { violations } = await axe.run();
-    return violations.map(({ id, impact, nodes }) => ({ id, impact, nodes: nodes.length }));
-  });
-  console.log(`axe-core on the prompt box: ${JSON.stringify(found)}`);
-  return found;
 }
 
 async function openApp(): Promise<{ page: Page; consoleErrors: string[] }> {
@@ -149,6 +131,7 @@ test('an image picked and described: its four prompts appear, and "Use this prom
   await page.getByLabel('Add images').setInputFiles({ name: 'sea.png', mimeType: 'image/png', buffer: gradientPng() });
   await page.getByRole('img', { name: 'Image prompt 1: sea.png' }).waitFor();
   const accessibility = await axeViolations(page);
+  console.log(`axe-core on the prompt box: ${JSON.stringify(accessibility)}`);
 
   expect(await uses.count()).toBe(4);
   expect(descriptions.every((description) => description.length > 0)).toBe(true);
@@ -156,7 +139,7 @@ test('an image picked and described: its four prompts appear, and "Use this prom
   expect(focused).toBe(true);
   // The first page's stylize, remembered by this browser, goes along with the next prompts.
   expect(await page.locator('.defaults-line').textContent()).toContain('--s 251');
-  expect(accessibility.filter(({ impact }) => impact === 'serious' || impact === 'critical')).toEqual([]);
+  expect(serious(accessibility)).toEqual([]);
   expect(consoleErrors).toEqual([]);
   await page.close();
 });

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { ServerProcess } from '../support/server-process';
 import { waitFor } from '../support/wait';
-import { launchChromium, OUTPUT_DIR, ROOT, startApp } from './harness';
+import { axeViolations, launchChromium, OUTPUT_DIR, serious, startApp } from './harness';
 
 const TOKEN = 'e2e-access-token-0123456789';
 let open: ServerProcess;
@@ -90,20 +89,10 @@ test('an accessibility scan with axe-core finds no serious or critical violation
   await page.getByLabel('Prompt', { exact: true }).fill('a lighthouse in the fog');
   await page.getByRole('button', { name: 'Generate' }).click();
   await page.getByRole('article').first().waitFor();
-  await page.addScriptTag({ content: readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8') });
 
-  const results = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> };
-      }
-    ).axe;
-    const { violations } = await axe.run();
-    return violations.map(({ id, impact, nodes }) => ({ id, impact, nodes: nodes.length }));
-  });
-  const serious = results.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+  const results = await axeViolations(page);
 
   console.log(`axe-core: ${results.length} violation kinds in all: ${JSON.stringify(results)}`);
-  expect(serious).toEqual([]);
+  expect(serious(results)).toEqual([]);
   await context.close();
 });
