@@ -476,3 +476,28 @@ test("the relay's final prompt is kept without our links' signatures, and media 
   expect(seen.body.final_prompt).toBe(`a fox --sref ${PUBLIC}/media/uploads/${id}.png`);
   expect(setup.logs.join('')).not.toContain('b'.repeat(64));
 });
+
+test('a describe job queued on a relay and sent after a restart on the v7 contract fails saying why; no imagine is sent in its place', async () => {
+  relay();
+  const imagined: unknown[] = [];
+  server.use(
+    http.post(`${UPSTREAM_BASE}/imagine`, async ({ request: incoming }) => {
+      imagined.push(await incoming.json());
+      return HttpResponse.json({ job_id: 'wrong', status: 'pending' });
+    }),
+  );
+  const first = await relayApp();
+  const owner = 'owner-restart';
+  const upload = await first.uploads.save(owner, await png());
+  const queued = first.jobs.recordDescribe(owner, { image: { upload_id: upload.id } });
+  await first.close();
+
+  const second = await app({ dataDir: first.dataDir });
+  await second.jobs.sendQueued(queued.id).catch(() => undefined);
+
+  expect(second.jobs.find(queued.id)).toMatchObject({
+    status: 'failed',
+    error: expect.stringContaining('cannot describe'),
+  });
+  expect(imagined).toEqual([]);
+});

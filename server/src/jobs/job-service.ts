@@ -240,7 +240,7 @@ export class JobService {
   }
 
   async #submit(job: JobRecord): ReturnType<UpstreamAdapter['submit']> {
-    const { store, upstream } = this.#deps;
+    const { upstream } = this.#deps;
     if (job.action) return this.#act(job);
     let images: ReturnType<UploadService['inputs']>;
     try {
@@ -250,8 +250,17 @@ export class JobService {
       const reason = error instanceof DomainError ? error.message : 'an image it uses is gone';
       throw new UpstreamError('rejected', `An image this job uses is gone (${reason}); it was not sent`);
     }
-    if (job.kind === 'describe' && upstream.describe && images[0]) return upstream.describe(images[0]);
-    if (job.kind === 'blend' && upstream.blend) return upstream.blend(images, blendShapeOf(job.aspectRatio));
+    // Recorded where the upstream could; one configured since (a restart) may not.
+    const cannot = (what: string) =>
+      new UpstreamError('rejected', `The upstream in use (${upstream.name}) cannot ${what} images`);
+    if (job.kind === 'describe') {
+      if (!upstream.describe || !images[0]) throw cannot('describe');
+      return upstream.describe(images[0]);
+    }
+    if (job.kind === 'blend') {
+      if (!upstream.blend) throw cannot('blend');
+      return upstream.blend(images, blendShapeOf(job.aspectRatio));
+    }
     return upstream.submit({ text: job.prompt, params: job.params, imageUrls: job.imageUrls, images });
   }
 
