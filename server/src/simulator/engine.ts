@@ -2,6 +2,7 @@
 // the content filter, and the per-key sliding-window rate limit.
 import { randomBytes } from 'node:crypto';
 import type { Quality } from '@shared/schemas/imagine';
+import type { PromptParams } from '@shared/schemas/params-values';
 import type { SimulatorConfig } from './config';
 import { tileLook } from './image';
 import type { SimJob, SimJobPersistence } from './sim-store';
@@ -41,6 +42,21 @@ export interface SimJobView {
   /** Scheduled times on the engine's clock. */
   startsAt: number;
   endsAt: number;
+}
+
+/** What the painter makes of a prompt's parameters (the seed picks the scene). */
+export function shapeOf(params: PromptParams): SimShape {
+  const style = {
+    ...(params.stylize !== undefined ? { stylize: params.raw ? params.stylize / 2 : params.stylize } : {}),
+    ...(params.chaos !== undefined ? { chaos: params.chaos } : {}),
+    ...(params.weird !== undefined ? { weird: params.weird } : {}),
+    ...(params.no ? { no: params.no } : {}),
+  };
+  return {
+    ...(Object.keys(style).length > 0 ? { style } : {}),
+    ...(params.seed !== undefined ? { seed: `s${params.seed}` } : {}),
+    ...(params.draft ? { draft: true } : {}),
+  };
 }
 
 /** Upscaling one tile of a grid takes this share of a full render; so does a describe; a draft less. */

@@ -1,10 +1,9 @@
 // The simulator's midjourney-proxy face (docs/upstreams.md §2), mounted under /mj: grids of
 // four, grid actions, fetch and cancel over the same jobs, every answer HTTP 200 with a `code`.
-import type { PromptParams } from '@shared/schemas/params-values';
 import { parsePrompt } from '@shared/schemas/prompt-params';
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { SimJobView, SimShape, SimulatorEngine } from './engine';
+import { type SimJobView, type SimulatorEngine, shapeOf } from './engine';
 import { averageColor, describeImage, seeImages } from './image-input';
 import { keyAuth } from './key-auth';
 import type { SimulatorNotifier } from './notifier';
@@ -31,21 +30,6 @@ const blendSchema = z.object({
   dimensions: z.enum(['PORTRAIT', 'SQUARE', 'LANDSCAPE']).default('SQUARE'),
 });
 const BLEND_RATIOS = { PORTRAIT: '2:3', SQUARE: '1:1', LANDSCAPE: '3:2' } as const;
-
-/** What the painter makes of a prompt's parameters (the seed picks the scene). */
-export function shapeOf(params: PromptParams): SimShape {
-  const style = {
-    ...(params.stylize !== undefined ? { stylize: params.raw ? params.stylize / 2 : params.stylize } : {}),
-    ...(params.chaos !== undefined ? { chaos: params.chaos } : {}),
-    ...(params.weird !== undefined ? { weird: params.weird } : {}),
-    ...(params.no ? { no: params.no } : {}),
-  };
-  return {
-    ...(Object.keys(style).length > 0 ? { style } : {}),
-    ...(params.seed !== undefined ? { seed: `s${params.seed}` } : {}),
-    ...(params.draft ? { draft: true } : {}),
-  };
-}
 
 /** A relay posts a task's changes to its notifyHook, when one was given. */
 const hookSchema = z.object({ notifyHook: z.url({ protocol: /^https?$/ }) });

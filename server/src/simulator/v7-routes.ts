@@ -4,10 +4,9 @@ import { QUALITIES } from '@shared/schemas/imagine';
 import { parsePrompt } from '@shared/schemas/prompt-params';
 import express, { type Request } from 'express';
 import { z } from 'zod';
-import type { SimJobView, SimulatorEngine } from './engine';
+import { type SimJobView, type SimulatorEngine, shapeOf } from './engine';
 import { keyAuth } from './key-auth';
 import type { SimulatorNotifier } from './notifier';
-import { shapeOf } from './relay-routes';
 
 const submitSchema = z.object({
   prompt: z.string().trim().min(1).max(4000),

@@ -42,9 +42,13 @@ export function preparePrompt(
   for (const key of options.omit ?? []) delete params[key];
   const prompt = printPrompt({ text: input.text, imageUrls, params });
   // The last line: what goes out must read back as exactly what was checked (our own links
-  // included), with no parameter the table does not know and no permutation braces.
+  // included): the same text, links and parameters, and no permutation braces.
   const reread = parsePrompt(prompt);
-  if (reread.issues.some((issue) => !issue.message.includes('model')) || PERMUTATION.test(prompt)) {
+  const same =
+    reread.text === input.text &&
+    canonical(reread.imageUrls) === canonical(imageUrls) &&
+    canonical(reread.params) === canonical(params);
+  if (!same || PERMUTATION.test(prompt)) {
     throw new UpstreamError(
       'rejected',
       'The prompt could not be written for the upstream without changing its meaning',
@@ -52,6 +56,14 @@ export function preparePrompt(
   }
   return { prompt, inline };
 }
+
+/** JSON with object keys in one order, to compare values built in different orders. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, item: unknown) =>
+    item && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => a.localeCompare(b)))
+      : item,
+  );
 
 /** An image as a data URL, the way relays take base64Array entries. */
 export async function dataUrl(image: ImageInput): Promise<string> {
