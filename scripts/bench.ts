@@ -47,7 +47,8 @@ const rssMiB = (pid: number | undefined) => {
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'mj-bench-'));
 // Exactly as production runs it (npm start: its node flags, logging at info); the upstream is
-// never called. BENCH_NODE_ARGS (e.g. "--cpu-prof") go to the server's node as NODE_OPTIONS.
+// never called. BENCH_NODE_ARGS (e.g. "--heap-prof"; Node 20 refuses "--cpu-prof" there) go to
+// the server's node as NODE_OPTIONS.
 const studio = await startChild('npm', ['start', '--silent'], {
   ...(process.env.BENCH_NODE_ARGS ? { NODE_OPTIONS: process.env.BENCH_NODE_ARGS } : {}),
   DATA_DIR: dataDir,
