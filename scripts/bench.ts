@@ -1,7 +1,7 @@
 // npm run bench: the production server (dist/server/index.js, composed by createServer) in its
-// own process with 10,000 jobs for one owner (and 10,000 for others): list and status latency,
-// its RSS, and the status poll against Express's hello-world route under autocannon. Prints
-// figures; asserts nothing.
+// own process with 10,000 jobs for one owner (and 10,000 for others): list, search and status
+// latency, its RSS, and the status poll against Express's hello-world route under autocannon.
+// Prints figures; asserts nothing.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,43 @@ const CONCURRENCY = 8;
 const CANNON_CONNECTIONS = 50;
 const CANNON_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROOT = path.resolve(import.meta.dirname, '..');
+/**
+ * Seeded prompts are four words of these (and a few fixed ones): any one word is in about one
+ * prompt in eight, a realistic share for a gallery search to find.
+ */
+const VOCABULARY = [
+  'lighthouse',
+  'forest',
+  'portrait',
+  'neon',
+  'river',
+  'mountain',
+  'dragon',
+  'castle',
+  'ocean',
+  'desert',
+  'robot',
+  'garden',
+  'winter',
+  'sunset',
+  'village',
+  'samurai',
+  'galaxy',
+  'library',
+  'market',
+  'bridge',
+  'storm',
+  'flower',
+  'train',
+  'owl',
+  'fox',
+  'harbor',
+  'temple',
+  'café',
+  'glacier',
+  'orchard',
+];
+const FAVOURITE_EVERY = 20;
 
 /**
  * Starts a command and answers its port and pid, read from its "listening" line (the server's
@@ -71,6 +108,13 @@ const store = new SqliteJobStore(path.join(dataDir, 'jobs.sqlite'));
 const seedStart = performance.now();
 const ids: string[] = [];
 const now = Date.now();
+// A fixed linear congruential sequence (its high bits: the low ones repeat), so that every
+// run seeds the same prompts and runs compare.
+let state = 12_345;
+const nextWord = () => {
+  state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+  return VOCABULARY[Math.floor((state / 2 ** 32) * VOCABULARY.length)] ?? '';
+};
 for (let i = 0; i < JOBS + OTHER_OWNERS_JOBS; i++) {
   const mine = i % 2 === 0 && ids.length < JOBS;
   const id = `job${String(i).padStart(8, '0')}`;
@@ -78,7 +122,8 @@ for (let i = 0; i < JOBS + OTHER_OWNERS_JOBS; i++) {
     id,
     ownerId: mine ? owner : `other-${i % 50}`,
     kind: 'imagine',
-    prompt: `benchmark prompt number ${i}, a lighthouse at dusk`,
+    output: i % 8 === 0 ? 'image' : 'grid',
+    prompt: `a ${nextWord()} and a ${nextWord()}, ${nextWord()} at dusk, ${nextWord()} number ${i}`,
     params: { aspect_ratio: '16:9', stylize: 250 },
     aspectRatio: '16:9',
     createdAt: now - (JOBS + OTHER_OWNERS_JOBS - i) * 1000,
@@ -91,6 +136,7 @@ for (let i = 0; i < JOBS + OTHER_OWNERS_JOBS; i++) {
       : { status: 'failed', error: 'GPU fault', finishedAt: now },
     now,
   );
+  if (i % FAVOURITE_EVERY === 0) store.setFavourite(id, true, now);
   if (mine) ids.push(id);
 }
 store.close();
@@ -153,10 +199,37 @@ const scenarios: [string, (i: number) => string, number][] = [
   ['GET /api/jobs?limit=100', () => '/api/jobs?limit=100', REQUESTS],
   ['GET /api/jobs/:id (random job)', (i) => `/api/jobs/${ids[(i * 7919) % ids.length]}`, REQUESTS * 2],
 ];
+const SEARCHES = [
+  `GET /api/jobs?limit=24&q=<one of ${VOCABULARY.length} words>`,
+  'GET /api/jobs?limit=24&q=<word>&output=grid&favourite=1',
+];
+const word = (i: number) => encodeURIComponent(VOCABULARY[i % VOCABULARY.length] ?? '');
+scenarios.push(
+  [SEARCHES[0] ?? '', (i) => `/api/jobs?limit=24&q=${word(i)}`, REQUESTS],
+  [SEARCHES[1] ?? '', (i) => `/api/jobs?limit=24&q=${word(i)}&output=grid&favourite=1`, REQUESTS],
+);
+// What share of this owner's jobs one word finds, and that the filters reach the store at all.
+const shares = await Promise.all(
+  VOCABULARY.map(async (_, i) => {
+    let found = 0;
+    let cursor: string | null = null;
+    do {
+      const page = (await (
+        await fetch(`${base}/api/jobs?limit=100&q=${word(i)}${cursor ? `&cursor=${cursor}` : ''}`, {
+          headers: { cookie },
+        })
+      ).json()) as { jobs: unknown[]; next_cursor: string | null };
+      found += page.jobs.length;
+      cursor = page.next_cursor;
+    } while (cursor);
+    return found / JOBS;
+  }),
+);
+const shareRange = `${(Math.min(...shares) * 100).toFixed(1)}-${(Math.max(...shares) * 100).toFixed(1)} %`;
 // Warm up the JIT and SQLite's page cache before anything is timed.
 for (const [label, pathFor] of scenarios) await measure(label, pathFor, CONCURRENCY, 300);
 const rssBefore = rssMiB(studio.pid);
-const results = [];
+const results: Awaited<ReturnType<typeof measure>>[] = [];
 for (const concurrency of [1, CONCURRENCY]) {
   for (const [label, pathFor, total] of scenarios) results.push(await measure(label, pathFor, concurrency, total));
 }
@@ -207,6 +280,14 @@ console.log('| --- | --: | --: | --: | --: | --: | --: |');
 for (const r of results) {
   console.log(
     `| ${r.label} | ${r.concurrency} | ${r.requests} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.p99.toFixed(2)} | ${Math.round(r.rps)} |`,
+  );
+}
+console.log(`\nsearch: one word finds ${shareRange} of the owner's jobs`);
+for (const concurrency of [1, CONCURRENCY]) {
+  const p95 = (label: string | undefined) =>
+    results.find((r) => r.concurrency === concurrency && r.label === label)?.p95.toFixed(2);
+  console.log(
+    `search p95 at ${concurrency} in flight: q ${p95(SEARCHES[0])} ms, q + output + favourite ${p95(SEARCHES[1])} ms (target: search p95 < 20 ms)`,
   );
 }
 console.log(

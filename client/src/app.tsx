@@ -3,7 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { BudgetLine } from './features/budget/components/budget-line';
-import { Gallery } from './features/jobs/components/gallery';
+import { galleryBox } from './features/jobs/components/gallery-box';
 import { promptBox } from './features/jobs/components/prompt-box';
 import type { IncomingImage } from './features/jobs/hooks/use-image-tray';
 import type { Draft } from './features/jobs/utils/draft';
@@ -15,6 +15,7 @@ export function App() {
   const session = useQuery(sessionQueryOptions());
   const signOut = useSignOut();
   const PromptForm = useLazyModule(promptBox)?.PromptForm;
+  const Gallery = useLazyModule(galleryBox)?.Gallery;
   // "Use again" (and a description's "Use this prompt") remounts the form with a draft.
   const [draft, setDraft] = useState<{ key: number; values?: Draft }>({ key: 0 });
   // "Use as image prompt" hands the form an image and keeps what it holds.
@@ -29,6 +30,8 @@ export function App() {
   const handleUseAsImage = (image: IncomingImage['image']) => {
     setIncoming((current) => ({ id: (current?.id ?? 0) + 1, image }));
     form.current?.scrollIntoView?.({ behavior: 'smooth' });
+    // The reader goes on in the prompt box (from the viewer, which has closed, nothing else has the focus).
+    form.current?.querySelector('textarea')?.focus({ preventScroll: true });
   };
 
   return (
@@ -45,14 +48,14 @@ export function App() {
         ) : null}
       </header>
       <main>
-        {session.isPending || (signedIn && !PromptForm) ? <p className="empty">Loading…</p> : null}
+        {session.isPending || (signedIn && !(PromptForm && Gallery)) ? <p className="empty">Loading…</p> : null}
         {session.isError ? (
           <p className="form-error" role="alert">
             Could not reach the server: {session.error.message}
           </p>
         ) : null}
         {session.data && !signedIn ? <SignIn /> : null}
-        {signedIn && PromptForm ? (
+        {signedIn && PromptForm && Gallery ? (
           <>
             <PromptForm
               ref={form}

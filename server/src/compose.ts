@@ -132,7 +132,12 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
   const upstream = overrides.upstream ? overrides.upstream(configured, http) : configured;
 
   const now = overrides.now ?? Date.now;
-  const store = overrides.store ?? new SqliteJobStore(path.join(config.DATA_DIR, 'jobs.sqlite'));
+  const store =
+    overrides.store ??
+    new SqliteJobStore(path.join(config.DATA_DIR, 'jobs.sqlite'), {
+      // A relay's imagine is a grid; the v7 contract's, one image.
+      legacyImagineOutput: protocol === 'mj-proxy' ? 'grid' : 'image',
+    });
   const images = overrides.images ?? new ImageFiles(path.join(config.DATA_DIR, 'images'));
   const uploads = new UploadService({
     store,
@@ -162,6 +167,7 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
           : config.MIDJOURNEY_API_BASE,
       allow: parseFetchAllow(config.UPSTREAM_FETCH_ALLOW),
       logger,
+      videoMaxBytes: config.VIDEO_MAX_BYTES,
       ...(overrides.resolveHost ? { resolve: overrides.resolveHost } : {}),
     }),
     logger,

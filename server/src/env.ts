@@ -40,13 +40,16 @@ export const envSchema = z.object({
     z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   ),
   /** The protocol the built-in simulator is spoken to with. */
-  SIM_PROTOCOL: z.preprocess(emptyAsUndefined, z.enum(['v7', 'mj-proxy']).default('v7')),
+  // The relay face by default: grids of four and every V7 action, out of the box.
+  SIM_PROTOCOL: z.preprocess(emptyAsUndefined, z.enum(['v7', 'mj-proxy']).default('mj-proxy')),
   MIDJOURNEY_API_BASE: z.preprocess(
     emptyAsUndefined,
     z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://api.midjourney.com/v1'),
   ),
   UPSTREAM_TIMEOUT_MS: int(15_000, 100, 15_000),
   IMAGE_MAX_BYTES: int(20 * 1024 * 1024, 1024, 200 * 1024 * 1024),
+  /** The largest video clip kept from an upstream (Midjourney's 5-21 s clips are a few MB). */
+  VIDEO_MAX_BYTES: int(64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   /** The largest image a user may upload as input (its pixels are bounded too). */
   UPLOAD_MAX_BYTES: int(10 * 1024 * 1024, 1024, 50 * 1024 * 1024),
   /** Host names, IPs or CIDR ranges the upstream's image links may point at although not public. */

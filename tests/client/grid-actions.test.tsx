@@ -1,4 +1,5 @@
 import type { Job } from '@shared/schemas/job';
+import { GRID_INDEXES } from '@shared/schemas/job-values';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { HttpResponse, http } from 'msw';
 import { expect, test, vi } from 'vitest';
@@ -16,7 +17,12 @@ const grid = makeJob('grid1', {
   finished_at: new Date(Date.now()).toISOString(),
   image_url: '/api/images/grid1.png',
   download_name: 'a-misty-fjord.png',
-  available_actions: ['upscale', 'variation', 'reroll'],
+  output: 'grid',
+  available_actions: [
+    ...GRID_INDEXES.map((index) => ({ action: 'upscale' as const, index })),
+    ...GRID_INDEXES.map((index) => ({ action: 'variation' as const, index })),
+    { action: 'reroll' },
+  ],
 });
 
 function historyOf(jobs: Job[]) {

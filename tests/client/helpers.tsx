@@ -2,13 +2,14 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, render } from '@testing-library/react';
 import type { ReactElement } from 'react';
 import { vi } from 'vitest';
+import { galleryBox } from '@/features/jobs/components/gallery-box';
 import { promptBox } from '@/features/jobs/components/prompt-box';
 import { loadContract } from '@/lib/api-client';
 import { server } from './setup';
 
 // The app loads its schemas and its prompt form as chunks of their own; loaded here once,
 // before any test runs, so that a test's fake clock never waits on a module load.
-await Promise.all([loadContract(), promptBox.load()]);
+await Promise.all([loadContract(), promptBox.load(), galleryBox.load()]);
 
 export function freshQueryClient(): QueryClient {
   return new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });

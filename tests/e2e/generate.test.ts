@@ -9,7 +9,7 @@ let app: ServerProcess;
 let browser: Browser;
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchChromium()]);
+  [app, browser] = await Promise.all([startApp({ SIM_PROTOCOL: 'v7' }), launchChromium()]);
 });
 afterAll(async () => {
   await browser?.close();

@@ -2,7 +2,7 @@
 // failures are added inside tests with server.use(...) and { once: true }.
 
 import type { ErrorBody } from '@shared/schemas/error';
-import type { Job, JobList } from '@shared/schemas/job';
+import type { Job, JobList, Lineage } from '@shared/schemas/job';
 import type { Upload } from '@shared/schemas/upload';
 import { HttpResponse, http } from 'msw';
 
@@ -15,6 +15,8 @@ export function makeJob(jobId: string, rest: Partial<Omit<Job, 'job_id'>> = {}):
     job_id: jobId,
     status: 'pending',
     kind: 'imagine',
+    output: 'image',
+    favourite: false,
     prompt: 'a red fox in the snow',
     params: aspectRatio === '1:1' ? {} : { aspect_ratio: aspectRatio },
     cost: 1,
@@ -51,6 +53,13 @@ export const apiHandlers = [
   http.get(`${API}/jobs/:jobId`, ({ params }) =>
     HttpResponse.json(makeJob(String(params.jobId), { status: 'processing', progress: 10 })),
   ),
+  http.put(`${API}/jobs/:jobId/favourite`, ({ params }) =>
+    HttpResponse.json(makeJob(String(params.jobId), { status: 'complete', favourite: true })),
+  ),
+  http.delete(`${API}/jobs/:jobId/favourite`, ({ params }) =>
+    HttpResponse.json(makeJob(String(params.jobId), { status: 'complete', favourite: false })),
+  ),
+  http.get(`${API}/jobs/:jobId/lineage`, () => HttpResponse.json({ ancestors: [], children: [] } satisfies Lineage)),
 ];
 
 export function jobAnswer(jobId: string, rest: Partial<Omit<Job, 'job_id'>>) {

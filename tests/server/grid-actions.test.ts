@@ -65,7 +65,12 @@ test('a finished grid offers the relay actions; upscaling one image makes a link
   const child = await setup.agent.get(`/api/jobs/${childId}`);
   const list = await setup.agent.get('/api/jobs');
 
-  expect(grid.body.available_actions).toEqual(['upscale', 'variation', 'reroll']);
+  // The relay shows no buttons: a grid offers what /submit/change does, image by image.
+  expect(grid.body.available_actions).toEqual([
+    ...[1, 2, 3, 4].map((index) => ({ action: 'upscale', index })),
+    ...[1, 2, 3, 4].map((index) => ({ action: 'variation', index })),
+    { action: 'reroll' },
+  ]);
   expect(response.status).toBe(202);
   expect(response.headers.location).toBe(`/api/jobs/${childId}`);
   expect(response.body).toMatchObject({
@@ -153,15 +158,18 @@ test('actions need a finished grid of this owner: running, upscaled, foreign and
   const foreign = await stranger.post(`/api/jobs/${gridId}/actions`).send({ action: 'reroll' });
 
   expect(onRunning.status).toBe(409);
-  expect(onRunning.body.error.message).toMatch(/finished grid/);
+  expect(onRunning.body.error.message).toMatch(
+    /^Actions need a finished job; this one is (queued|pending|processing)$/,
+  );
   expect(onUpscale.status).toBe(409);
-  expect(onUpscale.body.error.message).toMatch(/upscaled single image/);
+  // The relay's upscale showed no buttons, and a single image has no grid to vary.
+  expect(onUpscale.body.error.message).toBe('This job offers no actions');
   expect(unknown.status).toBe(404);
   expect(badId.status).toBe(400);
   expect(foreign.status).toBe(404);
 });
 
-test('with the v7 upstream, which has no grid actions, no job offers them and asking is a clear 409', async () => {
+test('with the v7 upstream, which takes no actions, no job offers them and asking is a clear 409', async () => {
   const setup = await buildTestApp();
   const id = await submitJob(setup.agent);
   await setup.jobs.refresh(id);
@@ -172,7 +180,7 @@ test('with the v7 upstream, which has no grid actions, no job offers them and as
   expect(job.body.status).toBe('complete');
   expect(job.body.available_actions).toBeUndefined();
   expect(response.status).toBe(409);
-  expect(response.body.error.message).toBe('The upstream in use (v7) has no grid actions');
+  expect(response.body.error.message).toBe('The upstream in use (v7) takes no actions');
 });
 
 test('a relay refusal of the action is the client error it names, and leaves no job behind', async () => {

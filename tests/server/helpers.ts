@@ -25,6 +25,8 @@ export interface TestAppOptions {
   deadlineMs?: number;
   now?: () => number;
   budgetPerMinute?: number;
+  /** How many upstream calls may go at once before the budget spaces them (default 2, as in production). */
+  budgetBurst?: number;
   queueMax?: number;
   expectedDurationMs?: number;
   minGapMs?: number;
@@ -91,6 +93,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     CLIENT_DIST: options.clientDist,
     JOB_DEADLINE_MS: options.deadlineMs ?? 10 * 60_000,
     BUDGET_PER_MINUTE: options.budgetPerMinute ?? 1_000,
+    ...(options.budgetBurst ? { BUDGET_BURST: options.budgetBurst } : {}),
     SUBMIT_QUEUE_MAX: options.queueMax ?? 50,
     EXPECTED_JOB_MS: options.expectedDurationMs ?? 120_000,
     MIN_CHECK_GAP_MS: options.minGapMs ?? 1_000,

@@ -211,7 +211,7 @@ test('grid actions go to /submit/change; on a relay without it, to /submit/actio
     .act?.({ gridId: 'grid_1', action: 'variation', index: 3 })
     .catch((error: unknown) => error);
 
-  expect(relay.actions).toEqual(['upscale', 'variation', 'reroll']);
+  expect(relay.gridActions).toEqual(['upscale', 'variation', 'reroll']);
   expect([upscale?.id, reroll?.id]).toEqual(['child_1', 'child_2']);
   expect(seen.map((entry) => entry.body)).toEqual([
     { taskId: 'grid_1', customId: 'MJ::JOB::upsample::2::abc' },
@@ -219,7 +219,7 @@ test('grid actions go to /submit/change; on a relay without it, to /submit/actio
   ]);
   // The missing route is learnt once, not asked again for every action.
   expect(changeCalls).toBe(1);
-  expect(missing).toMatchObject({ kind: 'rejected', message: 'The relay offers no variation button on this grid' });
+  expect(missing).toMatchObject({ kind: 'rejected', message: 'The relay offers no variation on this task' });
 });
 
 test('a relay that has /submit/change gets the action, the index and the hook there', async () => {

@@ -8,6 +8,7 @@ const newJob = (id: string, createdAt: number, ownerId = 'owner-a') => ({
   id,
   ownerId,
   kind: 'imagine' as const,
+  output: 'grid' as const,
   prompt: `prompt ${id}`,
   params: {},
   aspectRatio: '1:1',
@@ -30,6 +31,7 @@ test('closing and reopening the file keeps every job and field', () => {
 
   expect(reopened.get('a')).toEqual({
     ...newJob('a', 1_000),
+    favourite: false,
     quality: 'standard',
     imageUrls: [],
     refs: [],
@@ -47,6 +49,9 @@ test('closing and reopening the file keeps every job and field', () => {
     parentId: null,
     action: null,
     actionIndex: null,
+    actionInput: null,
+    offers: null,
+    videoFile: null,
   });
   expect(reopened.get('b')).toMatchObject({ parentId: 'a', action: 'upscale', actionIndex: 3, status: 'queued' });
   reopened.close();
@@ -62,7 +67,7 @@ test('migrations are idempotent: running them again changes nothing', () => {
   migrate(db);
 
   expect(db.prepare('SELECT sql FROM sqlite_master ORDER BY name').all()).toEqual(before);
-  expect(db.pragma('user_version', { simple: true })).toBe(6);
+  expect(db.pragma('user_version', { simple: true })).toBe(7);
   db.close();
 });
 
@@ -124,6 +129,53 @@ test('a job keeps its parameters, image links, references and a describe answer'
     descriptions: ['one', 'two'],
   });
   store.close();
+});
+
+test('a job keeps what its action was asked, the offers made on it and its video', () => {
+  const store = new SqliteJobStore(path.join(tempDir(), 'jobs.sqlite'));
+  store.insert({
+    ...newJob('v', 1_000),
+    kind: 'action',
+    output: 'video',
+    parentId: 'grid-1',
+    action: 'animate_high',
+    actionInput: { prompt: 'the sea moves' },
+  });
+  const offers = [
+    { action: 'extend_low' as const, customId: 'MJ::JOB::low' },
+    { action: 'extend_high' as const, customId: 'MJ::JOB::high' },
+  ];
+
+  store.updateActive('v', { status: 'complete', offers, videoFile: 'v.mp4', imageFile: 'v.png' }, 1_100);
+
+  expect(store.get('v')).toMatchObject({
+    output: 'video',
+    action: 'animate_high',
+    actionInput: { prompt: 'the sea moves' },
+    offers,
+    videoFile: 'v.mp4',
+    imageFile: 'v.png',
+  });
+  store.close();
+});
+
+test('offers it cannot read leave the job readable, without offers', () => {
+  const file = path.join(tempDir(), 'jobs.sqlite');
+  const store = new SqliteJobStore(file);
+  store.insert(newJob('a', 1_000));
+  store.insert(newJob('b', 1_001));
+  store.close();
+  const db = new Database(file);
+  // Not JSON, and an action this version does not know.
+  db.prepare(`UPDATE jobs SET offers = '[{"action":' WHERE id = 'a'`).run();
+  db.prepare(`UPDATE jobs SET offers = '[{"action":"teleport"}]' WHERE id = 'b'`).run();
+  db.close();
+
+  const reopened = new SqliteJobStore(file);
+
+  expect(reopened.get('a')).toMatchObject({ id: 'a', offers: null });
+  expect(reopened.get('b')).toMatchObject({ id: 'b', offers: null });
+  reopened.close();
 });
 
 test('an upload is kept with its owner and can be deleted', () => {

@@ -94,7 +94,28 @@ test('mj-proxy: a grid shows a sharpening preview, then upscale 3 is one image o
   const upscaleDone = await adapter.getJob(upscale?.id ?? '');
   const upscaleImage = PNG.sync.read(Buffer.from((await images.fetch(upscaleDone.imageUrl ?? '')).body));
 
-  expect(adapter.actions).toEqual(['upscale', 'variation', 'reroll']);
+  expect(gridDone.offers?.map((offer) => offer.action)).toEqual([
+    ...Array(4).fill('upscale'),
+    'reroll',
+    ...Array(4).fill('variation'),
+  ]);
+  // The upscale offers Midjourney V7's follow-ups, by their buttons.
+  expect(upscaleDone.offers?.map((offer) => offer.action)).toEqual([
+    'upscale_subtle',
+    'upscale_creative',
+    'vary_subtle',
+    'vary_strong',
+    'vary_region',
+    'zoom_out_2x',
+    'zoom_out_1_5x',
+    'zoom_custom',
+    'pan_left',
+    'pan_right',
+    'pan_up',
+    'pan_down',
+    'animate_high',
+    'animate_low',
+  ]);
   expect(early).toMatchObject({ status: 'processing' });
   expect(laterPreview.width).toBeGreaterThan(earlyPreview.width);
   expect(laterPreview.width).toBeLessThan(gridImage.width);

@@ -11,7 +11,7 @@ import { z } from 'zod';
 
 export { errorBodySchema } from '@shared/schemas/error';
 export { imagineRequestSchema } from '@shared/schemas/imagine';
-export { budgetSchema, jobListSchema, jobSchema } from '@shared/schemas/job';
+export { budgetSchema, jobListSchema, jobSchema, lineageSchema } from '@shared/schemas/job';
 export {
   checkModel,
   paramCost,

@@ -32,7 +32,7 @@ export function jobPresenter(
     });
     if (references.length > 0) view.references = references;
     const actions = jobs.actionsFor(job);
-    if (actions.length > 0) view.available_actions = [...actions];
+    if (actions.length > 0) view.available_actions = actions;
     if (!isActive(job.status)) {
       // Only the store's own (frozen, cached) records come back again; a list's rows are new
       // objects each time, and remembering views of them would only feed the collector.
@@ -54,6 +54,8 @@ function toJobView(job: JobRecord, cost: number): Job {
     job_id: job.id,
     status: job.status === 'submitting' ? 'pending' : job.status,
     kind: job.kind,
+    output: job.output,
+    favourite: job.favourite,
     prompt: job.prompt,
     params: job.params,
     cost,
@@ -70,10 +72,15 @@ function toJobView(job: JobRecord, cost: number): Job {
     view.image_url = `/api/images/${job.imageFile}`;
     view.download_name = downloadName(job.prompt, job.imageFile);
   }
+  if (job.status === 'complete' && job.videoFile) {
+    view.video_url = `/api/videos/${job.videoFile}`;
+    view.video_download_name = downloadName(job.prompt, job.videoFile);
+  }
   if (job.error && job.status !== 'complete') view.error = job.error;
   if (job.parentId) view.parent_id = job.parentId;
   if (job.action) view.action = job.action;
   if (job.actionIndex !== null) view.action_index = job.actionIndex;
+  if (job.actionInput?.zoom !== undefined) view.action_zoom = job.actionInput.zoom;
   // Our own URL for the upstream's preview; the progress in it makes each new one a new URL.
   if (job.previewUrl && isActive(job.status)) {
     view.preview_url = `/api/jobs/${job.id}/preview?at=${Math.round(job.progress ?? 0)}`;

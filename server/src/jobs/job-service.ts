@@ -3,16 +3,36 @@
 // scheduler and the webhook intake call this; only this talks to the store, the image files
 // and the upstream. It speaks in domain errors (errors.ts), never in HTTP.
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { ImagineRequest } from '@shared/schemas/imagine';
-import type { GridAction, GridActionRequest } from '@shared/schemas/job';
-import { paramCost } from '@shared/schemas/prompt-params';
+import {
+  ACTION_OUTPUT,
+  JOB_ACTIONS,
+  type JobActionRequest,
+  type JobListQuery,
+  type OfferedAction,
+  VIDEO_COST,
+} from '@shared/schemas/job';
+import { pannedRatio } from '@shared/schemas/job-values';
+import type { PromptParams } from '@shared/schemas/params-values';
+import { paramCost, parsePrompt, validateParams } from '@shared/schemas/prompt-params';
 import type { BlendRequest, BlendShape, DescribeRequest, ImageReference, ReferenceRole } from '@shared/schemas/upload';
 import type { Logger } from 'pino';
 import { DomainError, UpstreamError } from '../errors';
+import { checkUpload, DEFAULT_UPLOAD_LIMITS } from '../media/upload-image';
 import { contentTypeFor, type ImageFiles } from '../store/image-files';
-import { isActive, type JobPatch, type JobRecord, type JobStore } from '../store/job-store';
-import type { UpstreamAdapter, UpstreamJob } from '../upstream/adapter';
+import {
+  type ActionInputRecord,
+  isActive,
+  type JobFilter,
+  type JobPatch,
+  type JobRecord,
+  type JobStore,
+  type StoredOffer,
+} from '../store/job-store';
+import type { ImageInput, UpstreamAdapter, UpstreamJob, UpstreamOffer } from '../upstream/adapter';
 import type { FetchedImage, ImageFetcher } from '../upstream/image-fetcher';
+import { preparePrompt } from '../upstream/prompt-text';
 import type { UploadService } from './upload-service';
 
 export interface JobServiceDeps {
@@ -51,6 +71,30 @@ export function newJobId(): string {
 
 const costOf = (params: ImagineRequest['params'], omniRef: boolean): number => paramCost(params) * (omniRef ? 2 : 1);
 
+/** How the actions read in a message: "upscale_creative" becomes "Upscale (Creative)" in the UI; here, its name. */
+const ACTION_SET: ReadonlySet<string> = new Set(JOB_ACTIONS);
+
+/** The offers kept from a report: known actions, each once. */
+const keptOffers = (offers: UpstreamOffer[] | undefined): StoredOffer[] | undefined =>
+  offers?.filter((offer) => ACTION_SET.has(offer.action));
+
+/** An action checked and priced, ready to be recorded (JobService.planAction). */
+export interface ActionPlan {
+  parent: JobRecord;
+  text: string;
+  params: PromptParams;
+  imageUrls: string[];
+  aspectRatio: string;
+  cost: number;
+}
+
+/** The most ancestors a lineage shows (each is one read). */
+const LINEAGE_DEPTH = 20;
+const LINEAGE_CHILDREN = 100;
+
+/** A mask's limits: a PNG of reasonable size (it is re-encoded before it is kept). */
+const MASK_LIMITS = { ...DEFAULT_UPLOAD_LIMITS, minSide: 8, maxSide: 4096, maxPixels: 4096 * 4096 };
+
 /** What a submission will cost, before it is recorded. */
 export const costOfRequest = (input: ImagineRequest): number => costOf(input.params, input.omni_ref !== undefined);
 
@@ -67,8 +111,6 @@ const blendShapeOf = (ratio: string): BlendShape =>
 
 export class JobService {
   readonly upstreamName: string;
-  /** The grid actions the upstream can take; empty when it has none. */
-  readonly actions: readonly GridAction[];
   readonly #deps: JobServiceDeps;
   readonly #now: () => number;
   readonly #inFlight = new Map<string, Promise<JobRecord | undefined>>();
@@ -81,7 +123,6 @@ export class JobService {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
     this.upstreamName = deps.upstream.name;
-    this.actions = typeof deps.upstream.act === 'function' ? (deps.upstream.actions ?? []) : [];
   }
 
   /** Records a new job before anything is sent anywhere, so that no crash can lose it. */
@@ -96,6 +137,7 @@ export class JobService {
       id: newJobId(),
       ownerId,
       kind: 'imagine',
+      output: this.#deps.upstream.imagineOutput ?? 'image',
       prompt: input.text,
       params: input.params,
       imageUrls: input.imageUrls,
@@ -107,6 +149,7 @@ export class JobService {
 
   /** What a job costs against the client's limits, relative to a standard job (omni references cost 2x). */
   costOf(job: JobRecord): number {
+    if (job.action && ACTION_OUTPUT[job.action] === 'video') return VIDEO_COST;
     return costOf(
       job.params,
       job.refs.some((ref) => ref.role === 'omni'),
@@ -123,6 +166,7 @@ export class JobService {
       id: newJobId(),
       ownerId,
       kind: 'describe',
+      output: 'text',
       prompt: 'Describe this image',
       params: {},
       refs,
@@ -142,6 +186,7 @@ export class JobService {
       id: newJobId(),
       ownerId,
       kind: 'blend',
+      output: 'grid',
       prompt: `Blend of ${refs.length} images`,
       params: {},
       refs,
@@ -150,47 +195,139 @@ export class JobService {
     });
   }
 
-  /** The actions a finished job offers: a grid (not an upscale) the upstream knows. */
-  actionsFor(job: JobRecord): readonly GridAction[] {
-    if (job.status !== 'complete' || !job.upstreamId || job.action === 'upscale' || job.kind === 'describe') return [];
-    return this.actions;
+  /**
+   * What a finished job offers to do next: what its upstream's report said (a relay's
+   * buttons), or, for a grid whose upstream said nothing (an older relay), the classic three.
+   */
+  offersFor(job: JobRecord): StoredOffer[] {
+    const { upstream } = this.#deps;
+    if (job.status !== 'complete' || !job.upstreamId || !upstream.act) return [];
+    if (job.offers) return job.offers;
+    if (job.output !== 'grid' || !upstream.gridActions?.length) return [];
+    return upstream.gridActions.flatMap((action): StoredOffer[] =>
+      action === 'upscale' || action === 'variation' ? [1, 2, 3, 4].map((index) => ({ action, index })) : [{ action }],
+    );
+  }
+
+  /** The offers as the owner sees them: without the upstream's ids. */
+  actionsFor(job: JobRecord): OfferedAction[] {
+    return this.offersFor(job).map(({ action, index }) => (index === undefined ? { action } : { action, index }));
+  }
+
+  /** Why this job cannot take the action (a conflict), or undefined when it can. */
+  #refusal(job: JobRecord, request: JobActionRequest): string | undefined {
+    const { upstream } = this.#deps;
+    if (!upstream.act) return `The upstream in use (${this.upstreamName}) takes no actions`;
+    if (job.status !== 'complete' || !job.upstreamId) return `Actions need a finished job; this one is ${job.status}`;
+    if (job.kind === 'describe') return 'A describe job has no image to act on';
+    const offers = this.offersFor(job);
+    if (offers.some((offer) => offer.action === request.action && offer.index === request.index)) return undefined;
+    const named = request.index === undefined ? request.action : `${request.action} ${request.index}`;
+    if (offers.length === 0) return `This ${job.output === 'video' ? 'video' : 'job'} offers no actions`;
+    return `This job does not offer ${named}; it offers ${[...new Set(offers.map((offer) => offer.action))].join(', ')}`;
   }
 
   /**
-   * Records a grid action on one of the owner's finished grids as a new job linked to it,
-   * to be sent like a submission. The grid's prompt and format carry over.
+   * Everything an action on this job will be, before anything is read or recorded: throws the
+   * 404, or the conflict (not offered, a pan beyond Midjourney's bounds), and answers the new
+   * job's prompt, parameters and cost (a Remix's own parameters count; a video costs more).
    */
-  recordAction(ownerId: string, gridId: string, request: GridActionRequest): JobRecord {
-    const grid = this.get(ownerId, gridId);
-    if (!this.actions.includes(request.action)) {
-      throw new DomainError(
-        'conflict',
-        this.actions.length === 0
-          ? `The upstream in use (${this.upstreamName}) has no grid actions`
-          : `The upstream in use (${this.upstreamName}) cannot ${request.action}`,
-      );
+  planAction(ownerId: string, parentId: string, request: JobActionRequest): ActionPlan {
+    const parent = this.get(ownerId, parentId);
+    const refusal = this.#refusal(parent, request);
+    if (refusal) throw new DomainError('conflict', refusal);
+    let text = parent.prompt;
+    let params = parent.params;
+    let imageUrls = parent.imageUrls;
+    if (request.prompt) {
+      // Checked by the request schema already; a Remix's prompt replaces the text and the image
+      // links it writes, and its parameters are laid over the job's.
+      const parsed = parsePrompt(request.prompt);
+      text = parsed.text || parent.prompt;
+      params = { ...parent.params, ...parsed.params };
+      if (parsed.imageUrls.length > 0) imageUrls = parsed.imageUrls;
     }
-    if (grid.status !== 'complete' || !grid.upstreamId) {
-      throw new DomainError('conflict', 'Grid actions need a finished grid; this job is not complete');
+    const pan = /^pan_(left|right|up|down)$/.exec(request.action)?.[1] as 'left' | 'right' | 'up' | 'down' | undefined;
+    if (pan) {
+      const ratio = pannedRatio(params.aspect_ratio ?? parent.aspectRatio, pan);
+      const issue = validateParams({ aspect_ratio: ratio }).issues[0];
+      if (issue) throw new DomainError('conflict', `This image cannot be panned ${pan} again: ${issue.message}`);
+      params = { ...params, aspect_ratio: ratio };
     }
-    if (grid.action === 'upscale') {
-      throw new DomainError('conflict', 'This is an upscaled single image, not a grid of four');
+    const checked = validateParams(params).issues[0];
+    if (checked) throw new DomainError('invalid', `prompt: ${checked.message}`, { field: 'prompt' });
+    const aspectRatio = params.aspect_ratio ?? parent.aspectRatio;
+    const cost =
+      ACTION_OUTPUT[request.action] === 'video'
+        ? VIDEO_COST
+        : costOf(
+            params,
+            parent.refs.some((ref) => ref.role === 'omni'),
+          );
+    return { parent, text, params, imageUrls, aspectRatio, cost };
+  }
+
+  /** A Vary (Region) mask as we keep it: a PNG checked and re-encoded from its bytes. */
+  async checkMask(dataUrl: string): Promise<Buffer> {
+    const bytes = Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
+    try {
+      const checked = await checkUpload(bytes, { ...MASK_LIMITS, maxBytes: bytes.length + 1 });
+      if (checked.extension !== 'png') throw new DomainError('invalid', 'The mask must be a PNG');
+      return checked.body;
+    } catch (error) {
+      if (error instanceof DomainError) throw new DomainError('invalid', `mask: ${error.message}`, { field: 'mask' });
+      throw error;
     }
-    if (grid.kind === 'describe') throw new DomainError('conflict', 'A describe job has no grid to act on');
-    return this.#deps.store.insert({
-      id: newJobId(),
-      ownerId,
-      kind: 'action',
-      prompt: grid.prompt,
-      params: grid.params,
-      imageUrls: grid.imageUrls,
-      refs: grid.refs,
-      aspectRatio: grid.aspectRatio,
-      createdAt: this.#now(),
-      parentId: grid.id,
-      action: request.action,
-      actionIndex: 'index' in request ? request.index : null,
-    });
+  }
+
+  /**
+   * Records a planned action as a new job linked to the job it was taken on, to be sent like a
+   * submission. `mask`: checked by checkMask, kept before the job is recorded (a crash between
+   * the two leaves at most a file nobody names, never a job without its mask).
+   */
+  async recordAction(
+    ownerId: string,
+    plan: ActionPlan,
+    request: JobActionRequest,
+    mask?: Buffer | undefined,
+  ): Promise<JobRecord> {
+    const { parent } = plan;
+    const id = newJobId();
+    const maskFile = mask ? await this.#deps.images.save(`${id}-mask`, mask, 'png') : undefined;
+    const actionInput: ActionInputRecord = {
+      ...(request.prompt ? { prompt: request.prompt } : {}),
+      ...(request.zoom === undefined ? {} : { zoom: request.zoom }),
+      ...(maskFile ? { maskFile } : {}),
+    };
+    try {
+      return this.#deps.store.insert({
+        id,
+        ownerId,
+        kind: 'action',
+        output: ACTION_OUTPUT[request.action],
+        prompt: plan.text,
+        params: plan.params,
+        imageUrls: plan.imageUrls,
+        refs: parent.refs,
+        aspectRatio: plan.aspectRatio,
+        createdAt: this.#now(),
+        parentId: parent.id,
+        action: request.action,
+        actionIndex: request.index ?? null,
+        actionInput: Object.keys(actionInput).length > 0 ? actionInput : null,
+      });
+    } catch (error) {
+      if (maskFile) await this.#deps.images.remove(maskFile);
+      throw error;
+    }
+  }
+
+  /** Forgets a job and every file it has (its image, clip and mask). */
+  async #forget(job: JobRecord): Promise<void> {
+    this.#deps.store.delete(job.id);
+    for (const file of [job.imageFile, job.videoFile, job.actionInput?.maskFile]) {
+      if (file) await this.#deps.images.remove(file);
+    }
   }
 
   /**
@@ -198,7 +335,10 @@ export class JobService {
    * a definitive refusal removes the record and is thrown to them, as if it never existed.
    */
   sendNow(id: string): Promise<JobRecord | undefined> {
-    return this.#send(id, () => this.#deps.store.delete(id));
+    return this.#send(id, async () => {
+      const job = this.#deps.store.get(id);
+      if (job) await this.#forget(job);
+    });
   }
 
   /**
@@ -214,7 +354,7 @@ export class JobService {
   }
 
   /** `refused`: what to do with the record when the upstream definitively did not take the job. */
-  async #send(id: string, refused: (error: UpstreamError) => void): Promise<JobRecord | undefined> {
+  async #send(id: string, refused: (error: UpstreamError) => void | Promise<void>): Promise<JobRecord | undefined> {
     const { store, upstream } = this.#deps;
     const job = store.updateActive(id, { status: 'submitting' }, this.#now());
     if (!job) return store.get(id);
@@ -223,7 +363,7 @@ export class JobService {
       answer = await this.#submit(job);
     } catch (error) {
       if (error instanceof UpstreamError && NOT_ACCEPTED.has(error.kind)) {
-        refused(error);
+        await refused(error);
       } else {
         this.#finish(id, {
           status: 'failed',
@@ -264,14 +404,54 @@ export class JobService {
     return upstream.submit({ text: job.prompt, params: job.params, imageUrls: job.imageUrls, images });
   }
 
-  /** An action sends no images: it names the grid it was taken on. */
-  #act(job: JobRecord): ReturnType<UpstreamAdapter['submit']> {
-    const { store, upstream } = this.#deps;
-    const gridId = job.parentId ? store.get(job.parentId)?.upstreamId : undefined;
-    if (!gridId || !upstream.act || !job.action) {
-      throw new UpstreamError('rejected', 'The grid this action was taken on is gone (deleted) or cannot take actions');
+  /**
+   * An action names the job it was taken on and the offer it takes. The whole prompt goes
+   * along, written as a submission's is, for a relay that asks for it (Remix, a region, a
+   * zoom); the mask is read before anything is pressed.
+   */
+  async #act(job: JobRecord): ReturnType<UpstreamAdapter['submit']> {
+    const { store, upstream, images } = this.#deps;
+    const parent = job.parentId ? store.get(job.parentId) : undefined;
+    if (!parent?.upstreamId || !upstream.act || !job.action) {
+      throw new UpstreamError('rejected', 'The job this action was taken on is gone (deleted) or cannot take actions');
     }
-    return upstream.act({ gridId, action: job.action, index: job.actionIndex ?? undefined });
+    const offer = this.offersFor(parent).find(
+      (item) => item.action === job.action && item.index === (job.actionIndex ?? undefined),
+    );
+    const input = job.actionInput ?? {};
+    const maskFile = input.maskFile;
+    let mask: Buffer | undefined;
+    if (maskFile) {
+      try {
+        mask = await readFile(images.pathOf(maskFile));
+      } catch {
+        throw new UpstreamError('rejected', 'The mask of this Vary (Region) is gone; it was not sent');
+      }
+    }
+    // Images the upstream takes only as bytes cannot travel in a modal's prompt: left out there.
+    const { prompt } = preparePrompt(
+      { text: job.prompt, params: job.params, imageUrls: job.imageUrls, images: this.#linkedImages(job) },
+      { inlineRoles: upstream.inlineRoles ?? [] },
+    );
+    return upstream.act({
+      gridId: parent.upstreamId,
+      action: job.action,
+      index: job.actionIndex ?? undefined,
+      customId: offer?.customId,
+      prompt,
+      remix: input.prompt !== undefined,
+      zoom: input.zoom,
+      mask: mask ? { load: async () => mask } : undefined,
+    });
+  }
+
+  /** The job's images, for the links a prompt writes; none when one is gone (the prompt then goes without). */
+  #linkedImages(job: JobRecord): ImageInput[] {
+    try {
+      return this.#deps.uploads.inputs(job.ownerId, job.refs);
+    } catch {
+      return [];
+    }
   }
 
   /** Whether the job has outlived the deadline (the next refresh gives it up without asking). */
@@ -304,7 +484,7 @@ export class JobService {
   /** Forgets a job that was recorded but never sent (the queue had no room for it). */
   discard(id: string): void {
     const job = this.#deps.store.get(id);
-    if (job?.status === 'queued') this.#deps.store.delete(id);
+    if (job?.status === 'queued') void this.#forget(job);
   }
 
   /** Our job for the upstream's id, for a webhook that names only the latter. */
@@ -322,8 +502,34 @@ export class JobService {
     return this.#deps.store.rememberDelivery(deliveryId, this.#now());
   }
 
-  list(ownerId: string, options: { limit: number; cursor?: string | undefined }) {
-    return this.#deps.store.listByOwner(ownerId, options);
+  /** A page of the owner's jobs, newest first, narrowed by the query's filters. */
+  list(ownerId: string, query: Pick<JobListQuery, 'limit' | 'cursor'> & Partial<JobListQuery>) {
+    return this.#deps.store.listByOwner(ownerId, { limit: query.limit, cursor: query.cursor, filter: filterOf(query) });
+  }
+
+  /** Marks or unmarks one of the owner's jobs as a favourite. */
+  setFavourite(ownerId: string, id: string, favourite: boolean): JobRecord {
+    this.get(ownerId, id);
+    return this.#deps.store.setFavourite(id, favourite, this.#now()) ?? this.#mustGet(id);
+  }
+
+  /** The jobs a job came from (the oldest first) and those made from it, all the owner's. */
+  lineage(ownerId: string, id: string): { ancestors: JobRecord[]; children: JobRecord[] } {
+    const job = this.get(ownerId, id);
+    const ancestors: JobRecord[] = [];
+    const seen = new Set([job.id]);
+    let parentId = job.parentId;
+    while (parentId && ancestors.length < LINEAGE_DEPTH && !seen.has(parentId)) {
+      seen.add(parentId);
+      const parent = this.#deps.store.get(parentId);
+      if (!parent || parent.ownerId !== ownerId) break;
+      ancestors.unshift(parent);
+      parentId = parent.parentId;
+    }
+    const children = this.#deps.store
+      .listChildren(job.id, LINEAGE_CHILDREN)
+      .filter((child) => child.ownerId === ownerId);
+    return { ancestors, children };
   }
 
   async cancel(ownerId: string, id: string): Promise<JobRecord> {
@@ -336,8 +542,7 @@ export class JobService {
 
   async remove(ownerId: string, id: string): Promise<void> {
     const job = this.get(ownerId, id);
-    this.#deps.store.delete(id);
-    if (job.imageFile) await this.#deps.images.remove(job.imageFile);
+    await this.#forget(job);
     if (isActive(job.status) && job.upstreamId) this.#cancelUpstream(job.upstreamId);
   }
 
@@ -345,6 +550,13 @@ export class JobService {
   keptImage(ownerId: string, name: string): { file: string; contentType: string; job: JobRecord } {
     const job = this.get(ownerId, name.slice(0, name.lastIndexOf('.')));
     if (job.imageFile !== name) throw new DomainError('not_found', 'No such image');
+    return { file: this.#deps.images.pathOf(name), contentType: contentTypeFor(name), job };
+  }
+
+  /** A kept video clip of one of this owner's jobs. */
+  keptVideo(ownerId: string, name: string): { file: string; contentType: string; job: JobRecord } {
+    const job = this.get(ownerId, name.slice(0, name.lastIndexOf('.')));
+    if (job.videoFile !== name) throw new DomainError('not_found', 'No such video');
     return { file: this.#deps.images.pathOf(name), contentType: contentTypeFor(name), job };
   }
 
@@ -491,34 +703,70 @@ export class JobService {
           return this.#finish(id, { status: 'complete', progress: 100, descriptions: answer.descriptions });
         }
         logger.debug({ job_id: id }, 'job finished upstream; downloading the image');
-        return this.#keepImage(job, answer.imageUrl ?? '');
+        return this.#keepResult(job, answer);
       default:
         // Adapters map every status they accept; anything else is an answer we cannot read.
         throw new UpstreamError('bad_response', 'The upstream reported a status this server does not know');
     }
   }
 
-  async #keepImage(job: JobRecord, url: string): Promise<JobRecord | undefined> {
+  /** Downloads and keeps what a finished job made: its image, and a video job's clip. */
+  async #keepResult(job: JobRecord, answer: UpstreamJob): Promise<JobRecord | undefined> {
     // A webhook and a status check may both report the finish: download once.
     if (this.#downloading.has(job.id)) return job;
     this.#downloading.add(job.id);
+    const kept: string[] = [];
     try {
-      let name: string;
+      const video = job.output === 'video';
+      if (video && !answer.videoUrl) {
+        return this.#finish(job.id, { status: 'failed', error: 'The upstream finished the video without a clip' });
+      }
+      let imageFile: string | null = null;
+      let videoFile: string | null = null;
       try {
-        const image = await this.#deps.fetcher.fetch(url);
-        name = await this.#deps.images.save(job.id, image.body, image.ext);
+        if (answer.videoUrl && video) {
+          const clip = await this.#deps.fetcher.fetchVideo(answer.videoUrl);
+          videoFile = await this.#deps.images.save(job.id, clip.body, clip.ext);
+          kept.push(videoFile);
+        }
+        // A video's first frame is its poster, where the upstream gives one (a clip is kept
+        // without it); an image job needs its image.
+        if (!video) {
+          const image = await this.#deps.fetcher.fetch(answer.imageUrl ?? '');
+          imageFile = await this.#deps.images.save(job.id, image.body, image.ext);
+          kept.push(imageFile);
+        } else if (answer.imageUrl) {
+          try {
+            const poster = await this.#deps.fetcher.fetch(answer.imageUrl);
+            imageFile = await this.#deps.images.save(job.id, poster.body, poster.ext);
+            kept.push(imageFile);
+          } catch (error) {
+            this.#deps.logger.warn({ job_id: job.id, err: error }, 'a clip’s first frame could not be downloaded');
+          }
+        }
       } catch (error) {
-        this.#deps.logger.warn({ job_id: job.id, err: error }, 'image download failed');
+        this.#deps.logger.warn({ job_id: job.id, err: error }, 'result download failed');
+        for (const file of kept) await this.#deps.images.remove(file);
+        kept.length = 0;
         return this.#finish(job.id, {
           status: 'failed',
-          error: `The image could not be downloaded: ${describe(error)}`,
+          error: `The ${video ? 'video' : 'image'} could not be downloaded: ${describe(error)}`,
         });
       }
-      const done = this.#finish(job.id, { status: 'complete', progress: 100, imageFile: name, error: null });
+      const offers = keptOffers(answer.offers);
+      const done = this.#finish(job.id, {
+        status: 'complete',
+        progress: 100,
+        imageFile,
+        videoFile,
+        error: null,
+        ...(offers ? { offers } : {}),
+      });
       if (done) return done;
-      // Cancelled or removed while downloading: the file belongs to nobody.
+      // Cancelled or removed while downloading: the files belong to nobody.
       const current = this.#deps.store.get(job.id);
-      if (current?.imageFile !== name) await this.#deps.images.remove(name);
+      for (const file of kept)
+        if (current?.imageFile !== file && current?.videoFile !== file) await this.#deps.images.remove(file);
       return current;
     } finally {
       this.#downloading.delete(job.id);
@@ -542,6 +790,24 @@ export class JobService {
     if (!job) throw new DomainError('not_found', 'No such job');
     return job;
   }
+}
+
+/** The store's filter for a list query. */
+function filterOf(query: Partial<JobListQuery>): JobFilter | undefined {
+  // The store splits the words itself (letters, digits and their marks).
+  const words = query.q ? [query.q] : [];
+  const filter: JobFilter = {
+    ...(words.length > 0 ? { words } : {}),
+    ...(query.status?.length ? { statuses: query.status } : {}),
+    ...(query.output?.length ? { outputs: query.output } : {}),
+    ...(query.param?.length ? { params: query.param } : {}),
+    ...(query.ar ? { aspectRatio: query.ar } : {}),
+    ...(query.from !== undefined ? { from: query.from } : {}),
+    // Exclusive: a bare date is the start of its day (the query schema's rule).
+    ...(query.to !== undefined ? { to: query.to } : {}),
+    ...(query.favourite ? { favourite: true } : {}),
+  };
+  return Object.keys(filter).length > 0 ? filter : undefined;
 }
 
 function describe(error: unknown): string {

@@ -2,7 +2,7 @@
 // the client's limits, record the job, and hand it to the scheduler (sent at once when the
 // budget allows, else queued).
 import { imagineRequestSchema } from '@shared/schemas/imagine';
-import { gridActionRequestSchema, jobIdSchema } from '@shared/schemas/job';
+import { jobActionRequestSchema, jobIdSchema, MASK_MAX_BYTES } from '@shared/schemas/job';
 import { blendRequestSchema, describeRequestSchema } from '@shared/schemas/upload';
 import express, { type Request, type Response, type Router } from 'express';
 import { AppError } from '../errors';
@@ -37,11 +37,11 @@ export function imagineRoutes(router: Router, { jobs, scheduler, limits, present
     req: Request,
     res: Response,
     cost: (owner: string) => number,
-    record: (owner: string) => ReturnType<JobService['record']>,
+    record: (owner: string) => ReturnType<JobService['record']> | Promise<ReturnType<JobService['record']>>,
   ) => {
     const owner = ownerOf(req);
     await limits.admit({ owner, address: clientAddress(req) }, cost(owner));
-    const job = await scheduler.admit(record(owner));
+    const job = await scheduler.admit(await record(owner));
     res.status(202).location(`/api/jobs/${job.id}`).json(present(job));
   };
   const standard = () => 1;
@@ -57,16 +57,27 @@ export function imagineRoutes(router: Router, { jobs, scheduler, limits, present
     );
   });
 
-  // Upscale, vary or reroll a finished grid: a new job linked to it, queued like a prompt.
-  router.post('/jobs/:jobId/actions', json, async (req, res) => {
-    const gridId = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
+  // A Vary (Region) mask travels in the body: room for it, and no more.
+  const actionJson = express.json({ limit: Math.ceil((MASK_MAX_BYTES * 4) / 3) + 16 * 1024 });
+
+  // An action the finished job offers (upscale, vary, zoom, pan, animate ...): a new job
+  // linked to it, queued like a prompt. Every 400 first (the schema reads a Remix prompt's
+  // parameters), then the 404 or 409, then the limits, which a mask's decoding counts as an upload.
+  router.post('/jobs/:jobId/actions', actionJson, async (req, res) => {
+    const parentId = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
     requireJson(req);
-    const input = parseOrThrow(gridActionRequestSchema, req.body, 'request body');
+    const input = parseOrThrow(jobActionRequestSchema, req.body, 'request body');
+    const plan = jobs.planAction(ownerOf(req), parentId, input);
+    let mask: Buffer | undefined;
+    if (input.mask !== undefined) {
+      await limits.admitUpload({ owner: ownerOf(req), address: clientAddress(req) });
+      mask = await jobs.checkMask(input.mask);
+    }
     await start(
       req,
       res,
-      (owner) => jobs.costOf(jobs.get(owner, gridId)),
-      (owner) => jobs.recordAction(owner, gridId, input),
+      () => plan.cost,
+      (owner) => jobs.recordAction(owner, plan, input, mask),
     );
   });
 

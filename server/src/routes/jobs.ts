@@ -1,7 +1,7 @@
-// The owner's jobs: list (cursor pages, newest first), read, preview, cancel, delete, and the
-// budget line. Ids are checked against the shared strict pattern first; another owner's job
+// The owner's jobs: list (cursor pages, newest first, searched and filtered), read, preview,
+// lineage, favourite, cancel, delete, and the budget line. Ids are checked against the shared strict pattern first; another owner's job
 // is a 404 like a missing one.
-import { type Budget, type JobList, jobIdSchema, jobListQuerySchema } from '@shared/schemas/job';
+import { type Budget, type JobList, jobIdSchema, jobListQuerySchema, type Lineage } from '@shared/schemas/job';
 import type { Router } from 'express';
 import type { KeyBudget } from '../budget/key-budget';
 import { AppError } from '../errors';
@@ -42,6 +42,24 @@ export function jobRoutes(router: Router, { jobs, scheduler, budget, present }: 
       .set('Cache-Control', 'private, max-age=300')
       .type(preview.contentType)
       .send(Buffer.from(preview.body.buffer, preview.body.byteOffset, preview.body.byteLength));
+  });
+
+  // The jobs a job came from and those made from it, whichever page they are on.
+  router.get('/jobs/:jobId/lineage', (req, res) => {
+    const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
+    const family = jobs.lineage(ownerOf(req), id);
+    const body: Lineage = { ancestors: family.ancestors.map(present), children: family.children.map(present) };
+    sendFreshJson(res, body);
+  });
+
+  router.put('/jobs/:jobId/favourite', (req, res) => {
+    const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
+    res.json(present(jobs.setFavourite(ownerOf(req), id, true)));
+  });
+
+  router.delete('/jobs/:jobId/favourite', (req, res) => {
+    const id = parseOrThrow(jobIdSchema, req.params.jobId, 'job id');
+    res.json(present(jobs.setFavourite(ownerOf(req), id, false)));
   });
 
   router.post('/jobs/:jobId/cancel', async (req, res) => {

@@ -20,6 +20,8 @@ export interface SimulatorConfig {
   imageScale: number;
   /** Relay mode: whether POST /mj/submit/change exists (older relays) besides /submit/action. */
   changeRoute: boolean;
+  /** Relay mode: Remix mode on the account, so variations and rerolls ask for a prompt (code 21). */
+  remixMode: boolean;
 }
 
 export const DEFAULT_BLOCKED_WORDS = ['gore', 'nsfw', 'nude', 'blood', 'massacre'] as const;
@@ -38,6 +40,7 @@ export function simulatorConfig(overrides: Partial<SimulatorConfig> & { apiKey: 
     maxJobs: 10_000,
     imageScale: 1,
     changeRoute: true,
+    remixMode: false,
     ...overrides,
   };
 }

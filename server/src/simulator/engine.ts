@@ -2,20 +2,31 @@
 // the content filter, and the per-key sliding-window rate limit.
 import { randomBytes } from 'node:crypto';
 import type { Quality } from '@shared/schemas/imagine';
+import { type JobAction, pannedRatio } from '@shared/schemas/job-values';
 import type { PromptParams } from '@shared/schemas/params-values';
 import type { SimulatorConfig } from './config';
 import { tileLook } from './image';
-import type { SimJob, SimJobPersistence } from './sim-store';
+import type { SIM_KINDS, SimEdit, SimJob, SimJobPersistence } from './sim-store';
 
 export type SimStatus = 'pending' | 'processing' | 'complete' | 'failed' | 'cancelled';
 
-export type SimKind = 'IMAGINE' | 'UPSCALE' | 'VARIATION' | 'REROLL' | 'DESCRIBE' | 'BLEND';
+export type SimKind = (typeof SIM_KINDS)[number];
 
 /** What a submission may add to a job besides its prompt, ratio and quality. */
 export type SimShape = Partial<
   Pick<
     SimJob,
-    'grid' | 'kind' | 'seed' | 'wobble' | 'parentId' | 'notifyHook' | 'style' | 'descriptions' | 'finalPrompt'
+    | 'grid'
+    | 'kind'
+    | 'seed'
+    | 'wobble'
+    | 'parentId'
+    | 'notifyHook'
+    | 'style'
+    | 'descriptions'
+    | 'finalPrompt'
+    | 'edit'
+    | 'sourceTile'
   >
 > & {
   /** A draft renders in a fraction of the time. */
@@ -39,6 +50,9 @@ export interface SimJobView {
   seed: string;
   wobble?: string;
   parentId?: string;
+  /** An action's change to its parent's picture, and which tile of the parent it starts from. */
+  edit?: SimEdit;
+  sourceTile?: number;
   /** Scheduled times on the engine's clock. */
   startsAt: number;
   endsAt: number;
@@ -59,10 +73,80 @@ export function shapeOf(params: PromptParams): SimShape {
   };
 }
 
-/** Upscaling one tile of a grid takes this share of a full render; so does a describe; a draft less. */
+/** Upscaling one tile of a grid takes this share of a full render; so does a describe; a draft less; a clip more. */
 const UPSCALE_SHARE = 0.4;
 const DESCRIBE_SHARE = 0.4;
 const DRAFT_SHARE = 0.3;
+const VIDEO_SHARE = 1.5;
+
+/** Midjourney's clips: 5 s, extended 4 s at a time to about 21 s. */
+export const CLIP_SECONDS = 5;
+export const EXTEND_SECONDS = 4;
+export const CLIP_MAX_SECONDS = 21;
+
+/** What an action may carry besides its name. */
+export interface SimActionInput {
+  index?: number | undefined;
+  notifyHook?: string | undefined;
+  /** Remix's (or a region's) new prompt text, without parameters. */
+  prompt?: string | undefined;
+  /** Vary (Region)'s mask: a PNG, base64. */
+  mask?: string | undefined;
+  /** Custom Zoom's factor. */
+  zoom?: number | undefined;
+  /** The id to give the new job (a relay's modal task becomes the job). */
+  id?: string | undefined;
+}
+
+/** The single-image follow-ups and the edit each makes. */
+const SINGLE_EDITS: Partial<Record<JobAction, { kind: SimKind; edit: SimEdit; grid: boolean }>> = {
+  upscale_subtle: { kind: 'UPSCALE', edit: { op: 'upscale', mode: 'subtle' }, grid: false },
+  upscale_creative: { kind: 'UPSCALE', edit: { op: 'upscale', mode: 'creative' }, grid: false },
+  vary_subtle: { kind: 'VARIATION', edit: { op: 'vary', strength: 'subtle' }, grid: true },
+  vary_strong: { kind: 'VARIATION', edit: { op: 'vary', strength: 'strong' }, grid: true },
+  zoom_out_2x: { kind: 'ZOOM', edit: { op: 'zoom', factor: 2 }, grid: true },
+  zoom_out_1_5x: { kind: 'ZOOM', edit: { op: 'zoom', factor: 1.5 }, grid: true },
+  pan_left: { kind: 'PAN', edit: { op: 'pan', direction: 'left' }, grid: true },
+  pan_right: { kind: 'PAN', edit: { op: 'pan', direction: 'right' }, grid: true },
+  pan_up: { kind: 'PAN', edit: { op: 'pan', direction: 'up' }, grid: true },
+  pan_down: { kind: 'PAN', edit: { op: 'pan', direction: 'down' }, grid: true },
+  animate_low: { kind: 'VIDEO', edit: { op: 'animate', motion: 'low', seconds: CLIP_SECONDS }, grid: false },
+  animate_high: { kind: 'VIDEO', edit: { op: 'animate', motion: 'high', seconds: CLIP_SECONDS }, grid: false },
+};
+
+/** What a finished job offers, as the simulator's Discord would show its buttons. */
+export function offeredActions(job: SimJobView): { action: JobAction; index?: number }[] {
+  if (job.status !== 'complete' || job.kind === 'DESCRIBE') return [];
+  if (job.grid) {
+    return [
+      ...[1, 2, 3, 4].map((index) => ({ action: 'upscale' as const, index })),
+      { action: 'reroll' as const },
+      ...[1, 2, 3, 4].map((index) => ({ action: 'variation' as const, index })),
+    ];
+  }
+  if (job.kind === 'VIDEO') {
+    const seconds = job.edit?.op === 'animate' ? job.edit.seconds : CLIP_SECONDS;
+    return seconds + EXTEND_SECONDS <= CLIP_MAX_SECONDS ? [{ action: 'extend_high' }, { action: 'extend_low' }] : [];
+  }
+  // An upscale offers the V7 follow-ups; Subtle and Creative only on a first upscale.
+  const first = job.kind === 'UPSCALE' && job.edit?.op !== 'upscale';
+  const actions: JobAction[] = [
+    ...(first ? (['upscale_subtle', 'upscale_creative'] as const) : []),
+    'vary_subtle',
+    'vary_strong',
+    'vary_region',
+    'zoom_out_2x',
+    'zoom_out_1_5x',
+    'zoom_custom',
+    'pan_left',
+    'pan_right',
+    'pan_up',
+    'pan_down',
+    'animate_high',
+    'animate_low',
+  ];
+  return actions.map((action) => ({ action }));
+}
 
 const FAIL_REASONS = [
   'The render worker ran out of GPU memory',
@@ -112,20 +196,32 @@ export class SimulatorEngine {
     return this.config.blockedWords.find((blocked) => words.includes(blocked.toLowerCase()));
   }
 
-  submit(prompt: string, aspectRatio: string, quality: Quality, options: SimShape = {}): SimJobView {
+  submit(
+    prompt: string,
+    aspectRatio: string,
+    quality: Quality,
+    options: SimShape = {},
+    id = randomBytes(12).toString('base64url'),
+  ): SimJobView {
     const { config } = this;
     const { draft, ...shape } = options;
     const now = this.#now();
     const spread = 1 + (this.#random() * 2 - 1) * config.jitter;
     const qualityFactor = quality === 'high' ? config.highQualityFactor : 1;
-    const share =
-      (shape.kind === 'UPSCALE' ? UPSCALE_SHARE : shape.kind === 'DESCRIBE' ? DESCRIBE_SHARE : 1) *
-      (draft ? DRAFT_SHARE : 1);
+    const kindShare =
+      shape.kind === 'UPSCALE'
+        ? UPSCALE_SHARE
+        : shape.kind === 'DESCRIBE'
+          ? DESCRIBE_SHARE
+          : shape.kind === 'VIDEO'
+            ? VIDEO_SHARE
+            : 1;
+    const share = kindShare * (draft ? DRAFT_SHARE : 1);
     const startsAt = now + config.queueMs * config.timeFactor * spread;
     const endsAt = startsAt + config.renderMs * config.timeFactor * qualityFactor * spread * share;
     const fails = this.#random() < config.failureRate;
     const job: SimJob = {
-      id: randomBytes(12).toString('base64url'),
+      id,
       prompt,
       aspectRatio,
       quality,
@@ -145,38 +241,102 @@ export class SimulatorEngine {
   }
 
   /**
-   * A relay's grid action: upscale tile `index`, vary it, or reroll the grid. Answers the new
-   * job, or why the grid cannot take the action.
+   * A relay's action on a finished job: on a grid, upscale or vary tile `index`, or reroll;
+   * on a single image, Midjourney V7's follow-ups; on a clip, extend it. Answers the new job,
+   * or why the job cannot take the action.
    */
   act(
-    gridId: string,
-    kind: Exclude<SimKind, 'IMAGINE'>,
-    index: number | undefined,
-    notifyHook?: string,
+    parentId: string,
+    action: JobAction,
+    input: SimActionInput = {},
   ): { ok: true; job: SimJobView } | { ok: false; reason: string } {
-    const grid = this.get(gridId);
-    if (!grid) return { ok: false, reason: 'No such task' };
-    if (grid.status !== 'complete') return { ok: false, reason: 'The task is not finished' };
-    if (!grid.grid) return { ok: false, reason: 'The task has no grid to act on' };
-    if (kind !== 'REROLL' && (index === undefined || index < 1 || index > 4)) {
-      return { ok: false, reason: 'index must be 1..4' };
-    }
-    // An upscale repaints tile `index` alone; a variation varies that tile four ways.
-    const tile = tileLook({ seed: grid.seed, wobble: grid.wobble }, index ?? 1);
-    const fresh = randomBytes(4).toString('hex');
+    const reason = this.refusal(parentId, action, input.index);
+    const parent = this.get(parentId);
+    if (reason || !parent) return { ok: false, reason: reason ?? 'No such task' };
+    const { index } = input;
+    const prompt = input.prompt?.trim() || parent.prompt;
     const base = {
-      kind,
-      parentId: grid.id,
-      ...(notifyHook ? { notifyHook } : {}),
-      ...(grid.style ? { style: grid.style } : {}),
+      parentId: parent.id,
+      ...(input.notifyHook ? { notifyHook: input.notifyHook } : {}),
+      ...(parent.style ? { style: parent.style } : {}),
     } as const;
-    const shape =
-      kind === 'UPSCALE'
-        ? { ...base, grid: false, ...tile }
-        : kind === 'VARIATION'
-          ? { ...base, grid: true, seed: tile.seed, wobble: fresh }
-          : { ...base, grid: true, seed: fresh };
-    return { ok: true, job: this.submit(grid.prompt, grid.aspectRatio, grid.quality, shape) };
+    const submit = (shape: SimShape, ratio = parent.aspectRatio) =>
+      ({ ok: true, job: this.submit(prompt, ratio, parent.quality, shape, input.id) }) as const;
+    const fresh = randomBytes(4).toString('hex');
+    // A grid painted from a seed: its tiles are looks of their own. An edited grid (a zoom's,
+    // a pan's ...) is a picture of its parent: its tiles are named by number.
+    const edited = parent.edit !== undefined;
+    switch (action) {
+      case 'upscale':
+        return edited
+          ? submit({ ...base, kind: 'UPSCALE', grid: false, sourceTile: index })
+          : submit({
+              ...base,
+              kind: 'UPSCALE',
+              grid: false,
+              ...tileLook({ seed: parent.seed, wobble: parent.wobble }, index ?? 1),
+            });
+      case 'variation':
+        return edited
+          ? submit({
+              ...base,
+              kind: 'VARIATION',
+              grid: true,
+              sourceTile: index,
+              edit: { op: 'vary', strength: 'strong' },
+            })
+          : submit({
+              ...base,
+              kind: 'VARIATION',
+              grid: true,
+              seed: tileLook({ seed: parent.seed }, index ?? 1).seed,
+              wobble: fresh,
+            });
+      case 'reroll':
+        // The same edit of the same source, drawn anew; a painted grid gets a new scene.
+        return edited && parent.parentId
+          ? submit({
+              ...base,
+              parentId: parent.parentId,
+              kind: 'REROLL',
+              grid: true,
+              ...(parent.edit ? { edit: parent.edit } : {}),
+              ...(parent.sourceTile ? { sourceTile: parent.sourceTile } : {}),
+            })
+          : submit({ ...base, kind: 'REROLL', grid: true, seed: fresh });
+      case 'vary_region':
+        if (!input.mask) return { ok: false, reason: 'Vary (Region) needs a mask' };
+        return submit({ ...base, kind: 'INPAINT', grid: true, edit: { op: 'region', mask: input.mask } });
+      case 'zoom_custom':
+        if (input.zoom === undefined || !(input.zoom >= 1 && input.zoom <= 2)) {
+          return { ok: false, reason: 'Custom Zoom needs --zoom from 1 to 2' };
+        }
+        return submit({ ...base, kind: 'ZOOM', grid: true, edit: { op: 'zoom', factor: input.zoom } });
+      case 'extend_high':
+      case 'extend_low': {
+        const seconds = (parent.edit?.op === 'animate' ? parent.edit.seconds : CLIP_SECONDS) + EXTEND_SECONDS;
+        const motion = action === 'extend_high' ? 'high' : 'low';
+        return submit({ ...base, kind: 'VIDEO', grid: false, edit: { op: 'animate', motion, seconds } });
+      }
+      default: {
+        const single = SINGLE_EDITS[action];
+        if (!single) return { ok: false, reason: `The simulator cannot ${action}` };
+        const ratio = single.edit.op === 'pan' ? pannedRatio(parent.aspectRatio, single.edit.direction) : undefined;
+        return submit({ ...base, kind: single.kind, grid: single.grid, edit: single.edit }, ratio);
+      }
+    }
+  }
+
+  /** Why the job cannot take the action (before any input it needs is asked for), or undefined. */
+  refusal(parentId: string, action: JobAction, index?: number): string | undefined {
+    const parent = this.get(parentId);
+    if (!parent) return 'No such task';
+    if (parent.status !== 'complete') return 'The task is not finished';
+    if (!offeredActions(parent).some((item) => item.action === action)) return `The task offers no ${action}`;
+    if ((action === 'upscale' || action === 'variation') && (index === undefined || index < 1 || index > 4)) {
+      return 'index must be 1..4';
+    }
+    return undefined;
   }
 
   get(id: string): SimJobView | undefined {
@@ -232,6 +392,8 @@ export class SimulatorEngine {
       endsAt: job.endsAt,
       ...(job.wobble ? { wobble: job.wobble } : {}),
       ...(job.parentId ? { parentId: job.parentId } : {}),
+      ...(job.edit ? { edit: job.edit } : {}),
+      ...(job.sourceTile ? { sourceTile: job.sourceTile } : {}),
       ...(job.style ? { style: job.style } : {}),
       ...(job.finalPrompt ? { finalPrompt: job.finalPrompt } : {}),
     };

@@ -92,7 +92,8 @@ export function imageSize(aspectRatio: string, quality: Quality, scale = 1): { w
     : { width: Math.max(1, Math.round((long * w) / h)), height: long };
 }
 
-function hash(text: string): number {
+/** FNV-1a: a text's 32-bit seed. */
+export function hash(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
@@ -101,13 +102,37 @@ function hash(text: string): number {
   return h >>> 0;
 }
 
-function mulberry32(seed: number): () => number {
+/** A small seeded generator of numbers in [0, 1). */
+export function mulberry32(seed: number): () => number {
   let a = seed;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
     let t = Math.imul(a ^ (a >>> 15), 1 | a);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Smooth value noise, 0..1, over the plane in lattice units (one random value per whole
+ * coordinate, blended between): the same seed gives the same pattern everywhere, negative
+ * coordinates included.
+ */
+export function valueNoise(seed: number): (u: number, v: number) => number {
+  const at = (i: number, j: number) => {
+    let h = (seed ^ Math.imul(i, 374761393) ^ Math.imul(j, 668265263)) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 1274126177);
+    return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
+  };
+  const ease = (t: number) => t * t * (3 - 2 * t);
+  return (u, v) => {
+    const i = Math.floor(u);
+    const j = Math.floor(v);
+    const fu = ease(u - i);
+    const fv = ease(v - j);
+    const top = at(i, j) * (1 - fu) + at(i + 1, j) * fu;
+    const bottom = at(i, j + 1) * (1 - fu) + at(i + 1, j + 1) * fu;
+    return top * (1 - fv) + bottom * fv;
   };
 }
 
@@ -140,6 +165,8 @@ export interface Look {
   seed: string;
   wobble?: string | undefined;
   style?: Style | undefined;
+  /** Seeds soft clouds in the sky (the new scenery a zoom or pan paints); none when absent. */
+  clouds?: string | undefined;
 }
 
 const LEFT_OUT: Record<'sun' | 'water' | 'stars' | 'mountains', RegExp> = {
@@ -217,6 +244,39 @@ export function renderGrid(prompt: string, aspectRatio: string, quality: Quality
   return PNG.sync.write(png);
 }
 
+/** Raw RGBA pixels, four bytes a pixel, row by row. */
+export interface Raster {
+  width: number;
+  height: number;
+  data: Buffer;
+}
+
+/**
+ * Where a painting's window sits on the scene's canvas: the canvas's size, and the canvas
+ * coordinates of the window's top-left pixel. A window larger than the canvas, or beside it,
+ * paints the scene's continuation (ridges run on, the sky and ground extend).
+ */
+export interface Viewport {
+  canvasWidth: number;
+  canvasHeight: number;
+  left: number;
+  top: number;
+}
+
+/** One landscape as raw pixels: the whole canvas, or the viewport's window onto it. */
+export function paintRaster(
+  prompt: string,
+  aspectRatio: string,
+  width: number,
+  height: number,
+  look: Look,
+  viewport?: Viewport,
+): Raster {
+  const data = Buffer.alloc(width * height * 4);
+  paintLandscape(data, width, height, prompt, aspectRatio, look, viewport);
+  return { width, height, data };
+}
+
 function paintLandscape(
   data: Buffer,
   width: number,
@@ -224,8 +284,11 @@ function paintLandscape(
   prompt: string,
   aspectRatio: string,
   look: Look,
+  viewport: Viewport = { canvasWidth: width, canvasHeight: height, left: 0, top: 0 },
 ): void {
   const { style } = look;
+  // The scene is laid out on the canvas; only the window's pixels are painted.
+  const { canvasWidth, canvasHeight, left, top: windowTop } = viewport;
   // A grid's tiles (seed "…#n") share the scene; chaos lets each drift from it.
   const [sceneSeed = '', tile = ''] = look.seed.split('#');
   const chaos = Math.min(100, style?.chaos ?? 0) / 100;
@@ -254,11 +317,13 @@ function paintLandscape(
     /\b(ocean|sea|lake|water|river|reflection|coast)\b/.test(prompt.toLowerCase()) && !leftOut(style, 'water');
   const sunless = leftOut(style, 'sun');
   const flat = leftOut(style, 'mountains');
-  const horizon = water ? Math.round(height * 0.72) : height;
+  const cloudNoise = look.clouds ? valueNoise(hash(look.clouds)) : undefined;
+  const cloudCell = Math.min(canvasWidth, canvasHeight) / 5;
+  const horizon = water ? Math.round(canvasHeight * 0.72) : canvasHeight;
 
-  const min = Math.min(width, height);
-  const sunX = width * (0.2 + wobbled(0.3) * 0.6);
-  const sunY = height * (0.12 + wobbled(0.3) * 0.2);
+  const min = Math.min(canvasWidth, canvasHeight);
+  const sunX = canvasWidth * (0.2 + wobbled(0.3) * 0.6);
+  const sunY = canvasHeight * (0.12 + wobbled(0.3) * 0.2);
   const sunR = min * (0.05 + random() * 0.05);
 
   const layers = 5;
@@ -266,15 +331,18 @@ function paintLandscape(
   const colors: Rgb[] = [];
   for (let layer = 0; layer < layers; layer++) {
     const depth = layer / (layers - 1);
-    const baseline = height * (0.42 + depth * 0.3) * (water ? 0.85 : 1);
-    const amplitude = flat ? height * 0.004 : height * (0.16 - depth * 0.07) * (1 + (random() - 0.5) * chaos);
+    const baseline = canvasHeight * (0.42 + depth * 0.3) * (water ? 0.85 : 1);
+    const amplitude = flat
+      ? canvasHeight * 0.004
+      : canvasHeight * (0.16 - depth * 0.07) * (1 + (random() - 0.5) * chaos);
     const phases = Array.from({ length: 6 }, () => wobbled(0.12) * Math.PI * 2);
-    const frequency = (1.5 + random() * 2.5) / width;
+    const frequency = (1.5 + random() * 2.5) / canvasWidth;
+    // Indexed by the window's columns, drawn at the canvas's.
     const ridge = new Float32Array(width);
     for (let x = 0; x < width; x++) {
       let y = 0;
       for (let octave = 1; octave <= 6; octave++) {
-        const wave = Math.sin(x * frequency * Math.PI * 2 * octave ** 1.35 + (phases[octave - 1] ?? 0));
+        const wave = Math.sin((x + left) * frequency * Math.PI * 2 * octave ** 1.35 + (phases[octave - 1] ?? 0));
         // 1 - |sin| gives sharp peaks and round valleys, like eroded ridges.
         y += ((1 - Math.abs(wave)) * amplitude) / octave ** 1.5;
       }
@@ -284,18 +352,20 @@ function paintLandscape(
     colors.push(mix(mix(mood.skyBottom, mood.far, 0.7), mood.near, depth ** 0.8));
   }
 
+  // x is the window's column, y the canvas's row.
   const paint = (x: number, y: number, reflected: boolean): Rgb => {
     for (let layer = layers - 1; layer >= 0; layer--) {
-      const top = ridges[layer]?.[x] ?? height;
+      const top = ridges[layer]?.[x] ?? canvasHeight;
       if (y >= top) {
         const color = colors[layer] ?? mood.near;
-        const shade = Math.min(1, (y - top) / (height * 0.35));
+        const shade = Math.min(1, (y - top) / (canvasHeight * 0.35));
         return mix(color, mood.near, shade * 0.35);
       }
     }
-    const t = y / height;
+    // Above the canvas the sky keeps its top colour rather than running past it.
+    const t = Math.min(1, Math.max(0, y / canvasHeight));
     let sky = mix(mood.skyTop, mood.skyBottom, t ** 0.9);
-    const dx = x - sunX;
+    const dx = x + left - sunX;
     const dy = y - sunY;
     const distance = Math.sqrt(dx * dx + dy * dy);
     if (!sunless) {
@@ -304,27 +374,37 @@ function paintLandscape(
       const glow = Math.exp(-(spread * spread) / 2);
       sky = mix(sky, mood.sun, glow * 0.55);
     }
+    if (cloudNoise) {
+      // Two octaves, stretched sideways as clouds are, laid out on the canvas.
+      const u = (x + left) / (cloudCell * 2);
+      const v = y / cloudCell;
+      const n = cloudNoise(u, v) * 0.65 + cloudNoise(u * 2.7 + 17, v * 2.7 + 5) * 0.35;
+      const cover = Math.min(1, Math.max(0, (n - 0.5) / 0.25));
+      if (cover > 0) sky = mix(sky, mix(mood.skyBottom, [255, 255, 255], 0.45), cover * cover * 0.75);
+    }
     if (mood.stars && !reflected) {
-      const star = mulberry32(x * 7919 + y * 104729)();
+      const star = mulberry32((x + left) * 7919 + y * 104729)();
       if (star > 0.9985) return mix(sky, [255, 255, 255], 0.5 + (star - 0.9985) * 300);
     }
     return sky;
   };
 
-  for (let y = 0; y < height; y++) {
+  for (let row = 0; row < height; row++) {
+    const y = row + windowTop;
     for (let x = 0; x < width; x++) {
       let color: Rgb;
-      if (y < horizon) {
+      // Without water the ground runs on below the canvas; with it, the reflection does.
+      if (!water || y < horizon) {
         color = paint(x, y, false);
       } else {
         const depth = y - horizon;
-        const ripple = Math.round(Math.sin(depth * 0.35 + x * 0.02) * (1 + depth * 0.04));
+        const ripple = Math.round(Math.sin(depth * 0.35 + (x + left) * 0.02) * (1 + depth * 0.04));
         const mirrored = Math.max(0, horizon - 1 - depth);
         const source = paint(Math.min(width - 1, Math.max(0, x + ripple)), mirrored, true);
-        color = mix(source, mood.skyTop, 0.25 + (depth / (height - horizon)) * 0.3);
+        color = mix(source, mood.skyTop, 0.25 + Math.min(1, depth / (canvasHeight - horizon)) * 0.3);
       }
       const grain = (random() - 0.5) * 4;
-      const offset = (y * width + x) * 4;
+      const offset = (row * width + x) * 4;
       data[offset] = clamp(color[0] + grain);
       data[offset + 1] = clamp(color[1] + grain);
       data[offset + 2] = clamp(color[2] + grain);

@@ -1,5 +1,9 @@
 // The simulator's midjourney-proxy face (docs/upstreams.md §2), mounted under /mj: grids of
-// four, grid actions, fetch and cancel over the same jobs, every answer HTTP 200 with a `code`.
+// four, every V7 action by its button (with the modal step where Midjourney asks for more),
+// videos, fetch and cancel over the same jobs, every answer HTTP 200 with a `code`.
+
+import { randomBytes } from 'node:crypto';
+import type { JobAction } from '@shared/schemas/job-values';
 import { parsePrompt } from '@shared/schemas/prompt-params';
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -7,7 +11,7 @@ import { type SimJobView, type SimulatorEngine, shapeOf } from './engine';
 import { averageColor, describeImage, seeImages } from './image-input';
 import { keyAuth } from './key-auth';
 import type { SimulatorNotifier } from './notifier';
-import { parseCustomId, toRelayTask } from './relay-task';
+import { parseCustomId, toModalTask, toRelayTask } from './relay-task';
 
 const actionSchema = z.object({ taskId: z.string().max(64), customId: z.string().max(300) });
 
@@ -37,6 +41,33 @@ const hookOf = (body: unknown): string | undefined => hookSchema.safeParse(body)
 
 const refused = (description: string) => ({ code: 4, description, result: null, properties: {} });
 
+const modalSchema = z.object({
+  taskId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  prompt: z.string().max(8000).optional(),
+  maskBase64: z.string().max(4_000_000).optional(),
+});
+
+/** An action waiting for the modal's input: which task, which action, where to post changes. */
+interface PendingModal {
+  parentId: string;
+  action: JobAction;
+  index?: number | undefined;
+  kind: string;
+  prompt: string;
+  notifyHook?: string | undefined;
+}
+/** Modals nobody confirms are forgotten after this many. */
+const MODALS_MAX = 1_000;
+/** The actions that always ask for more input; with Remix mode on, the variations and rerolls too. */
+const MODAL_ACTIONS: ReadonlySet<JobAction> = new Set(['vary_region', 'zoom_custom']);
+const REMIX_ACTIONS: ReadonlySet<JobAction> = new Set(['variation', 'reroll', 'vary_subtle', 'vary_strong']);
+
+/** Custom Zoom's factor, written as --zoom in the modal's prompt. */
+function readZoom(prompt: string): number | undefined {
+  const match = /--zoom\s+(\d+(?:\.\d+)?)/.exec(prompt);
+  return match ? Number(match[1]) : undefined;
+}
+
 export function relayRoutes(engine: SimulatorEngine, notifier?: SimulatorNotifier): express.Router {
   const router = express.Router();
   const authenticate = keyAuth(engine, {
@@ -54,6 +85,7 @@ export function relayRoutes(engine: SimulatorEngine, notifier?: SimulatorNotifie
     if (verdict.ok) accepted(res, verdict.job, hook);
     else res.json(refused(verdict.reason));
   };
+  const modals = new Map<string, PendingModal>();
   const toTask = (req: Request, job: SimJobView) => toRelayTask(job, `${req.protocol}://${req.get('host')}`);
 
   // Images come as base64: allow their size (a real relay allows tens of megabytes).
@@ -143,7 +175,8 @@ export function relayRoutes(engine: SimulatorEngine, notifier?: SimulatorNotifie
     }
     const { taskId, action, index } = parsed.data;
     const hook = hookOf(req.body);
-    answerAction(res, engine.act(taskId, action, index, hook), hook);
+    const ours = action === 'UPSCALE' ? 'upscale' : action === 'VARIATION' ? 'variation' : 'reroll';
+    answerAction(res, engine.act(taskId, ours, { index, notifyHook: hook }), hook);
   });
 
   router.post('/submit/action', authenticate, json, (req, res) => {
@@ -154,15 +187,82 @@ export function relayRoutes(engine: SimulatorEngine, notifier?: SimulatorNotifie
       return;
     }
     const hook = hookOf(req.body);
-    const index = wanted.kind === 'REROLL' ? undefined : wanted.index;
-    answerAction(res, engine.act(wanted.gridId, wanted.kind, index, hook), hook);
+    const parent = engine.get(wanted.gridId);
+    // Midjourney opens a window for these: the relay answers 21 and waits for /submit/modal.
+    if (parent && (MODAL_ACTIONS.has(wanted.action) || (engine.config.remixMode && REMIX_ACTIONS.has(wanted.action)))) {
+      const refusal = engine.refusal(wanted.gridId, wanted.action, wanted.index);
+      if (refusal) {
+        res.json(refused(refusal));
+        return;
+      }
+      const id = randomBytes(12).toString('base64url');
+      const kind = wanted.action === 'vary_region' ? 'INPAINT' : wanted.action === 'zoom_custom' ? 'ZOOM' : 'VARIATION';
+      modals.set(id, {
+        parentId: parent.id,
+        action: wanted.action,
+        index: wanted.index,
+        kind,
+        prompt: parent.prompt,
+        notifyHook: hook,
+      });
+      if (modals.size > MODALS_MAX) modals.delete(modals.keys().next().value ?? '');
+      res.json({ code: 21, description: 'Waiting for window confirm', result: id, properties: { remix: true } });
+      return;
+    }
+    answerAction(res, engine.act(wanted.gridId, wanted.action, { index: wanted.index, notifyHook: hook }), hook);
+  });
+
+  // The modal's input: a new prompt (Remix, a region's; a Custom Zoom's carries --zoom) and a mask.
+  router.post('/submit/modal', authenticate, images, (req, res) => {
+    const parsed = modalSchema.safeParse(req.body);
+    const pending = parsed.success ? modals.get(parsed.data.taskId) : undefined;
+    if (!parsed.success || !pending) {
+      res.json(refused('Validation error: taskId of a task waiting for its window'));
+      return;
+    }
+    const { taskId, prompt = '', maskBase64 } = parsed.data;
+    // --zoom belongs to the modal, not to the prompt's parameters.
+    const reading = parsePrompt(prompt.replace(/--zoom\s+\S+/g, ' '));
+    if (reading.issues.length > 0) {
+      res.json(refused(`Invalid parameter: ${reading.issues.map((issue) => issue.message).join('; ')}`));
+      return;
+    }
+    const blocked = engine.blockedWordIn(reading.text);
+    if (blocked) {
+      res.json({ code: 24, description: 'Banned prompt', result: null, properties: { bannedWord: blocked } });
+      return;
+    }
+    const mask = maskBase64?.replace(/^data:image\/png;base64,/, '');
+    if (
+      pending.action === 'vary_region' &&
+      !(mask && Buffer.from(mask, 'base64').subarray(1, 4).toString() === 'PNG')
+    ) {
+      res.json(refused('Validation error: maskBase64 must be a PNG'));
+      return;
+    }
+    const zoom = pending.action === 'zoom_custom' ? readZoom(prompt) : undefined;
+    const verdict = engine.act(pending.parentId, pending.action, {
+      id: taskId,
+      index: pending.index,
+      prompt: reading.text || undefined,
+      mask,
+      zoom,
+      notifyHook: pending.notifyHook,
+    });
+    if (verdict.ok) modals.delete(taskId);
+    if (verdict.ok && pending.notifyHook) notifier?.track(verdict.job.id, pending.notifyHook);
+    if (verdict.ok) res.json({ code: 1, description: 'Submit success', result: verdict.job.id, properties: {} });
+    else res.json(refused(verdict.reason));
   });
 
   router.get('/task/:taskId/fetch', authenticate, (req, res) => {
-    const job = engine.get(String(req.params.taskId));
+    const id = String(req.params.taskId);
+    const job = engine.get(id);
+    const modal = modals.get(id);
     // The relay answers an unknown id with an empty body, not a 404.
-    if (!job) res.type('json').send('');
-    else res.json(toTask(req, job));
+    if (job) res.json(toTask(req, job));
+    else if (modal) res.json(toModalTask(id, modal.kind, modal.prompt));
+    else res.type('json').send('');
   });
 
   router.post('/task/:taskId/cancel', authenticate, (req, res) => {

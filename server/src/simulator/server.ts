@@ -6,6 +6,7 @@ import { createSimulatorApp } from './app';
 import type { SimulatorConfig } from './config';
 import { type EngineDeps, SimulatorEngine } from './engine';
 import { type NotifierOptions, SimulatorNotifier } from './notifier';
+import { holdSharedRenderPool } from './render-pool';
 
 export interface RunningSimulator {
   baseUrl: string;
@@ -27,19 +28,23 @@ export async function startSimulator(
     );
   });
   const { port: actualPort } = server.address() as AddressInfo;
+  // The image routes paint on the shared pool's worker threads; close() lets go of them.
+  const releaseRenderPool = holdSharedRenderPool();
   if (notifier) notifier.imageBase = `http://127.0.0.1:${actualPort}`;
   return {
     baseUrl: `http://127.0.0.1:${actualPort}/v1`,
     engine,
     notifier,
-    close: () =>
-      new Promise((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         notifier?.stop();
         server.closeAllConnections();
         server.close(() => {
           options.deps?.persistence?.close();
           resolve();
         });
-      }),
+      });
+      await releaseRenderPool();
+    },
   };
 }

@@ -5,6 +5,35 @@ import { qualitySchema } from '@shared/schemas/imagine';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 
+/**
+ * What an action does to the picture it starts from (the parent's, tile `sourceTile` of a
+ * grid): upscale it, vary it, zoom out, pan, repaint the white of a mask, animate it.
+ */
+export const simEditSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('upscale'), mode: z.enum(['subtle', 'creative']) }),
+  z.object({ op: z.literal('vary'), strength: z.enum(['subtle', 'strong']) }),
+  z.object({ op: z.literal('zoom'), factor: z.number().min(1).max(2) }),
+  z.object({ op: z.literal('pan'), direction: z.enum(['left', 'right', 'up', 'down']) }),
+  /** `mask`: a PNG, base64, white where the picture is repainted (with the job's prompt). */
+  z.object({ op: z.literal('region'), mask: z.string().max(6_000_000) }),
+  /** A clip of `seconds`; extending a clip makes a longer one that begins the same way. */
+  z.object({ op: z.literal('animate'), motion: z.enum(['low', 'high']), seconds: z.number().positive().max(30) }),
+]);
+export type SimEdit = z.infer<typeof simEditSchema>;
+
+export const SIM_KINDS = [
+  'IMAGINE',
+  'UPSCALE',
+  'VARIATION',
+  'REROLL',
+  'DESCRIBE',
+  'BLEND',
+  'ZOOM',
+  'PAN',
+  'INPAINT',
+  'VIDEO',
+] as const;
+
 export const simJobSchema = z.object({
   id: z.string(),
   prompt: z.string(),
@@ -18,7 +47,11 @@ export const simJobSchema = z.object({
   cancelledAt: z.number().optional(),
   /** Relay jobs make grids of four; a v7 job is one image. */
   grid: z.boolean().optional(),
-  kind: z.enum(['IMAGINE', 'UPSCALE', 'VARIATION', 'REROLL', 'DESCRIBE', 'BLEND']).optional(),
+  kind: z.enum(SIM_KINDS).optional(),
+  /** An action's change to the picture of its parent (`parentId`). */
+  edit: simEditSchema.optional(),
+  /** Which of the parent grid's four images the edit starts from (absent: the parent's single image). */
+  sourceTile: z.number().int().min(1).max(4).optional(),
   /** What the prompt's parameters and image prompts do to the painting. */
   style: z
     .object({

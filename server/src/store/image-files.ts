@@ -1,4 +1,4 @@
-// Result images kept as files beside the database, so the gallery never depends on an
+// Result images (and video clips, and Vary (Region) masks) kept as files beside the database, so the gallery never depends on an
 // upstream link staying alive. Writes are atomic (temp file, then rename); the temp files a
 // crash left mid-save are removed when the folder is opened at start-up.
 import { randomBytes } from 'node:crypto';
@@ -23,6 +23,29 @@ const SIGNATURES: { ext: ImageExt; type: string; test: (bytes: Uint8Array) => bo
 ];
 
 type ImageExt = 'png' | 'jpg' | 'webp' | 'gif';
+export type VideoExt = 'webm' | 'mp4';
+
+const MP4_BRANDS: ReadonlySet<string> = new Set([
+  'isom',
+  'iso2',
+  'iso4',
+  'iso5',
+  'iso6',
+  'mp41',
+  'mp42',
+  'avc1',
+  'dash',
+  'M4V ',
+  'msnv',
+]);
+
+const VIDEO_SIGNATURES: { ext: VideoExt; type: string; test: (bytes: Uint8Array) => boolean }[] = [
+  // Matroska/WebM: the EBML header's id.
+  { ext: 'webm', type: 'video/webm', test: (b) => b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3 },
+  // MP4: a first box of type ftyp whose major brand is a video one (AVIF, HEIC and JPEG 2000
+  // start with ftyp too).
+  { ext: 'mp4', type: 'video/mp4', test: (b) => ascii(b, 4, 8) === 'ftyp' && MP4_BRANDS.has(ascii(b, 8, 12)) },
+];
 
 function ascii(bytes: Uint8Array, start: number, end: number): string {
   return Buffer.from(bytes.subarray(start, end)).toString('latin1');
@@ -35,14 +58,25 @@ export function sniffImage(bytes: Uint8Array): { ext: ImageExt; type: string } |
   return match ? { ext: match.ext, type: match.type } : undefined;
 }
 
+/** Identifies a video clip (WebM or MP4) by its magic bytes. */
+export function sniffVideo(bytes: Uint8Array): { ext: VideoExt; type: string } | undefined {
+  if (bytes.length < 12) return undefined;
+  const match = VIDEO_SIGNATURES.find((signature) => signature.test(bytes));
+  return match ? { ext: match.ext, type: match.type } : undefined;
+}
+
 export function contentTypeFor(name: string): string {
   const ext = path.extname(name).slice(1);
-  return SIGNATURES.find((signature) => signature.ext === ext)?.type ?? 'application/octet-stream';
+  return (
+    [...SIGNATURES, ...VIDEO_SIGNATURES].find((signature) => signature.ext === ext)?.type ?? 'application/octet-stream'
+  );
 }
 
 /** `.<image name>.<12 hex digits>.tmp`: where an image is written before it is renamed into place. */
 const temporaryName = (name: string) => `.${name}.${randomBytes(6).toString('hex')}.tmp`;
-const TEMPORARY_PATTERN = /^\.[A-Za-z0-9_-]{1,128}\.(png|jpg|webp|gif)\.[0-9a-f]{12}\.tmp$/;
+const TEMPORARY_PATTERN = /^\.[A-Za-z0-9_-]{1,128}\.(png|jpg|webp|gif|webm|mp4)\.[0-9a-f]{12}\.tmp$/;
+/** A kept file's name: a job's id (or `<id>-mask`) and its type. */
+const FILE_PATTERN = /^[A-Za-z0-9_-]{1,140}\.(png|jpg|webp|gif|webm|mp4)$/;
 
 export class ImageFiles {
   readonly dir: string;
@@ -56,7 +90,7 @@ export class ImageFiles {
     }
   }
 
-  async save(jobId: string, bytes: Uint8Array, ext: ImageExt): Promise<string> {
+  async save(jobId: string, bytes: Uint8Array, ext: ImageExt | VideoExt): Promise<string> {
     const name = `${jobId}.${ext}`;
     const temporary = path.join(this.dir, temporaryName(name));
     try {
@@ -69,9 +103,9 @@ export class ImageFiles {
     return name;
   }
 
-  /** The absolute path of a stored image; the name must match the strict pattern. */
+  /** The absolute path of a stored image or clip; the name must match the strict pattern. */
   pathOf(name: string): string {
-    if (!IMAGE_NAME_PATTERN.test(name)) throw new Error(`Not an image name: ${name}`);
+    if (!IMAGE_NAME_PATTERN.test(name) && !FILE_PATTERN.test(name)) throw new Error(`Not a kept file's name: ${name}`);
     return path.join(this.dir, name);
   }
 

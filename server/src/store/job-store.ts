@@ -3,8 +3,8 @@
 // The interface owns its errors too: callers never import a concrete store.
 
 import type { Quality } from '@shared/schemas/imagine';
-import type { GridAction, JobKind } from '@shared/schemas/job';
-import type { PromptParams } from '@shared/schemas/params-values';
+import type { JobAction, JobKind, JobOutput, JobStatus } from '@shared/schemas/job';
+import type { ParamKey, PromptParams } from '@shared/schemas/params-values';
 import type { ReferenceRole } from '@shared/schemas/upload';
 import { DomainError } from '../errors';
 
@@ -27,10 +27,31 @@ export class InvalidCursorError extends DomainError {
 /** An image a job uses, as stored: the owner's upload or the kept image of another job. */
 export type StoredReference = { role: ReferenceRole } & ({ uploadId: string } | { jobId: string });
 
+/**
+ * An action the upstream offers on a finished job, in our names; `customId` is the relay's
+ * button it presses (server-side only).
+ */
+export interface StoredOffer {
+  action: JobAction;
+  index?: number | undefined;
+  customId?: string | undefined;
+}
+
+/** What an action's request carried besides its name: Remix's prompt, a zoom, a mask's file. */
+export interface ActionInputRecord {
+  prompt?: string | undefined;
+  zoom?: number | undefined;
+  /** The mask's file among the kept images (`<job id>-mask.png`). */
+  maskFile?: string | undefined;
+}
+
 export interface JobRecord {
   id: string;
   ownerId: string;
   kind: JobKind;
+  /** What the job makes: a grid, one image, a video, text. */
+  output: JobOutput;
+  favourite: boolean;
   /** The prompt's text alone: parameters live in `params`, image links in `imageUrls`. */
   prompt: string;
   params: PromptParams;
@@ -55,14 +76,22 @@ export interface JobRecord {
   checkedAt: number | null;
   /** The upstream's low-resolution in-progress image link (server-side only). */
   previewUrl: string | null;
-  /** Set on a job made by a grid action: our id of the grid, and the action taken on it. */
+  /** Set on a job made by an action: our id of the job it was taken on, and the action. */
   parentId: string | null;
-  action: GridAction | null;
+  action: JobAction | null;
   actionIndex: number | null;
+  actionInput: ActionInputRecord | null;
+  /** On a finished job: what its upstream offers to do next (null: it said nothing). */
+  offers: StoredOffer[] | null;
+  /** A video job's kept clip (its first frame is `imageFile`). */
+  videoFile: string | null;
 }
 
-export type NewJob = Pick<JobRecord, 'id' | 'ownerId' | 'kind' | 'prompt' | 'params' | 'aspectRatio' | 'createdAt'> &
-  Partial<Pick<JobRecord, 'imageUrls' | 'refs' | 'parentId' | 'action' | 'actionIndex'>>;
+export type NewJob = Pick<
+  JobRecord,
+  'id' | 'ownerId' | 'kind' | 'output' | 'prompt' | 'params' | 'aspectRatio' | 'createdAt'
+> &
+  Partial<Pick<JobRecord, 'imageUrls' | 'refs' | 'parentId' | 'action' | 'actionIndex' | 'actionInput'>>;
 
 export type JobPatch = Partial<
   Pick<
@@ -77,8 +106,27 @@ export type JobPatch = Partial<
     | 'previewUrl'
     | 'finalPrompt'
     | 'descriptions'
+    | 'offers'
+    | 'videoFile'
   >
 >;
+
+/**
+ * What a list is narrowed to; every field given must hold. `words`: each is a prefix of a
+ * word of the prompt (full-text). `statuses` are the public ones (`pending` covers jobs still
+ * being submitted). `to` is exclusive.
+ */
+export interface JobFilter {
+  words?: string[] | undefined;
+  statuses?: JobStatus[] | undefined;
+  outputs?: JobOutput[] | undefined;
+  /** Jobs whose parameters include every one of these keys. */
+  params?: ParamKey[] | undefined;
+  aspectRatio?: string | undefined;
+  from?: number | undefined;
+  to?: number | undefined;
+  favourite?: boolean | undefined;
+}
 
 export interface JobPage {
   jobs: JobRecord[];
@@ -120,7 +168,14 @@ export interface JobStore {
    * Newest first; the cursor is opaque and stays valid while new jobs arrive. A cursor the
    * store did not make throws InvalidCursorError.
    */
-  listByOwner(ownerId: string, options: { limit: number; cursor?: string | undefined }): JobPage;
+  listByOwner(
+    ownerId: string,
+    options: { limit: number; cursor?: string | undefined; filter?: JobFilter | undefined },
+  ): JobPage;
+  /** The jobs made from this one (its actions), oldest first, at most `limit`. */
+  listChildren(parentId: string, limit: number): JobRecord[];
+  /** Marks or unmarks a job of any status; undefined when there is no such job. */
+  setFavourite(id: string, favourite: boolean, now: number): JobRecord | undefined;
   listActive(): JobRecord[];
   getByUpstreamId(upstreamId: string): JobRecord | undefined;
   /** Whether this webhook delivery id was remembered (applied, or refused for good) before. */

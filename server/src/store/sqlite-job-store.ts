@@ -2,7 +2,7 @@
 // schema migrations applied in order at open. Only this file knows SQL.
 
 import { qualitySchema } from '@shared/schemas/imagine';
-import { gridActionSchema, JOB_KINDS, paramsSchema } from '@shared/schemas/job';
+import { JOB_KINDS, JOB_OUTPUTS, type JobStatus, jobActionSchema, paramsSchema } from '@shared/schemas/job';
 import type { PromptParams } from '@shared/schemas/params-values';
 import { REFERENCE_ROLES } from '@shared/schemas/upload';
 import Database from 'better-sqlite3';
@@ -11,6 +11,7 @@ import {
   ACTIVE_STATUSES,
   FINAL_STATUSES,
   InvalidCursorError,
+  type JobFilter,
   type JobPage,
   type JobPatch,
   type JobRecord,
@@ -18,6 +19,7 @@ import {
   type NewJob,
   type SessionRecord,
   STORED_STATUSES,
+  type StoredStatus,
   type UploadRecord,
 } from './job-store';
 
@@ -82,6 +84,35 @@ const MIGRATIONS: readonly string[] = [
      bytes        INTEGER NOT NULL,
      created_at   INTEGER NOT NULL
    ) STRICT;`,
+  // What a job makes, favourites, every action's inputs and offers, videos, lineage and search.
+  // Older rows get the output their kind or action says; the rest become what the configured
+  // upstream's imagine makes (migrate's `legacyImagineOutput`; nothing stored tells a v7
+  // single image from a relay's grid).
+  // The search index is external-content over jobs' implicit rowid, kept by the triggers.
+  // VACUUM keeps those rowids on this SQLite, but the documentation allows it to renumber a
+  // table without an INTEGER PRIMARY KEY: anything that vacuums must then rebuild jobs_fts.
+  `ALTER TABLE jobs ADD COLUMN output TEXT NOT NULL DEFAULT 'grid';
+   UPDATE jobs SET output = CASE WHEN kind = 'describe' THEN 'text' WHEN action = 'upscale' THEN 'image' ELSE 'grid' END;
+   ALTER TABLE jobs ADD COLUMN favourite INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE jobs ADD COLUMN action_input TEXT;
+   ALTER TABLE jobs ADD COLUMN offers TEXT;
+   ALTER TABLE jobs ADD COLUMN video_file TEXT;
+   CREATE INDEX jobs_by_parent ON jobs (parent_id, created_at, id) WHERE parent_id IS NOT NULL;
+   CREATE INDEX jobs_favourites ON jobs (owner_id, created_at DESC, id DESC) WHERE favourite = 1;
+   CREATE VIRTUAL TABLE jobs_fts USING fts5(
+     prompt, content='jobs', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2',
+     prefix='2 3');
+   CREATE TRIGGER jobs_fts_insert AFTER INSERT ON jobs BEGIN
+     INSERT INTO jobs_fts (rowid, prompt) VALUES (new.rowid, new.prompt);
+   END;
+   CREATE TRIGGER jobs_fts_delete AFTER DELETE ON jobs BEGIN
+     INSERT INTO jobs_fts (jobs_fts, rowid, prompt) VALUES ('delete', old.rowid, old.prompt);
+   END;
+   CREATE TRIGGER jobs_fts_update AFTER UPDATE OF prompt ON jobs BEGIN
+     INSERT INTO jobs_fts (jobs_fts, rowid, prompt) VALUES ('delete', old.rowid, old.prompt);
+     INSERT INTO jobs_fts (rowid, prompt) VALUES (new.rowid, new.prompt);
+   END;
+   INSERT INTO jobs_fts (jobs_fts) VALUES ('rebuild');`,
 ];
 
 /** A JSON column, parsed and then checked like any other input. */
@@ -122,6 +153,18 @@ const sessionRowSchema = z.object({
   expires_at: z.number(),
 });
 
+const offerRowSchema = z.object({
+  action: jobActionSchema,
+  index: z.number().int().min(1).max(4).optional(),
+  customId: z.string().optional(),
+});
+
+const actionInputRowSchema = z.object({
+  prompt: z.string().optional(),
+  zoom: z.number().optional(),
+  maskFile: z.string().optional(),
+});
+
 /** `status IN (…the active statuses…)`, written once from the shared list. */
 const ACTIVE_SQL = `status IN (${ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')})`;
 
@@ -129,6 +172,8 @@ const rowSchema = z.object({
   id: z.string(),
   owner_id: z.string(),
   kind: z.enum(JOB_KINDS),
+  output: z.enum(JOB_OUTPUTS),
+  favourite: z.literal([0, 1]).transform((value) => value === 1),
   prompt: z.string(),
   params: json(paramsSchema),
   image_urls: json(z.array(z.string())),
@@ -148,8 +193,13 @@ const rowSchema = z.object({
   checked_at: z.number().nullable(),
   preview_url: z.string().nullable(),
   parent_id: z.string().nullable(),
-  action: gridActionSchema.nullable(),
+  action: jobActionSchema.nullable(),
   action_index: z.number().int().nullable(),
+  action_input: json(actionInputRowSchema).nullable(),
+  // The upstream's offers are a convenience: a list this version cannot read (not JSON, an
+  // action since renamed) leaves the job without offers rather than making it unreadable.
+  offers: json(z.array(offerRowSchema)).nullable().catch(null),
+  video_file: z.string().nullable(),
 });
 
 function toRecord(row: unknown): JobRecord {
@@ -158,6 +208,8 @@ function toRecord(row: unknown): JobRecord {
     id: r.id,
     ownerId: r.owner_id,
     kind: r.kind,
+    output: r.output,
+    favourite: r.favourite,
     prompt: r.prompt,
     params: r.params,
     imageUrls: r.image_urls,
@@ -179,6 +231,9 @@ function toRecord(row: unknown): JobRecord {
     parentId: r.parent_id,
     action: r.action,
     actionIndex: r.action_index,
+    actionInput: r.action_input,
+    offers: r.offers,
+    videoFile: r.video_file,
   };
 }
 
@@ -193,10 +248,12 @@ const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
   previewUrl: 'preview_url',
   finalPrompt: 'final_prompt',
   descriptions: 'descriptions',
+  offers: 'offers',
+  videoFile: 'video_file',
 };
 
 /** Columns kept as JSON text. */
-const JSON_PATCH_KEYS: ReadonlySet<keyof JobPatch> = new Set(['descriptions']);
+const JSON_PATCH_KEYS: ReadonlySet<keyof JobPatch> = new Set(['descriptions', 'offers']);
 
 /** The older two-level quality, for the column and the API's `quality` field. */
 const qualityOf = (params: PromptParams) => ((params.quality ?? 1) >= 2 ? 'high' : 'standard');
@@ -216,47 +273,138 @@ function decodeCursor(cursor: string): [number, string] | undefined {
   }
 }
 
+/** Most words a search uses; more would narrow little and each costs an index lookup. */
+const SEARCH_MAX_WORDS = 8;
+
+/**
+ * The FTS5 query for a search's words: each a quoted prefix term (served by the 2- and
+ * 3-character prefix indexes), all required; a one-letter word only as a whole word. Words are
+ * split again on whatever is neither letter, digit nor mark (the tokenizer's separators), so
+ * no punctuation reaches FTS5's syntax. Marks stay with their word: inside the quotes the
+ * tokenizer splits and strips them as it did the prompts (Devanagari, a decomposed é). A
+ * search of punctuation alone has no words left and is no text filter (undefined), like an
+ * empty search: matching nothing would only look broken.
+ */
+function matchQuery(words: readonly string[]): string | undefined {
+  const terms = words
+    .flatMap((word) => word.split(/[^\p{L}\p{N}\p{M}]+/u))
+    .filter((term) => /[\p{L}\p{N}]/u.test(term))
+    .slice(0, SEARCH_MAX_WORDS);
+  // A one-letter prefix would scan every word of every prompt: one letter is a word of its own.
+  const written = terms.map((term) => `"${term.replaceAll('"', '""')}"${[...term].length > 1 ? '*' : ''}`);
+  return written.length > 0 ? written.join(' ') : undefined;
+}
+
+/** The stored statuses each public one stands for (job-view.ts shows `submitting` as pending). */
+const STORED_FOR: Record<JobStatus, readonly StoredStatus[]> = {
+  queued: ['queued'],
+  pending: ['submitting', 'pending'],
+  processing: ['processing'],
+  complete: ['complete'],
+  failed: ['failed'],
+  cancelled: ['cancelled'],
+};
+
+/** Distinct and sorted, so that the same set always makes the same SQL text (one statement). */
+const distinct = <T extends string>(values: readonly T[] | undefined): T[] => [...new Set(values ?? [])].sort();
+const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
+
+/**
+ * A filter as WHERE clauses from fixed fragments, every value bound: no user text is ever
+ * part of the SQL. An empty list narrows nothing (as if it were not given).
+ */
+function filterClauses(filter: JobFilter): { clauses: string[]; values: (string | number)[] } {
+  const clauses: string[] = [];
+  const values: (string | number)[] = [];
+  const match = matchQuery(filter.words ?? []);
+  if (match !== undefined) {
+    clauses.push('jobs.rowid IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH ?)');
+    values.push(match);
+  }
+  const statuses = distinct(distinct(filter.statuses).flatMap((status) => STORED_FOR[status]));
+  if (statuses.length > 0) {
+    clauses.push(`status IN (${placeholders(statuses.length)})`);
+    values.push(...statuses);
+  }
+  const outputs = distinct(filter.outputs);
+  if (outputs.length > 0) {
+    clauses.push(`output IN (${placeholders(outputs.length)})`);
+    values.push(...outputs);
+  }
+  if (filter.aspectRatio !== undefined) {
+    clauses.push('aspect_ratio = ?');
+    values.push(filter.aspectRatio);
+  }
+  // The keys come from the parameter table upstream; they are bound all the same.
+  for (const key of distinct(filter.params)) {
+    clauses.push(`json_type(params, '$.' || ?) IS NOT NULL`);
+    values.push(key);
+  }
+  if (filter.from !== undefined) {
+    clauses.push('created_at >= ?');
+    values.push(filter.from);
+  }
+  if (filter.to !== undefined) {
+    clauses.push('created_at < ?');
+    values.push(filter.to);
+  }
+  // Literal 1, not a bound value, so that the planner can use the favourites' partial index.
+  if (filter.favourite !== undefined) clauses.push(filter.favourite ? 'favourite = 1' : 'favourite = 0');
+  return { clauses, values };
+}
+
+export interface MigrateOptions {
+  /** What an imagine made before jobs recorded it (migration 7): the configured upstream's. */
+  legacyImagineOutput?: 'grid' | 'image' | undefined;
+}
+
 /** Applies the migrations not yet applied, up to `target` (all by default). */
-export function migrate(db: Database.Database, target = MIGRATIONS.length): void {
+export function migrate(db: Database.Database, target = MIGRATIONS.length, options: MigrateOptions = {}): void {
   const current = Number(db.pragma('user_version', { simple: true }));
   for (let version = current; version < target; version++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[version] ?? '');
+      if (version === 6 && options.legacyImagineOutput === 'image') {
+        db.exec(`UPDATE jobs SET output = 'image' WHERE kind = 'imagine'`);
+      }
       db.pragma(`user_version = ${version + 1}`);
     })();
   }
 }
 
-/** Finished jobs never change again (only deletion): the most recently read are kept in memory. */
+/**
+ * Finished jobs never change again, but for their favourite mark and deletion (both of which
+ * drop them from the cache): the most recently read are kept in memory.
+ */
 const FINISHED_CACHE_SIZE = 2_000;
+/** Lists combine filters freely and patches their fields: statements are kept by SQL text, the latest few. */
+const STATEMENT_CACHE_SIZE = 64;
 const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
 
 export class SqliteJobStore implements JobStore {
   readonly #db: Database.Database;
   readonly #statements;
   readonly #finished = new Map<string, Readonly<JobRecord>>();
+  readonly #prepared = new Map<string, Database.Statement>();
   #lastForget = 0;
 
-  constructor(file: string) {
+  constructor(file: string, options: MigrateOptions = {}) {
     this.#db = new Database(file);
     this.#db.pragma('journal_mode = WAL');
     // WAL with synchronous=NORMAL survives a process crash (kill -9) without losing commits.
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('busy_timeout = 5000');
-    migrate(this.#db);
+    migrate(this.#db, MIGRATIONS.length, options);
     this.#statements = {
       insert: this.#db.prepare(
-        `INSERT INTO jobs (id, owner_id, kind, prompt, params, image_urls, refs, aspect_ratio, quality, status,
-                           created_at, updated_at, parent_id, action, action_index)
-         VALUES (@id, @ownerId, @kind, @prompt, @params, @imageUrls, @refs, @aspectRatio, @quality, 'queued',
-                 @createdAt, @createdAt, @parentId, @action, @actionIndex)`,
+        `INSERT INTO jobs (id, owner_id, kind, output, prompt, params, image_urls, refs, aspect_ratio, quality,
+                           status, created_at, updated_at, parent_id, action, action_index, action_input)
+         VALUES (@id, @ownerId, @kind, @output, @prompt, @params, @imageUrls, @refs, @aspectRatio, @quality,
+                 'queued', @createdAt, @createdAt, @parentId, @action, @actionIndex, @actionInput)`,
       ),
       get: this.#db.prepare('SELECT * FROM jobs WHERE id = ?'),
-      firstPage: this.#db.prepare('SELECT * FROM jobs WHERE owner_id = ? ORDER BY created_at DESC, id DESC LIMIT ?'),
-      nextPage: this.#db.prepare(
-        `SELECT * FROM jobs WHERE owner_id = ? AND (created_at, id) < (?, ?)
-         ORDER BY created_at DESC, id DESC LIMIT ?`,
-      ),
+      children: this.#db.prepare('SELECT * FROM jobs WHERE parent_id = ? ORDER BY created_at, id LIMIT ?'),
+      setFavourite: this.#db.prepare('UPDATE jobs SET favourite = ?, updated_at = ? WHERE id = ?'),
       active: this.#db.prepare(`SELECT * FROM jobs WHERE ${ACTIVE_SQL} ORDER BY created_at`),
       delete: this.#db.prepare('DELETE FROM jobs WHERE id = ?'),
       byUpstream: this.#db.prepare('SELECT * FROM jobs WHERE upstream_id = ?'),
@@ -289,6 +437,7 @@ export class SqliteJobStore implements JobStore {
       params: JSON.stringify(job.params),
       imageUrls: JSON.stringify(job.imageUrls ?? []),
       refs: JSON.stringify(job.refs ?? []),
+      actionInput: job.actionInput ? JSON.stringify(job.actionInput) : null,
       quality: qualityOf(job.params),
     });
     const stored = this.get(job.id);
@@ -317,28 +466,44 @@ export class SqliteJobStore implements JobStore {
         JSON_PATCH_KEYS.has(key as keyof JobPatch) && value !== null ? JSON.stringify(value) : value,
       ]);
     const sets = entries.map(([key]) => `${PATCH_COLUMNS[key as keyof JobPatch]} = @${key}`);
-    const result = this.#db
-      .prepare(
-        `UPDATE jobs SET ${[...sets, 'updated_at = @now'].join(', ')}
+    const result = this.#prepare(
+      `UPDATE jobs SET ${[...sets, 'updated_at = @now'].join(', ')}
          WHERE id = @id AND ${ACTIVE_SQL}`,
-      )
-      .run({ ...Object.fromEntries(entries), id, now });
+    ).run({ ...Object.fromEntries(entries), id, now });
     return result.changes > 0 ? this.get(id) : undefined;
   }
 
-  listByOwner(ownerId: string, options: { limit: number; cursor?: string | undefined }): JobPage {
-    const fetch = options.limit + 1;
-    let rows: unknown[];
+  listByOwner(
+    ownerId: string,
+    options: { limit: number; cursor?: string | undefined; filter?: JobFilter | undefined },
+  ): JobPage {
+    const { clauses, values } = filterClauses(options.filter ?? {});
+    // The cursor is a position in the order (created_at, id), whatever the filter: a page
+    // never repeats or skips a job while new ones arrive, as long as the filter stays the same.
     if (options.cursor) {
       const position = decodeCursor(options.cursor);
       if (!position) throw new InvalidCursorError();
-      rows = this.#statements.nextPage.all(ownerId, position[0], position[1], fetch);
-    } else {
-      rows = this.#statements.firstPage.all(ownerId, fetch);
+      clauses.push('(created_at, id) < (?, ?)');
+      values.push(...position);
     }
+    const rows = this.#prepare(
+      `SELECT * FROM jobs WHERE ${['owner_id = ?', ...clauses].join(' AND ')}
+       ORDER BY created_at DESC, id DESC LIMIT ?`,
+    ).all(ownerId, ...values, options.limit + 1);
     const jobs = rows.slice(0, options.limit).map(toRecord);
     const last = jobs.at(-1);
     return { jobs, nextCursor: rows.length > options.limit && last ? encodeCursor(last) : null };
+  }
+
+  listChildren(parentId: string, limit: number): JobRecord[] {
+    return this.#statements.children.all(parentId, limit).map(toRecord);
+  }
+
+  setFavourite(id: string, favourite: boolean, now: number): JobRecord | undefined {
+    const changed = this.#statements.setFavourite.run(favourite ? 1 : 0, now, id).changes > 0;
+    // The cached record is frozen and shared: the next read must come from the row.
+    this.#finished.delete(id);
+    return changed ? this.get(id) : undefined;
   }
 
   listActive(): JobRecord[] {
@@ -424,5 +589,19 @@ export class SqliteJobStore implements JobStore {
 
   close(): void {
     this.#db.close();
+  }
+
+  #prepare(sql: string): Database.Statement {
+    const cached = this.#prepared.get(sql);
+    if (cached) {
+      // Most recently used last, so that the oldest is the one forgotten.
+      this.#prepared.delete(sql);
+      this.#prepared.set(sql, cached);
+      return cached;
+    }
+    const statement = this.#db.prepare(sql);
+    if (this.#prepared.size >= STATEMENT_CACHE_SIZE) this.#prepared.delete(this.#prepared.keys().next().value ?? '');
+    this.#prepared.set(sql, statement);
+    return statement;
   }
 }

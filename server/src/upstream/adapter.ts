@@ -1,7 +1,7 @@
 // The interface every upstream contract (v7 REST, midjourney-proxy, the simulator speaking
 // either) is reached through. The job service only ever sees this; each adapter owns all of
 // its protocol, the bodies of its webhooks included.
-import type { GridAction } from '@shared/schemas/job';
+import type { JobAction } from '@shared/schemas/job';
 import type { PromptParams } from '@shared/schemas/params-values';
 import type { BlendShape, ReferenceRole } from '@shared/schemas/upload';
 
@@ -37,14 +37,39 @@ export interface UpstreamJob {
   finalPrompt?: string;
   /** A finished describe job's candidate prompts. */
   descriptions?: string[];
+  /** A finished video job's clip (imageUrl is then its first frame, where the upstream gives one). */
+  videoUrl?: string;
+  /**
+   * On a finished job: what the upstream offers to do next (a relay's buttons), in our names.
+   * Undefined where the upstream says nothing about it.
+   */
+  offers?: UpstreamOffer[];
 }
 
-/** An action on a finished grid the upstream made: `index` (1-4) for upscale and variation. */
-export interface ActionInput {
-  /** The upstream's id of the finished grid. */
-  gridId: string;
-  action: GridAction;
+/** An action the upstream offers on one job; `customId` is what it wants back to take it. */
+export interface UpstreamOffer {
+  action: JobAction;
   index?: number | undefined;
+  customId?: string | undefined;
+}
+
+/** An action on a finished job the upstream made. */
+export interface ActionInput {
+  /** The upstream's id of the finished job. */
+  gridId: string;
+  action: JobAction;
+  /** 1-4 for the actions on one of a grid's images. */
+  index?: number | undefined;
+  /** The offer's own id (a relay button's customId), where the upstream gave one. */
+  customId?: string | undefined;
+  /** The job's whole prompt, for a relay that asks for it (a modal); sent only then. */
+  prompt?: string | undefined;
+  /** The prompt is a new one (Remix): the action must go where a prompt can be given. */
+  remix?: boolean | undefined;
+  /** Custom Zoom's factor. */
+  zoom?: number | undefined;
+  /** Vary (Region)'s mask: a PNG, white where the image is repainted. */
+  mask?: { load(): Promise<Buffer> } | undefined;
 }
 
 /**
@@ -61,8 +86,17 @@ export interface UpstreamAdapter {
   getJob(id: string): Promise<UpstreamJob>;
   /** Present only where the upstream can cancel a running job. */
   cancel?(id: string): Promise<void>;
-  /** The grid actions this upstream can take (none when absent); `act` takes them. */
-  readonly actions?: readonly GridAction[];
+  /**
+   * What an imagine makes here: a grid of four (relays) or one image (the v7 contract).
+   * Absent: one image.
+   */
+  readonly imagineOutput?: 'grid' | 'image';
+  /**
+   * The actions this upstream offers on a finished grid when a job's report names none (an
+   * older relay without buttons). Absent: only what each report offers.
+   */
+  readonly gridActions?: readonly JobAction[];
+  /** Takes an action the upstream offered; absent where the upstream takes none. */
   act?(input: ActionInput): Promise<{ id: string; status: UpstreamStatus }>;
   /**
    * The image roles this upstream takes as bytes in the request (a relay's base64Array);

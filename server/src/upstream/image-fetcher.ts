@@ -1,9 +1,9 @@
-// Downloads a result image or a preview from the upstream's link. The key is never sent along
+// Downloads a result image, a video clip or a preview from the upstream's link. The key is never sent along
 // (the link may point anywhere), the link may not lead into our own network (safe-fetch.ts),
-// and the bytes must really be a raster image, within the size bound.
+// and the bytes must really be a raster image (or a WebM/MP4 clip), within the size bound.
 import type { Logger } from 'pino';
 import { UpstreamError } from '../errors';
-import { sniffImage } from '../store/image-files';
+import { sniffImage, sniffVideo, type VideoExt } from '../store/image-files';
 import type { UpstreamHttpClient } from './http-client';
 import { type FetchAllow, fetchLink, type HostResolver, LinkFailure, systemResolver } from './safe-fetch';
 
@@ -13,8 +13,16 @@ export interface FetchedImage {
   body: Uint8Array;
 }
 
+export interface FetchedVideo {
+  ext: VideoExt;
+  contentType: string;
+  body: Uint8Array;
+}
+
 export interface ImageFetcher {
   fetch(url: string): Promise<FetchedImage>;
+  /** A video clip (WebM or MP4 by its bytes), within the video size bound. */
+  fetchVideo(url: string): Promise<FetchedVideo>;
 }
 
 export interface ImageFetcherOptions {
@@ -25,6 +33,8 @@ export interface ImageFetcherOptions {
   resolve?: HostResolver;
   /** Where the reason a link failed is kept; the user only learns that it did. */
   logger?: Logger;
+  /** The most bytes a video clip may have (default: the image bound). */
+  videoMaxBytes?: number;
 }
 
 /**
@@ -39,28 +49,70 @@ export function createImageFetcher(
   options: ImageFetcherOptions = {},
 ): ImageFetcher {
   const upstreamHost = options.upstreamBase ? hostOf(options.upstreamBase) : undefined;
+  const videoSlots = slots(VIDEO_DOWNLOADS);
   const policy = {
     // The upstream's own host: the one configured, and any the client speaks to as its API.
     isUpstreamHost: (host: string) => host === upstreamHost || http.isUpstreamHost(host),
     allow: options.allow ?? { hosts: new Set<string>(), ranges: [] },
     resolve: options.resolve ?? systemResolver,
   };
+  async function download(url: string, bound: number, what: string, timeoutMs = http.timeoutMs): Promise<Uint8Array> {
+    try {
+      return (await fetchLink(url, { policy, timeoutMs, maxBytes: bound })).body;
+    } catch (error) {
+      if (!(error instanceof LinkFailure)) throw error;
+      options.logger?.warn({ link: withoutQuery(url), reason: error.reason, detail: error.message }, LINK_FAILED);
+      if (error.reason === 'too_large') {
+        throw new UpstreamError('bad_response', `The upstream ${what} is larger than ${bound} bytes`);
+      }
+      throw new UpstreamError('unavailable', LINK_FAILED, { cause: error });
+    }
+  }
   return {
     async fetch(url) {
-      let body: Uint8Array;
-      try {
-        ({ body } = await fetchLink(url, { policy, timeoutMs: http.timeoutMs, maxBytes }));
-      } catch (error) {
-        if (!(error instanceof LinkFailure)) throw error;
-        options.logger?.warn({ link: withoutQuery(url), reason: error.reason, detail: error.message }, LINK_FAILED);
-        if (error.reason === 'too_large') {
-          throw new UpstreamError('bad_response', `The upstream image is larger than ${maxBytes} bytes`);
-        }
-        throw new UpstreamError('unavailable', LINK_FAILED, { cause: error });
-      }
+      const body = await download(url, maxBytes, 'image');
       const image = sniffImage(body);
       if (!image) throw new UpstreamError('bad_response', 'The upstream image link did not answer with an image');
       return { ext: image.ext, contentType: image.type, body };
+    },
+    async fetchVideo(url) {
+      // A clip is tens of megabytes: more time than a call, and few at once (each is held in memory).
+      await videoSlots.take();
+      let body: Uint8Array;
+      try {
+        body = await download(url, options.videoMaxBytes ?? maxBytes, 'video', videoTimeoutMs(http.timeoutMs));
+      } finally {
+        videoSlots.give();
+      }
+      const video = sniffVideo(body);
+      if (!video)
+        throw new UpstreamError('bad_response', 'The upstream video link did not answer with a WebM or MP4 clip');
+      return { ext: video.ext, contentType: video.type, body };
+    },
+  };
+}
+
+/** How long a clip's download may take: ten calls' time, between 30 s and 5 min. */
+const videoTimeoutMs = (callMs: number) => Math.min(300_000, Math.max(30_000, callMs * 10));
+
+/** At most this many clips download at once; the others wait their turn. */
+const VIDEO_DOWNLOADS = 2;
+
+function slots(size: number) {
+  let free = size;
+  const waiting: (() => void)[] = [];
+  return {
+    async take(): Promise<void> {
+      if (free > 0) {
+        free -= 1;
+        return;
+      }
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    },
+    give(): void {
+      const next = waiting.shift();
+      if (next) next();
+      else free += 1;
     },
   };
 }

@@ -1,11 +1,12 @@
 // Adapter for the midjourney-proxy relay protocol (docs/upstreams.md#the-midjourney-proxy-relay):
 // `mj-api-secret` auth, POST /submit/imagine answering `code`s in HTTP 200, GET /task/:id/fetch
-// answering the task (an empty body for an unknown id), POST /submit/change for grid actions
-// (or, on newer relays without it, /submit/action with the button's customId), and the
-// notifyHook's bodies, describe and blend. Parameters travel in the prompt text; our images as
+// answering the task (an empty body for an unknown id) with its buttons (read as our actions),
+// POST /submit/change for the classic grid actions and /submit/action with a button's customId
+// for the rest (followed by /submit/modal where the relay asks for more input: code 21), the
+// notifyHook's bodies, describe, blend, and video clips. Parameters travel in the prompt text; our images as
 // base64Array where the protocol takes them, else as links.
 
-import { JOB_ID_PATTERN } from '@shared/schemas/job';
+import { GRID_ACTIONS, JOB_ID_PATTERN, type JobAction } from '@shared/schemas/job';
 import type { BlendShape, ReferenceRole } from '@shared/schemas/upload';
 import { z } from 'zod';
 import { UpstreamError } from '../errors';
@@ -15,6 +16,7 @@ import type {
   SubmitInput,
   UpstreamAdapter,
   UpstreamJob,
+  UpstreamOffer,
   UpstreamStatus,
   WebhookNotice,
 } from './adapter';
@@ -44,7 +46,54 @@ const FINAL_STATUSES: ReadonlySet<UpstreamStatus> = new Set(['complete', 'failed
 const relayStatus = (status: string): UpstreamStatus | undefined =>
   Object.hasOwn(STATUSES, status) ? STATUSES[status] : undefined;
 
-const RELAY_ACTIONS = { upscale: 'UPSCALE', variation: 'VARIATION', reroll: 'REROLL' } as const;
+/** The actions /submit/change takes, by the relay's names. */
+const CHANGE_ACTIONS: Partial<Record<JobAction, string>> = {
+  upscale: 'UPSCALE',
+  variation: 'VARIATION',
+  reroll: 'REROLL',
+};
+
+/**
+ * Discord's button ids as relays pass them on, read as our actions (the first that matches).
+ * Buttons we do not know (bookmarks, links, older models' upscales) are not offered.
+ */
+const BUTTONS: readonly { pattern: RegExp; action: JobAction | ((match: RegExpExecArray) => JobAction) }[] = [
+  { pattern: /^MJ::JOB::upsample::([1-4])::/, action: 'upscale' },
+  { pattern: /^MJ::JOB::variation::([1-4])::/, action: 'variation' },
+  { pattern: /^MJ::JOB::reroll::/, action: 'reroll' },
+  { pattern: /^MJ::JOB::upsample_v[\d_.]+_2x_subtle::/, action: 'upscale_subtle' },
+  { pattern: /^MJ::JOB::upsample_v[\d_.]+_2x_creative::/, action: 'upscale_creative' },
+  { pattern: /^MJ::JOB::low_variation::/, action: 'vary_subtle' },
+  { pattern: /^MJ::JOB::high_variation::/, action: 'vary_strong' },
+  { pattern: /^MJ::Inpaint::/, action: 'vary_region' },
+  { pattern: /^MJ::Outpaint::50::/, action: 'zoom_out_2x' },
+  { pattern: /^MJ::Outpaint::75::/, action: 'zoom_out_1_5x' },
+  { pattern: /^MJ::CustomZoom::/, action: 'zoom_custom' },
+  { pattern: /^MJ::JOB::pan_(left|right|up|down)::/, action: (match) => `pan_${match[1]}` as JobAction },
+  { pattern: /^MJ::JOB::animate_(high|low)_extend::/, action: (match) => `extend_${match[1]}` as JobAction },
+  { pattern: /^MJ::JOB::animate_(high|low)::/, action: (match) => `animate_${match[1]}` as JobAction },
+];
+
+/** The actions a relay must ask more for (code 21 and a modal) before it may run them. */
+const MODAL_ACTIONS: ReadonlySet<JobAction> = new Set(['vary_region', 'zoom_custom']);
+
+/** Our reading of a relay's buttons: each known one once (the first of a kind and index wins). */
+export function offersOf(buttons: readonly { customId: string }[]): UpstreamOffer[] {
+  const offers: UpstreamOffer[] = [];
+  for (const { customId } of buttons) {
+    for (const button of BUTTONS) {
+      const match = button.pattern.exec(customId);
+      if (!match) continue;
+      const action = typeof button.action === 'function' ? button.action(match) : button.action;
+      const index = action === 'upscale' || action === 'variation' ? Number(match[1]) : undefined;
+      if (!offers.some((offer) => offer.action === action && offer.index === index)) {
+        offers.push({ action, ...(index === undefined ? {} : { index }), customId });
+      }
+      break;
+    }
+  }
+  return offers;
+}
 
 const submitAnswerSchema = z.object({
   code: z.number().int(),
@@ -54,6 +103,18 @@ const submitAnswerSchema = z.object({
     .object({ bannedWord: z.string().nullish(), numberOfQueues: z.number().nullish() })
     .passthrough()
     .nullish(),
+});
+
+const buttonSchema = z.object({
+  customId: z.string().min(1).max(300),
+  label: z.string().nullish(),
+  emoji: z.string().nullish(),
+});
+const buttonsSchema = z.object({
+  buttons: z
+    .array(buttonSchema)
+    .nullish()
+    .transform((buttons) => buttons ?? []),
 });
 
 const taskSchema = z.object({
@@ -72,23 +133,33 @@ const taskSchema = z.object({
     .nullish()
     .transform((value) => value || undefined),
   failReason: z.string().nullish(),
+  // A video task's clip: `videoUrl`, or the first of `videoUrls` (relays spell it both ways).
+  videoUrl: z
+    .union([z.literal(''), z.url({ protocol: /^https?$/ })])
+    .nullish()
+    .catch(undefined)
+    .transform((value) => value || undefined),
+  videoUrls: z
+    .array(z.union([z.string(), z.object({ url: z.string() }).transform((item) => item.url)]))
+    .nullish()
+    .catch(undefined),
+  // A malformed button list offers nothing rather than failing the task.
+  buttons: z
+    .array(z.unknown())
+    .nullish()
+    .catch(undefined)
+    .transform((items) =>
+      items === null || items === undefined
+        ? undefined
+        : items.flatMap((item) => {
+            const button = buttonSchema.safeParse(item);
+            return button.success ? [button.data] : [];
+          }),
+    ),
   action: z.string().nullish(),
   prompt: z.string().nullish(),
   promptEn: z.string().nullish(),
   properties: z.object({ finalPrompt: z.string().nullish() }).passthrough().nullish(),
-});
-
-const buttonSchema = z.object({
-  customId: z.string().min(1).max(300),
-  label: z.string().nullish(),
-  emoji: z.string().nullish(),
-});
-type Button = z.infer<typeof buttonSchema>;
-const buttonsSchema = z.object({
-  buttons: z
-    .array(buttonSchema)
-    .nullish()
-    .transform((buttons) => buttons ?? []),
 });
 
 /** The notifyHook's body: only the task id and status are read, and only as a hint. */
@@ -118,15 +189,6 @@ export function splitDescriptions(text: string): string[] {
     .map((part) => clean(part.replace(/\s+/g, ' '), DESCRIPTION_MAX))
     .filter(Boolean)
     .slice(0, 4);
-}
-
-/** The grid button for an action: U2 / V2 by label (as Discord shows them), reroll by its customId or 🔄. */
-function findButton(buttons: readonly Button[], input: ActionInput): Button | undefined {
-  if (input.action === 'reroll') {
-    return buttons.find((button) => /::reroll::/i.test(button.customId) || button.emoji === '🔄');
-  }
-  const label = `${input.action === 'upscale' ? 'U' : 'V'}${input.index}`;
-  return buttons.find((button) => button.label?.trim().toUpperCase() === label);
 }
 
 /** The HTTP-level failures of any relay call: auth, rate limits, server faults, surprises. */
@@ -192,10 +254,20 @@ function toUpstreamJob(id: string, task: z.infer<typeof taskSchema>, scrub: (tex
   const job: UpstreamJob = { id, status };
   if (task.progress !== undefined) job.progress = task.progress;
   // A describe task finishes with prompts and no image; some relays leave out its action.
-  const describing = status === 'complete' && (task.action === 'DESCRIBE' || !task.imageUrl);
+  const describing =
+    status === 'complete' &&
+    (task.action === 'DESCRIBE' || (!task.imageUrl && !task.videoUrl && !task.videoUrls?.length));
+  const videoUrl =
+    task.videoUrl ?? task.videoUrls?.find((url) => z.url({ protocol: /^https?$/ }).safeParse(url).success);
   if (status === 'complete' && !describing) {
-    if (!task.imageUrl) throw new UpstreamError('bad_response', 'The relay reported a finished task without an image');
-    job.imageUrl = task.imageUrl;
+    if (!task.imageUrl && !videoUrl) {
+      throw new UpstreamError('bad_response', 'The relay reported a finished task without an image');
+    }
+    if (task.imageUrl) job.imageUrl = task.imageUrl;
+    if (videoUrl) job.videoUrl = videoUrl;
+    // No buttons (an older relay, or an empty list): the job service falls back on what the
+    // job is (a grid offers /submit/change's three).
+    if (task.buttons?.length) job.offers = offersOf(task.buttons);
     job.progress = 100;
   } else if (status === 'processing' && task.imageUrl) {
     job.previewUrl = task.imageUrl;
@@ -254,7 +326,9 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
     return value ? { notifyHook: value } : {};
   };
   let changeMissing = false;
-  const scrub = (text: string) => (options.secret ? text.split(options.secret).join('[redacted]') : text);
+  // The secret, and the relay's button ids (they name Discord messages), never leave in our words.
+  const scrub = (text: string) =>
+    (options.secret ? text.split(options.secret).join('[redacted]') : text).replace(/MJ::\S+/g, '[button]');
 
   async function call(path: string, init: RequestInit, accept404 = false): Promise<UpstreamReply> {
     const reply = await options.http.request(`${base}${path}`, {
@@ -271,17 +345,65 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
   const post = (path: string, body: object, accept404 = false) =>
     call(path, { method: 'POST', body: JSON.stringify({ ...body, ...hook() }) }, accept404);
 
-  /** Newer relays dropped /submit/change for /submit/action with a button's customId. */
-  async function actByButton(input: ActionInput): Promise<string> {
-    // The grid's buttons name the customId (one more call; the budget counted the action).
-    const grid = parseJsonReply(
+  /** The offer's customId: kept from the job's report, else read from the job's buttons now. */
+  async function customIdFor(input: ActionInput): Promise<string> {
+    if (input.customId) return input.customId;
+    // Jobs finished before their buttons were kept: one more call (the budget counted the action).
+    const task = parseJsonReply(
       await call(`/task/${encodeURIComponent(input.gridId)}/fetch`, { method: 'GET' }),
       buttonsSchema,
       'The relay',
     );
-    const button = findButton(grid.buttons, input);
-    if (!button) throw new UpstreamError('rejected', `The relay offers no ${input.action} button on this grid`);
-    return acceptedTaskId(await post('/submit/action', { taskId: input.gridId, customId: button.customId }), scrub);
+    const offer = offersOf(task.buttons).find(
+      (item) => item.action === input.action && item.index === (input.index ?? undefined),
+    );
+    if (!offer?.customId) throw new UpstreamError('rejected', `The relay offers no ${input.action} on this task`);
+    return offer.customId;
+  }
+
+  /**
+   * /submit/action with the button's customId. Code 21 means the relay waits for a modal's
+   * input (a region's mask, a zoom, Remix's prompt): it is sent at once, as one step.
+   */
+  async function actByButton(input: ActionInput): Promise<string> {
+    if (input.action === 'vary_region' && !input.mask)
+      throw new UpstreamError('rejected', 'Vary (Region) needs a mask');
+    if (input.action === 'zoom_custom' && input.zoom === undefined) {
+      throw new UpstreamError('rejected', 'Custom Zoom needs a zoom factor');
+    }
+    const customId = await customIdFor(input);
+    const reply = await post('/submit/action', { taskId: input.gridId, customId });
+    const answer = parseJsonReply(reply, submitAnswerSchema, 'The relay');
+    if (answer.code !== 21) {
+      const id = acceptedTaskId(reply, scrub);
+      // Started without asking for what it needs: whatever runs is not what the job says.
+      if (MODAL_ACTIONS.has(input.action)) {
+        throw new UpstreamError(
+          'bad_response',
+          `The relay started ${input.action} (task ${id}) without asking for its ${input.action === 'vary_region' ? 'mask' : 'zoom'}`,
+        );
+      }
+      return id;
+    }
+    const modalId = String(answer.result ?? '');
+    if (!JOB_ID_PATTERN.test(modalId)) {
+      throw new UpstreamError('bad_response', 'The relay asked for more input without a usable task id');
+    }
+    const prompt = [
+      input.prompt ?? '',
+      input.zoom === undefined ? '' : `--zoom ${input.zoom.toFixed(2).replace(/\.?0+$/, '')}`,
+    ]
+      .filter(Boolean)
+      .join(' ');
+    const maskBase64 = input.mask ? `data:image/png;base64,${(await input.mask.load()).toString('base64')}` : undefined;
+    return acceptedTaskId(
+      await post('/submit/modal', {
+        taskId: modalId,
+        ...(prompt ? { prompt } : {}),
+        ...(maskBase64 ? { maskBase64 } : {}),
+      }),
+      scrub,
+    );
   }
 
   return {
@@ -307,17 +429,18 @@ export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAd
       return { id: acceptedTaskId(await post('/submit/blend', body), scrub), status: 'pending' };
     },
 
-    actions: ['upscale', 'variation', 'reroll'],
+    imagineOutput: 'grid',
+
+    gridActions: GRID_ACTIONS,
 
     async act(input: ActionInput) {
-      if (!changeMissing) {
+      // The classic three go through /submit/change, which older relays alone have; a Remix
+      // prompt needs the button's modal, so those go by button too.
+      const change = CHANGE_ACTIONS[input.action];
+      if (change && !input.remix && !changeMissing) {
         const reply = await post(
           '/submit/change',
-          {
-            taskId: input.gridId,
-            action: RELAY_ACTIONS[input.action],
-            ...(input.action === 'reroll' ? {} : { index: input.index }),
-          },
+          { taskId: input.gridId, action: change, ...(input.action === 'reroll' ? {} : { index: input.index }) },
           true,
         );
         if (reply.status !== 404) return { id: acceptedTaskId(reply, scrub), status: 'pending' };

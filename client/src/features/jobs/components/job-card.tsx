@@ -1,7 +1,7 @@
 // One job's card: tracks its job through the polling query and shows every state (waiting,
 // generating with progress and any preview, the kept image, failure, cancellation, connection
-// trouble) with the actions that fit it, grid actions included, the grid it came from, and
-// how it was made (job-details.tsx).
+// trouble) with the actions that fit it, those its upstream offers included (job-actions.tsx),
+// the job it came from, and how it was made (job-details.tsx).
 
 import type { Job } from '@shared/schemas/job';
 import { isTerminalStatus } from '@shared/schemas/job-values';
@@ -16,7 +16,7 @@ import { useSubmitJob } from '../api/submit-job';
 import type { IncomingImage } from '../hooks/use-image-tray';
 import { formatDuration, useNow } from '../hooks/use-now';
 import { type Draft, draftOf, draftOfPrompt } from '../utils/draft';
-import { actionLabel, GridActions } from './grid-actions';
+import { actionLabel, JobActions } from './job-actions';
 import { JobDetails } from './job-details';
 import { JobFrame } from './job-frame';
 
@@ -26,9 +26,11 @@ export interface JobCardProps {
   onUseAgain: (draft: Draft) => void;
   /** "Use as image prompt": the prompt box's tray takes the finished image. */
   onUseAsImage?: ((image: IncomingImage['image']) => void) | undefined;
+  /** Opens the job in the viewer: its finished image becomes a button. */
+  onOpen?: (() => void) | undefined;
 }
 
-export function JobCard({ job: initial, onUseAgain, onUseAsImage }: JobCardProps) {
+export function JobCard({ job: initial, onUseAgain, onUseAsImage, onOpen }: JobCardProps) {
   // The history's copy seeds the query; as old as it may be, a running job is asked about at once.
   const query = useQuery({ ...jobQueryOptions(initial.job_id), initialData: initial, initialDataUpdatedAt: 0 });
   const job = query.data;
@@ -57,7 +59,7 @@ export function JobCard({ job: initial, onUseAgain, onUseAsImage }: JobCardProps
 
   return (
     <article id={`job-${job.job_id}`} className={`job-card status-${job.status}`} aria-label={job.prompt}>
-      <JobFrame job={job} />
+      <JobFrame job={job} onOpen={onOpen} />
       <div className="job-body">
         {lineage ? (
           <p className="job-lineage">
@@ -65,7 +67,7 @@ export function JobCard({ job: initial, onUseAgain, onUseAsImage }: JobCardProps
             {job.parent_id ? (
               <>
                 {' · '}
-                <a href={`#job-${job.parent_id}`}>from this grid</a>
+                <a href={`#job-${job.parent_id}`}>from this {parentOutput(job)}</a>
               </>
             ) : null}
           </p>
@@ -92,14 +94,19 @@ export function JobCard({ job: initial, onUseAgain, onUseAsImage }: JobCardProps
             {job.progress}%
           </progress>
         ) : null}
-        {job.status === 'complete' ? <GridActions job={job} /> : null}
+        {job.status === 'complete' ? <JobActions job={job} /> : null}
         {actionError ? (
           <p className="form-error" role="alert">
             {actionError.message}
           </p>
         ) : null}
         <div className="job-actions">
-          {job.status === 'complete' && job.image_url ? (
+          {job.status === 'complete' && job.video_url ? (
+            <a className="button" href={job.video_url} download={job.video_download_name}>
+              Download video
+            </a>
+          ) : null}
+          {job.status === 'complete' && job.image_url && !job.video_url ? (
             <>
               <a className="button" href={job.image_url} download={job.download_name}>
                 Download
@@ -156,6 +163,12 @@ export function JobCard({ job: initial, onUseAgain, onUseAsImage }: JobCardProps
       </div>
     </article>
   );
+}
+
+/** What the job this one was made from is: U/V/reroll act on a grid, Extend on a video. */
+function parentOutput({ action = 'reroll' }: Job): string {
+  if (action === 'upscale' || action === 'variation' || action === 'reroll') return 'grid';
+  return action.startsWith('extend') ? 'video' : 'image';
 }
 
 function statusText(job: Job, error: Error | null, fatalError: Error | null): string {
