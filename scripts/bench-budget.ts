@@ -106,7 +106,11 @@ const percentile = (values: number[], p: number) => {
 
 type Push = 'none' | 'v7-webhooks' | 'relay-hooks';
 
-async function runOurs(push: Push, users: number): Promise<ModeResult> {
+/**
+ * `via: 'relay'`: the users are relay-protocol clients (a chat UI, a bot) on our /mj face,
+ * submitting there and polling `fetch` every 2 s, instead of browsers on /api.
+ */
+async function runOurs(push: Push, users: number, via: 'browser' | 'relay' = 'browser'): Promise<ModeResult> {
   let end = Number.POSITIVE_INFINITY;
   let upstream: ReturnType<typeof counting> | undefined;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'mj-bench-budget-'));
@@ -157,11 +161,46 @@ async function runOurs(push: Push, users: number): Promise<ModeResult> {
     'v7-webhooks': 'mj-studio, v7 signed webhooks',
     'relay-hooks': 'mj-studio, relay notifyHook',
   };
-  const result = emptyResult(labels[push], users);
+  const result = emptyResult(via === 'relay' ? `${labels[push]}, clients on /mj` : labels[push], users);
   end = Date.now() + sim(SIM_MINUTES * 60_000);
   const cookieFor = async () => String((await fetch(`${base}/api/jobs`)).headers.get('set-cookie')).split(';')[0] ?? '';
 
+  const relayClient = async (n: number) => {
+    const headers = { 'content-type': 'application/json' };
+    while (Date.now() < end) {
+      const submitted = await fetch(`${base}/mj/submit/imagine`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ prompt: `client ${n} job at ${Date.now()}`, state: `{"user":${n}}` }),
+      });
+      const answer = (await submitted.json()) as { code: number; result: string | null };
+      if (answer.code !== 1 || !answer.result) {
+        result.userVisible429 += 1;
+        await sleep(sim(5_000));
+        continue;
+      }
+      for (;;) {
+        await sleep(sim(2_000));
+        const task = (await (await fetch(`${base}/mj/task/${answer.result}/fetch`, { headers })).json()) as {
+          status: string;
+        };
+        if (task.status === 'SUCCESS' || task.status === 'FAILURE') {
+          const id = composed.jobs.jobIdOfTaskNumber(Number(answer.result)) ?? '';
+          const upstreamId = store.get(id)?.upstreamId ?? '';
+          const finished = simulator.engine.endOf(upstreamId);
+          if (task.status === 'SUCCESS' && Date.now() <= end) {
+            result.completed += 1;
+            result.callsPerJob.push(counted.calls.get(upstreamId) ?? 0);
+            if (finished !== undefined) result.noticeDelays.push((Date.now() - finished) / F / 1000);
+          }
+          break;
+        }
+      }
+    }
+  };
+
   const user = async (n: number) => {
+    if (via === 'relay') return relayClient(n);
     const cookie = await cookieFor();
     const headers = { cookie, 'content-type': 'application/json' };
     while (Date.now() < end) {
@@ -286,12 +325,14 @@ console.log(
   `simulated jobs take ${(QUEUE_MS + RENDER_MS) / 1000} s ±30% (no failures); ${SIM_MINUTES} simulated minutes per mode at ${F}x real time.\n`,
 );
 // Webhooks lift the ceiling: twice the users, so that demand exceeds what polling allows.
-const modes = (process.env.BENCH_MODES ?? 'polling,tutorial,webhooks,relay').split(',');
+const modes = (process.env.BENCH_MODES ?? 'polling,tutorial,webhooks,relay,relay-clients').split(',');
 const results: ModeResult[] = [];
 if (modes.includes('polling')) results.push(await runOurs('none', USERS));
 if (modes.includes('tutorial')) results.push(await runTutorial());
 if (modes.includes('webhooks')) results.push(await runOurs('v7-webhooks', USERS * 2));
 if (modes.includes('relay')) results.push(await runOurs('relay-hooks', USERS * 2));
+// The same load through the relay protocol: clients polling /mj's fetch every 2 s.
+if (modes.includes('relay-clients')) results.push(await runOurs('relay-hooks', USERS * 2, 'relay'));
 const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 console.log(
   '| mode | users | upstream calls/min | jobs/min | upstream calls/job (mean) | (p95) | user-visible 429s | upstream 429s | notice delay p50 s | p95 s |',

@@ -7,6 +7,7 @@ import { galleryBox } from './features/jobs/components/gallery-box';
 import { promptBox } from './features/jobs/components/prompt-box';
 import type { IncomingImage } from './features/jobs/hooks/use-image-tray';
 import type { Draft } from './features/jobs/utils/draft';
+import { LazyKeysPanel } from './features/keys/components/keys-box';
 import { sessionQueryOptions, useSignOut } from './features/session/api/session';
 import { SignIn } from './features/session/components/sign-in';
 import { useLazyModule } from './lib/lazy-module';
@@ -20,6 +21,7 @@ export function App() {
   const [draft, setDraft] = useState<{ key: number; values?: Draft }>({ key: 0 });
   // "Use as image prompt" hands the form an image and keeps what it holds.
   const [incoming, setIncoming] = useState<IncomingImage>();
+  const [keysOpen, setKeysOpen] = useState(false);
   const form = useRef<HTMLFormElement>(null);
   const signedIn = session.data?.signed_in === true;
 
@@ -41,6 +43,11 @@ export function App() {
         <p className="tagline">Midjourney through your own server</p>
         {/* Its line is kept while the session loads: most visitors are signed in straight away. */}
         {signedIn || session.isPending ? <BudgetLine enabled={signedIn} /> : null}
+        {signedIn ? (
+          <button type="button" className="quiet" aria-expanded={keysOpen} onClick={() => setKeysOpen((open) => !open)}>
+            API keys
+          </button>
+        ) : null}
         {signedIn && session.data?.required ? (
           <button type="button" className="quiet" onClick={() => signOut.mutate()}>
             Sign out
@@ -55,6 +62,7 @@ export function App() {
           </p>
         ) : null}
         {session.data && !signedIn ? <SignIn /> : null}
+        {signedIn && keysOpen ? <LazyKeysPanel onClose={() => setKeysOpen(false)} /> : null}
         {signedIn && PromptForm && Gallery ? (
           <>
             <PromptForm

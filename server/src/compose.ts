@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
+import { ApiKeyService } from './access/api-key-service';
 import { SessionService } from './access/session-service';
 import { createApp } from './app';
 import { KeyBudget } from './budget/key-budget';
@@ -31,6 +32,7 @@ import { createImageFetcher } from './upstream/image-fetcher';
 import { createMjProxyAdapter } from './upstream/mj-proxy-adapter';
 import { type HostResolver, parseFetchAllow } from './upstream/safe-fetch';
 import { createV7Adapter } from './upstream/v7-adapter';
+import { NotifyHooks } from './webhooks/notify-hooks';
 
 /** The parsed environment; DATA_DIR and CLIENT_DIST already resolved to absolute paths. */
 export type ServerConfig = Env;
@@ -63,6 +65,8 @@ export interface ComposedServer {
   logger: Logger;
   jobs: JobService;
   uploads: UploadService;
+  /** API keys made in the studio; the /mj routes authenticate with it. */
+  apiKeys: ApiKeyService;
   scheduler: UpstreamScheduler;
   budget: KeyBudget;
   store: JobStore;
@@ -193,6 +197,18 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     now,
   });
 
+  // Relay clients' notifyHooks, through the same address checks as upstream links, with an
+  // allow-list of their own (hooks come from clients, not from the upstream).
+  const notifyHooks = new NotifyHooks({
+    logger,
+    allow: parseFetchAllow(config.NOTIFY_HOOK_ALLOW),
+    timeoutMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 5_000),
+    ...(overrides.resolveHost ? { resolve: overrides.resolveHost } : {}),
+  });
+
+  // Keyed with the cookies' secret: one server secret, and no key outlives it.
+  const apiKeys = new ApiKeyService({ store, secret, now });
+
   const interrupted = jobs.recoverInterrupted();
   const resumed = jobs.listActive().length;
   if (interrupted || resumed) logger.info({ interrupted, resumed }, 'recovered jobs from the previous run');
@@ -213,9 +229,12 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
       newOwnersPerHourPerAddress: config.NEW_OWNERS_PER_HOUR_PER_ADDRESS,
     }),
     sessions: new SessionService({ store, token: config.ACCESS_TOKEN, secret, now }),
+    apiKeys,
+    notifyHooks,
     cookieSecret: secret,
     security: {
       accessToken: config.ACCESS_TOKEN,
+      publicUrl: config.PUBLIC_URL,
       allowedOrigins: splitList(config.CORS_ORIGINS),
       trustProxy: config.TRUST_PROXY,
       signInAttempts: config.SIGN_IN_ATTEMPTS,
@@ -247,6 +266,7 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     logger,
     jobs,
     uploads,
+    apiKeys,
     scheduler,
     budget,
     store,
@@ -264,6 +284,7 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     },
     async close() {
       scheduler.stop();
+      await notifyHooks.close();
       await simulator?.close();
       store.close();
     },

@@ -63,6 +63,20 @@ export const envSchema = z.object({
       })
       .optional(),
   ),
+  /**
+   * Host names, IPs or CIDR ranges a relay client's notifyHook may reach although not public
+   * (apart from UPSTREAM_FETCH_ALLOW: hooks come from clients, image links from the upstream).
+   */
+  NOTIFY_HOOK_ALLOW: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .superRefine((value, ctx) => {
+        const problem = fetchAllowProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+  ),
   CLIENT_DIST: optionalString,
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
   ACCESS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),

@@ -67,7 +67,7 @@ test('migrations are idempotent: running them again changes nothing', () => {
   migrate(db);
 
   expect(db.prepare('SELECT sql FROM sqlite_master ORDER BY name').all()).toEqual(before);
-  expect(db.pragma('user_version', { simple: true })).toBe(7);
+  expect(db.pragma('user_version', { simple: true })).toBe(8);
   db.close();
 });
 

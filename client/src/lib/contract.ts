@@ -9,6 +9,12 @@
 import './zod-config';
 import { z } from 'zod';
 
+export {
+  API_KEY_NAME_MAX,
+  apiKeyListSchema,
+  createdApiKeySchema,
+  MAX_LIVE_API_KEYS,
+} from '@shared/schemas/api-key';
 export { errorBodySchema } from '@shared/schemas/error';
 export { imagineRequestSchema } from '@shared/schemas/imagine';
 export { budgetSchema, jobListSchema, jobSchema, lineageSchema } from '@shared/schemas/job';

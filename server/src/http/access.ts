@@ -11,7 +11,7 @@ import express, { type Request, type RequestHandler, type Router } from 'express
 import type { SessionService } from '../access/session-service';
 import { AppError } from '../errors';
 import { RateLimiterMemory, RateLimiterRes } from '../rate-limiter';
-import { clientAddress, newOwnerId, ownerFromCookie, setOwner, setOwnerCookie } from './owner';
+import { clientAddress, ownerFromCookie, setOwner } from './owner';
 import { signedCookie } from './signed-cookies';
 import { parseOrThrow } from './validate';
 
@@ -26,14 +26,24 @@ export interface AccessOptions {
   sessions: SessionService;
   /** Wrong tokens allowed per address in 15 minutes (sign-in and bearer alike). */
   signInAttempts?: number;
+  /** Moves an owner's jobs and uploads to another (a browser's history, at sign-in). */
+  adopt?: (from: string, to: string) => void;
 }
 
 const FAILURE_WINDOW_S = 15 * 60;
 
-/** `guard` runs before every /api route; `sessionRoutes` adds GET, POST and DELETE /session. */
+/** The one owner every holder of the access token is, whichever way it is presented. */
+export const tokenOwnerId = (token: string): string => `api-${digest(`owner:${token}`).toString('hex').slice(0, 32)}`;
+
+/**
+ * `guard` runs before every /api route; `sessionRoutes` adds GET, POST and DELETE /session;
+ * `checkSecret` judges a secret another face presents (the relay protocol's), counting wrong
+ * ones against the same per-address limit as sign-ins.
+ */
 export function accessRoutes(options: AccessOptions): {
   guard: RequestHandler;
   sessionRoutes: (router: Router) => void;
+  checkSecret: (req: Request, secret: string, owners: (secret: string) => string | undefined) => Promise<string>;
 } {
   const { token, sessions } = options;
   const allowed = options.signInAttempts ?? 10;
@@ -68,7 +78,16 @@ export function accessRoutes(options: AccessOptions): {
   const checkBearer = async (req: Request, bearer: string, expected: string) => {
     await refuseIfBlocked(req);
     if (!tokensMatch(bearer, expected)) throw await wrongToken(req, 'The access token is not valid');
-    setOwner(req, `api-${digest(`owner:${expected}`).toString('hex').slice(0, 32)}`);
+    setOwner(req, tokenOwnerId(expected));
+  };
+
+  /** The access token's owner, or the owner `owners` finds for the secret (an API key); else 401. */
+  const checkSecret = async (req: Request, secret: string, owners: (secret: string) => string | undefined) => {
+    await refuseIfBlocked(req);
+    if (token && tokensMatch(secret, token)) return tokenOwnerId(token);
+    const owner = owners(secret);
+    if (owner !== undefined) return owner;
+    throw await wrongToken(req, 'Invalid mj-api-secret');
   };
 
   // Synchronous unless a bearer token must be counted: most requests are polls.
@@ -94,12 +113,12 @@ export function accessRoutes(options: AccessOptions): {
       await refuseIfBlocked(req);
       const input = parseOrThrow(signInSchema, req.body, 'request body');
       if (!tokensMatch(input.token, token)) throw await wrongToken(req, 'That access token is not right');
-      // The browser keeps its history across sessions: the owner cookie outlives each one.
-      let owner = ownerFromCookie(req);
-      if (!owner) {
-        owner = newOwnerId();
-        setOwnerCookie(req, res, owner);
-      }
+      // One studio per token: a signed-in browser is the token's owner, as its scripts and
+      // relay clients are, so each sees what the others made. What this browser made before
+      // (as its cookie's owner) comes along.
+      const owner = tokenOwnerId(token);
+      const earlier = ownerFromCookie(req);
+      if (earlier && earlier !== owner) options.adopt?.(earlier, owner);
       const session = sessions.open(owner);
       res.cookie(SESSION_COOKIE, session.id, {
         signed: true,
@@ -119,7 +138,7 @@ export function accessRoutes(options: AccessOptions): {
       res.status(204).end();
     });
   };
-  return { guard, sessionRoutes };
+  return { guard, sessionRoutes, checkSecret };
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -8,6 +8,7 @@ import type { ImagineRequest } from '@shared/schemas/imagine';
 import {
   ACTION_OUTPUT,
   JOB_ACTIONS,
+  type JobAction,
   type JobActionRequest,
   type JobListQuery,
   type OfferedAction,
@@ -119,10 +120,28 @@ export class JobService {
   readonly #previews = new Map<string, CachedPreview>();
   #previewBytes = 0;
 
+  readonly #listeners: ((job: JobRecord) => void)[] = [];
+
   constructor(deps: JobServiceDeps) {
-    this.#deps = deps;
+    // Every change of a job passes through the store's updateActive: listeners hear each one.
+    this.#deps = { ...deps, store: withChanges(deps.store, (job) => this.#changed(job)) };
     this.#now = deps.now ?? Date.now;
     this.upstreamName = deps.upstream.name;
+  }
+
+  /** Calls `listener` with every job that changed (a status, a progress, a result). */
+  onChange(listener: (job: JobRecord) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #changed(job: JobRecord): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(job);
+      } catch (error) {
+        this.#deps.logger.warn({ job_id: job.id, err: error }, 'a job change listener failed');
+      }
+    }
   }
 
   /** Records a new job before anything is sent anywhere, so that no crash can lose it. */
@@ -215,7 +234,7 @@ export class JobService {
   }
 
   /** Why this job cannot take the action (a conflict), or undefined when it can. */
-  #refusal(job: JobRecord, request: JobActionRequest): string | undefined {
+  #refusal(job: JobRecord, request: Pick<JobActionRequest, 'action' | 'index'>): string | undefined {
     const { upstream } = this.#deps;
     if (!upstream.act) return `The upstream in use (${this.upstreamName}) takes no actions`;
     if (job.status !== 'complete' || !job.upstreamId) return `Actions need a finished job; this one is ${job.status}`;
@@ -265,6 +284,37 @@ export class JobService {
             parent.refs.some((ref) => ref.role === 'omni'),
           );
     return { parent, text, params, imageUrls, aspectRatio, cost };
+  }
+
+  /** Throws the 404, or the 409 when the job does not offer the action (before its input is asked for). */
+  checkAction(ownerId: string, parentId: string, action: JobAction): void {
+    const refusal = this.#refusal(this.get(ownerId, parentId), { action });
+    if (refusal) throw new DomainError('conflict', refusal);
+  }
+
+  /** Moves a browser's history to the owner it signs in as. */
+  adoptOwner(from: string, to: string): void {
+    const moved = this.#deps.store.reassignOwner(from, to);
+    if (moved > 0) this.#deps.logger.info({ jobs: moved }, "a browser's history joined its token's owner");
+  }
+
+  /** The job's relay-style task number (digits), made on first use. */
+  taskNumberOf(jobId: string): number {
+    return this.#deps.store.taskNumberOf(jobId);
+  }
+
+  /** The job a relay-style task number stands for, whoever owns it (the caller checks). */
+  jobIdOfTaskNumber(taskNumber: number): string | undefined {
+    return this.#deps.store.jobIdOfTaskNumber(taskNumber);
+  }
+
+  /** The `state` a relay client gave with the job, echoed back verbatim. */
+  relayState(jobId: string): string | undefined {
+    return this.#deps.store.relayStateOf(jobId);
+  }
+
+  setRelayState(jobId: string, state: string): void {
+    this.#deps.store.setRelayState(jobId, state);
   }
 
   /** A Vary (Region) mask as we keep it: a PNG checked and re-encoded from its bytes. */
@@ -553,6 +603,13 @@ export class JobService {
     return { file: this.#deps.images.pathOf(name), contentType: contentTypeFor(name), job };
   }
 
+  /** A kept image or clip of any job, by its file name, for a share link already verified. */
+  sharedFile(name: string): { file: string; contentType: string } {
+    const job = this.#deps.store.get(name.slice(0, name.lastIndexOf('.')));
+    if (!job || (job.imageFile !== name && job.videoFile !== name)) throw new DomainError('not_found', 'No such file');
+    return { file: this.#deps.images.pathOf(name), contentType: contentTypeFor(name) };
+  }
+
   /** A kept video clip of one of this owner's jobs. */
   keptVideo(ownerId: string, name: string): { file: string; contentType: string; job: JobRecord } {
     const job = this.get(ownerId, name.slice(0, name.lastIndexOf('.')));
@@ -790,6 +847,23 @@ export class JobService {
     if (!job) throw new DomainError('not_found', 'No such job');
     return job;
   }
+}
+
+/** The store as the service uses it: each successful updateActive is reported to `changed`. */
+function withChanges(store: JobStore, changed: (job: JobRecord) => void): JobStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'updateActive') {
+        return (id: string, patch: JobPatch, now: number) => {
+          const job = target.updateActive(id, patch, now);
+          if (job) changed(job);
+          return job;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** The store's filter for a list query. */

@@ -9,7 +9,7 @@ import { sendImageFile } from '../http/send-image';
 import { toUploadView } from '../http/upload-view';
 import { parseOrThrow } from '../http/validate';
 import type { ClientLimits } from '../jobs/client-limits';
-import type { UploadService } from '../jobs/upload-service';
+import type { MediaFile, UploadService } from '../jobs/upload-service';
 
 const ACCEPTED_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'application/octet-stream'];
 
@@ -61,9 +61,21 @@ export function uploadRoutes(router: Router, uploads: UploadService, limits: Cli
   });
 }
 
-/** The signed links an upstream fetches our images with (no cookie, no session: the signature is the key). */
-export function mediaRoutes(uploads: UploadService): Router {
+/**
+ * The signed links an upstream fetches our images with, and the share links relay-protocol
+ * clients show (no cookie, no session: the signature is the key).
+ */
+export function mediaRoutes(uploads: UploadService, shared?: (name: string, key: string) => MediaFile): Router {
   const router = express.Router();
+  router.get('/share/:name', (req, res, next) => {
+    if (!shared) throw new AppError(404, 'not_found', 'No such file');
+    const key = typeof req.query.k === 'string' ? req.query.k : '';
+    const media = shared(req.params.name, key);
+    // Any page may draw it (a chat UI puts it on a canvas); the link is the capability. Cached
+    // a day, not for good: deleting the job revokes its links, within that day at the latest.
+    res.set('Access-Control-Allow-Origin', '*').set('Cross-Origin-Resource-Policy', 'cross-origin');
+    sendImageFile(res, next, media.file, media.contentType, 'public, max-age=86400');
+  });
   router.get('/:folder/:name', (req, res, next) => {
     const folder = req.params.folder;
     if (folder !== 'uploads' && folder !== 'images') throw new AppError(404, 'not_found', 'No such file');

@@ -155,6 +155,23 @@ export interface UploadRecord {
   createdAt: number;
 }
 
+/**
+ * A key for scripts and relay-protocol clients, made in the studio: stored as a hash of the
+ * secret (shown once). Each key is an owner of its own (`ownerId`); `creatorId` is the owner
+ * who made it and may list and revoke it.
+ */
+export interface ApiKeyRecord {
+  id: string;
+  creatorId: string;
+  ownerId: string;
+  name: string;
+  /** A keyed hash (HMAC-SHA256) of the secret, hex. */
+  hash: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
 export interface JobStore {
   insert(job: NewJob): JobRecord;
   get(id: string): JobRecord | undefined;
@@ -190,6 +207,27 @@ export interface JobStore {
   deleteSession(idHash: string): void;
   /** Forgets sessions that expired before `now`, or were opened with another token. */
   deleteStaleSessions(now: number, tokenId: string): number;
+  /** Moves every job and upload of one owner to another; answers how many jobs moved. */
+  reassignOwner(from: string, to: string): number;
+  insertApiKey(key: ApiKeyRecord): void;
+  /** A key by its secret's hash, revoked or not. */
+  getApiKeyByHash(hash: string): ApiKeyRecord | undefined;
+  /** The keys this owner made, newest first, revoked ones included. */
+  listApiKeys(creatorId: string): ApiKeyRecord[];
+  /** Revokes one of this creator's keys; false when there is no such live key. */
+  revokeApiKey(id: string, creatorId: string, now: number): boolean;
+  /** Records a use (at most once a minute is enough for a "last used" line). */
+  touchApiKey(id: string, now: number): void;
+  /**
+   * The job's relay-style task number (digits only, as relays' ids are), made on first use
+   * and never reused.
+   */
+  taskNumberOf(jobId: string): number;
+  /** The job a task number stands for. */
+  jobIdOfTaskNumber(taskNumber: number): string | undefined;
+  /** The `state` a relay-protocol client sent with the job (echoed verbatim in its task). */
+  relayStateOf(jobId: string): string | undefined;
+  setRelayState(jobId: string, state: string): void;
   insertUpload(upload: UploadRecord): void;
   getUpload(id: string): UploadRecord | undefined;
   deleteUpload(id: string): boolean;

@@ -7,8 +7,10 @@ import type { PromptParams } from '@shared/schemas/params-values';
 import { REFERENCE_ROLES } from '@shared/schemas/upload';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
+import { DomainError } from '../errors';
 import {
   ACTIVE_STATUSES,
+  type ApiKeyRecord,
   FINAL_STATUSES,
   InvalidCursorError,
   type JobFilter,
@@ -113,6 +115,31 @@ const MIGRATIONS: readonly string[] = [
      INSERT INTO jobs_fts (rowid, prompt) VALUES (new.rowid, new.prompt);
    END;
    INSERT INTO jobs_fts (jobs_fts) VALUES ('rebuild');`,
+  // API keys made in the studio (the secret's keyed hash only), and relay-style task numbers.
+  // The numbers start at 1700000000000000: 16 digits like a relay's, far below 2^53, so that
+  // a client parsing them as JSON numbers keeps them exact. AUTOINCREMENT (seeded through
+  // sqlite_sequence) never hands out a number again, even once its job and row are gone; the
+  // row goes with its job, so that a deleted job's number is unknown, as a relay's would be.
+  `CREATE TABLE api_keys (
+     id           TEXT PRIMARY KEY,
+     creator_id   TEXT NOT NULL,
+     owner_id     TEXT NOT NULL UNIQUE,
+     name         TEXT NOT NULL,
+     hash         TEXT NOT NULL UNIQUE,
+     created_at   INTEGER NOT NULL,
+     last_used_at INTEGER,
+     revoked_at   INTEGER
+   ) STRICT;
+   CREATE INDEX api_keys_by_creator ON api_keys (creator_id, created_at DESC, id DESC);
+   CREATE TABLE task_numbers (
+     task_number INTEGER PRIMARY KEY AUTOINCREMENT,
+     job_id      TEXT NOT NULL UNIQUE,
+     state       TEXT
+   ) STRICT;
+   INSERT INTO sqlite_sequence (name, seq) VALUES ('task_numbers', 1699999999999999);
+   CREATE TRIGGER task_numbers_forget AFTER DELETE ON jobs BEGIN
+     DELETE FROM task_numbers WHERE job_id = old.id;
+   END;`,
 ];
 
 /** A JSON column, parsed and then checked like any other input. */
@@ -152,6 +179,34 @@ const sessionRowSchema = z.object({
   created_at: z.number(),
   expires_at: z.number(),
 });
+
+const apiKeyRowSchema = z.object({
+  id: z.string(),
+  creator_id: z.string(),
+  owner_id: z.string(),
+  name: z.string(),
+  hash: z.string(),
+  created_at: z.number(),
+  last_used_at: z.number().nullable(),
+  revoked_at: z.number().nullable(),
+});
+
+function toApiKey(row: unknown): ApiKeyRecord {
+  const r = apiKeyRowSchema.parse(row);
+  return {
+    id: r.id,
+    creatorId: r.creator_id,
+    ownerId: r.owner_id,
+    name: r.name,
+    hash: r.hash,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+const taskNumberRowSchema = z.object({ task_number: z.number().int() });
+const taskJobRowSchema = z.object({ job_id: z.string() });
 
 const offerRowSchema = z.object({
   action: jobActionSchema,
@@ -423,6 +478,24 @@ export class SqliteJobStore implements JobStore {
         `INSERT INTO uploads (id, owner_id, file, content_type, width, height, bytes, created_at)
          VALUES (@id, @ownerId, @file, @contentType, @width, @height, @bytes, @createdAt)`,
       ),
+      insertApiKey: this.#db.prepare(
+        `INSERT INTO api_keys (id, creator_id, owner_id, name, hash, created_at, last_used_at, revoked_at)
+         VALUES (@id, @creatorId, @ownerId, @name, @hash, @createdAt, @lastUsedAt, @revokedAt)`,
+      ),
+      apiKeyByHash: this.#db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
+      listApiKeys: this.#db.prepare('SELECT * FROM api_keys WHERE creator_id = ? ORDER BY created_at DESC, id DESC'),
+      revokeApiKey: this.#db.prepare(
+        'UPDATE api_keys SET revoked_at = ? WHERE id = ? AND creator_id = ? AND revoked_at IS NULL',
+      ),
+      touchApiKey: this.#db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
+      taskNumberOf: this.#db.prepare('SELECT task_number FROM task_numbers WHERE job_id = ?'),
+      // Only for a job that exists: a number for no job would never be cleaned up.
+      numberTask: this.#db.prepare('INSERT OR IGNORE INTO task_numbers (job_id) SELECT id FROM jobs WHERE id = ?'),
+      jobOfTaskNumber: this.#db.prepare('SELECT job_id FROM task_numbers WHERE task_number = ?'),
+      relayState: this.#db.prepare('SELECT state FROM task_numbers WHERE job_id = ?'),
+      reassignJobs: this.#db.prepare('UPDATE jobs SET owner_id = ? WHERE owner_id = ?'),
+      reassignUploads: this.#db.prepare('UPDATE uploads SET owner_id = ? WHERE owner_id = ?'),
+      setRelayState: this.#db.prepare('UPDATE task_numbers SET state = ? WHERE job_id = ?'),
       getUpload: this.#db.prepare('SELECT * FROM uploads WHERE id = ?'),
       deleteUpload: this.#db.prepare('DELETE FROM uploads WHERE id = ?'),
     };
@@ -561,6 +634,65 @@ export class SqliteJobStore implements JobStore {
 
   deleteStaleSessions(now: number, tokenId: string): number {
     return this.#statements.deleteStaleSessions.run(now, tokenId).changes;
+  }
+
+  insertApiKey(key: ApiKeyRecord): void {
+    this.#statements.insertApiKey.run(key);
+  }
+
+  getApiKeyByHash(hash: string): ApiKeyRecord | undefined {
+    const row = this.#statements.apiKeyByHash.get(hash);
+    return row ? toApiKey(row) : undefined;
+  }
+
+  listApiKeys(creatorId: string): ApiKeyRecord[] {
+    return this.#statements.listApiKeys.all(creatorId).map(toApiKey);
+  }
+
+  revokeApiKey(id: string, creatorId: string, now: number): boolean {
+    return this.#statements.revokeApiKey.run(now, id, creatorId).changes > 0;
+  }
+
+  touchApiKey(id: string, now: number): void {
+    this.#statements.touchApiKey.run(now, id);
+  }
+
+  taskNumberOf(jobId: string): number {
+    // Read first: most calls are for jobs already numbered (a client polling), and a read
+    // takes no write lock.
+    let row = this.#statements.taskNumberOf.get(jobId);
+    if (!row) {
+      this.#statements.numberTask.run(jobId);
+      row = this.#statements.taskNumberOf.get(jobId);
+    }
+    if (!row) throw new DomainError('not_found', 'No such job');
+    return taskNumberRowSchema.parse(row).task_number;
+  }
+
+  jobIdOfTaskNumber(taskNumber: number): string | undefined {
+    if (!Number.isSafeInteger(taskNumber)) return undefined;
+    const row = this.#statements.jobOfTaskNumber.get(taskNumber);
+    return row ? taskJobRowSchema.parse(row).job_id : undefined;
+  }
+
+  reassignOwner(from: string, to: string): number {
+    const moved = this.#db.transaction(() => {
+      this.#statements.reassignUploads.run(to, from);
+      return this.#statements.reassignJobs.run(to, from).changes;
+    })();
+    // Cached finished records name the old owner.
+    if (moved > 0) this.#finished.clear();
+    return moved;
+  }
+
+  relayStateOf(jobId: string): string | undefined {
+    const row = this.#statements.relayState.get(jobId);
+    return row ? (z.object({ state: z.string().nullable() }).parse(row).state ?? undefined) : undefined;
+  }
+
+  setRelayState(jobId: string, state: string): void {
+    this.taskNumberOf(jobId);
+    this.#statements.setRelayState.run(state, jobId);
   }
 
   insertUpload(upload: UploadRecord): void {

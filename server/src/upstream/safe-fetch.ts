@@ -6,8 +6,10 @@
 // request's `lookup`, so an IP literal is checked before the request and a host name inside
 // our lookup, which resolves once, refuses if any answer is not public, and hands the socket
 // those same answers. Redirects are followed here, one hop at a time, each hop checked alike.
+// postJson (a client's notifyHook) goes through the same checks, follows no redirect, trusts no
+// host for being the upstream's, and keeps its sockets apart from the links' pool.
 import { lookup as systemLookup } from 'node:dns/promises';
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
@@ -33,11 +35,15 @@ export interface FetchAllow {
   ranges: readonly Cidr[];
 }
 
-export interface LinkPolicy {
-  /** Whether a URL's host (with its port) is the configured upstream's own: trusted wherever it points. */
-  isUpstreamHost(host: string): boolean;
+/** Which addresses a request may reach: the public ones, and those `allow` lists. */
+export interface AddressPolicy {
   allow: FetchAllow;
   resolve: HostResolver;
+}
+
+export interface LinkPolicy extends AddressPolicy {
+  /** Whether a URL's host (with its port) is the configured upstream's own: trusted wherever it points. */
+  isUpstreamHost(host: string): boolean;
 }
 
 /**
@@ -82,6 +88,13 @@ const agents = {
   'http:': new http.Agent({ keepAlive: true, timeout: 5_000 }),
   'https:': new https.Agent({ keepAlive: true, timeout: 5_000 }),
 };
+// Hooks are judged by another policy (no upstream trust, their own allow list), so they must not
+// ride a socket the links' pool opened, nor leave one in it; and without keep-alive every
+// delivery resolves and is checked anew, so a host whose DNS turned private is refused.
+const hookAgents = {
+  'http:': new http.Agent({ keepAlive: false }),
+  'https:': new https.Agent({ keepAlive: false }),
+};
 
 /**
  * GETs a link the upstream supplied, following at most `maxRedirects` redirects, each hop
@@ -92,7 +105,7 @@ export async function fetchLink(link: string, options: FetchLinkOptions): Promis
   const signal = AbortSignal.timeout(options.timeoutMs);
   let url = parseLink(link);
   for (let redirects = 0; ; redirects += 1) {
-    const response = await get(url, policy, signal, options.timeoutMs);
+    const response = await open(url, linkHop(url), policy, isTrustedLink(url, policy), signal, options.timeoutMs);
     const { statusCode: status = 0, headers } = response;
     if (REDIRECTS.has(status) && headers.location) {
       response.destroy();
@@ -122,37 +135,98 @@ function parseLink(link: string, base?: URL): URL {
   return url;
 }
 
+export interface PostJsonOptions {
+  policy: AddressPolicy;
+  timeoutMs: number;
+  /** Reply bytes read at most; the rest is dropped unread (default 4 KiB). */
+  maxReplyBytes?: number;
+  /** Ends the attempt early (a shutdown, or the caller's own clock); it then fails as a time-out. */
+  signal?: AbortSignal;
+}
+
+const REPLY_MAX_BYTES = 4 * 1024;
+
+/**
+ * POSTs JSON text to a link a client supplied (a notifyHook) and answers the reply's status,
+ * whatever it is; throws a LinkFailure for a refused address, no answer in time, or a redirect
+ * (never followed: it could point anywhere, and a hook that moved is the client's to fix).
+ * Nothing of ours goes along: no cookie, no key, and a link carrying credentials is refused.
+ */
+export async function postJson(link: string, json: string, options: PostJsonOptions): Promise<{ status: number }> {
+  const { policy, timeoutMs, maxReplyBytes = REPLY_MAX_BYTES } = options;
+  const url = parseLink(link);
+  // Node would turn them into an Authorization header.
+  if (url.username || url.password) throw new LinkFailure('refused', `the link to ${url.host} carries credentials`);
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  const body = Buffer.from(json);
+  const hop: Hop = {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-length': body.byteLength, 'user-agent': 'mj-studio' },
+    body,
+    agent: hookAgents[url.protocol === 'https:' ? 'https:' : 'http:'],
+  };
+  const response = await open(url, hop, policy, policy.allow.hosts.has(bareHost(url)), signal, timeoutMs);
+  const status = response.statusCode ?? 0;
+  if (status >= 300 && status < 400) {
+    response.destroy();
+    throw new LinkFailure('status', `${url.origin} answered HTTP ${status}, a redirect, which is not followed`);
+  }
+  await discardReply(response, maxReplyBytes);
+  return { status };
+}
+
+/** One request as `open` sends it. */
+interface Hop {
+  method: 'GET' | 'POST';
+  headers: OutgoingHttpHeaders;
+  body?: Buffer;
+  agent: http.Agent;
+}
+
+function linkHop(url: URL): Hop {
+  return {
+    method: 'GET',
+    // Some CDNs refuse a request without a User-Agent; Node's own fetch sent one too.
+    headers: { accept: 'image/*', 'user-agent': 'mj-studio' },
+    agent: agents[url.protocol === 'https:' ? 'https:' : 'http:'],
+  };
+}
+
+/** The URL's host without IPv6 brackets; URL parsing has already turned decimal, hex and short IPv4 forms into dotted quads. */
+const bareHost = (url: URL): string => url.hostname.replace(/^\[(.*)\]$/, '$1');
+
+const isTrustedLink = (url: URL, policy: LinkPolicy): boolean =>
+  policy.isUpstreamHost(url.host) || policy.allow.hosts.has(bareHost(url));
+
 /** Opens one hop: the host checked before (an IP literal) or while (a name) connecting. */
-function get(url: URL, policy: LinkPolicy, signal: AbortSignal, timeoutMs: number): Promise<IncomingMessage> {
-  // URL parsing has already turned decimal, hex and short IPv4 forms into dotted quads.
-  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const trusted = policy.isUpstreamHost(url.host) || policy.allow.hosts.has(hostname);
+function open(
+  url: URL,
+  hop: Hop,
+  policy: AddressPolicy,
+  trusted: boolean,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<IncomingMessage> {
+  const hostname = bareHost(url);
   if (isIP(hostname) && !trusted) {
     const refusal = addressRefusal(hostname, policy.allow);
     if (refusal) throw new LinkFailure('refused', `${url.host} is ${refusal}`);
   }
-  const protocol = url.protocol === 'https:' ? 'https:' : 'http:';
-  const client = protocol === 'https:' ? https : http;
+  const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const request = client.request(
       url,
-      {
-        method: 'GET',
-        // Some CDNs refuse a request without a User-Agent; Node's own fetch sent one too.
-        headers: { accept: 'image/*', 'user-agent': 'mj-studio' },
-        agent: agents[protocol],
-        lookup: checkedLookup(policy, trusted),
-        signal,
-      },
+      { method: hop.method, headers: hop.headers, agent: hop.agent, lookup: checkedLookup(policy, trusted), signal },
       resolve,
     );
     request.once('error', (error) => reject(transportFailure(error, url, signal, timeoutMs)));
-    request.end();
+    request.end(hop.body);
   });
 }
 
 /** A `lookup` that resolves once, refuses unless every answer may be reached, and connects to those answers. */
-function checkedLookup(policy: LinkPolicy, trusted: boolean): LookupFunction {
+function checkedLookup(policy: AddressPolicy, trusted: boolean): LookupFunction {
   return (hostname, options, callback) => {
     policy
       .resolve(hostname)
@@ -286,4 +360,19 @@ async function readBounded(
     throw new LinkFailure('unreachable', 'the answer was cut off', { cause: error });
   }
   return Buffer.concat(chunks);
+}
+
+/** Reads a reply we do not keep, up to `maxBytes`, then lets the socket go: its status is the answer. */
+async function discardReply(response: IncomingMessage, maxBytes: number): Promise<void> {
+  let total = 0;
+  try {
+    for await (const chunk of response) {
+      total += Buffer.isBuffer(chunk) ? chunk.byteLength : String(chunk).length;
+      if (total >= maxBytes) break;
+    }
+  } catch {
+    // A reply cut off after its status line still said what it had to.
+  } finally {
+    response.destroy();
+  }
 }

@@ -1,0 +1,105 @@
+// API keys made in the studio, for scripts and midjourney-proxy clients (the /mj routes): each
+// key is an owner of its own, so it sees only the jobs made with it. The secret is shown once;
+// the store keeps its HMAC under the server's secret, so a copy of the database opens nothing.
+import { createHmac, randomBytes } from 'node:crypto';
+import { API_KEY_SECRET_PATTERN, apiKeyNameSchema, MAX_LIVE_API_KEYS } from '@shared/schemas/api-key';
+import { DomainError } from '../errors';
+import type { ApiKeyRecord, JobStore } from '../store/job-store';
+
+/** A "last used" line needs no finer grain, and a busy client would otherwise write on every request. */
+const TOUCH_EVERY_MS = 60_000;
+/** The secret's characters the list shows to tell keys apart (kept as the end of the key's id). */
+const HINT_CHARS = 4;
+
+/** A key as the owner who made it sees it: never its secret, nor its hash. */
+export type ApiKeyInfo = Omit<ApiKeyRecord, 'hash'> & {
+  /** `mjk_…ab12`: the secret's last characters. */
+  hint: string;
+};
+
+export interface ApiKeyServiceOptions {
+  store: JobStore;
+  /**
+   * Keys the hashes: the server's own secret (the one that signs cookies), so the stored
+   * hashes are worthless without it. Changing it invalidates every key.
+   */
+  secret: string;
+  now?: () => number;
+}
+
+export class ApiKeyService {
+  readonly #store: JobStore;
+  readonly #secret: string;
+  readonly #now: () => number;
+
+  constructor(options: ApiKeyServiceOptions) {
+    this.#store = options.store;
+    this.#secret = options.secret;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Makes a key; the answer's `secret` is the only copy there will ever be. */
+  create(creatorId: string, name: string): { record: ApiKeyInfo; secret: string } {
+    const parsed = apiKeyNameSchema.safeParse(name);
+    if (!parsed.success) {
+      throw new DomainError('invalid', parsed.error.issues[0]?.message ?? 'Not a key name', { field: 'name' });
+    }
+    const live = this.#store.listApiKeys(creatorId).filter((key) => key.revokedAt === null).length;
+    if (live >= MAX_LIVE_API_KEYS) {
+      throw new DomainError('conflict', `You have ${MAX_LIVE_API_KEYS} API keys already: revoke one first`);
+    }
+    const secret = `mjk_${randomBytes(32).toString('base64url')}`;
+    const record: ApiKeyRecord = {
+      // The store keeps nothing of the secret but its hash: the hint's characters ride in the
+      // id, which its owner sees anyway.
+      id: `ak_${randomBytes(12).toString('base64url')}${secret.slice(-HINT_CHARS)}`,
+      creatorId,
+      ownerId: `key-${randomBytes(18).toString('base64url')}`,
+      name: parsed.data,
+      hash: this.#hash(secret),
+      createdAt: this.#now(),
+      lastUsedAt: null,
+      revokedAt: null,
+    };
+    this.#store.insertApiKey(record);
+    return { record: toInfo(record), secret };
+  }
+
+  /** The keys this owner made, newest first, revoked ones included. */
+  list(creatorId: string): ApiKeyInfo[] {
+    return this.#store.listApiKeys(creatorId).map(toInfo);
+  }
+
+  /**
+   * Revokes one of this owner's keys, at once: the next request with it fails. Revoking a key
+   * already revoked changes nothing; another owner's key is not found.
+   */
+  revoke(creatorId: string, id: string): void {
+    if (this.#store.revokeApiKey(id, creatorId, this.#now())) return;
+    if (!this.#store.listApiKeys(creatorId).some((key) => key.id === id)) {
+      throw new DomainError('not_found', 'No such API key');
+    }
+  }
+
+  /**
+   * The owner a live key's secret stands for; undefined for anything else. The lookup is by
+   * the keyed hash, so its timing tells nothing about any secret. Wrong guesses are for the
+   * caller to count and limit, as the access guard does for ACCESS_TOKEN.
+   */
+  authenticate(secret: string): string | undefined {
+    if (!API_KEY_SECRET_PATTERN.test(secret)) return undefined;
+    const key = this.#store.getApiKeyByHash(this.#hash(secret));
+    if (!key || key.revokedAt !== null) return undefined;
+    const now = this.#now();
+    if (key.lastUsedAt === null || now - key.lastUsedAt >= TOUCH_EVERY_MS) this.#store.touchApiKey(key.id, now);
+    return key.ownerId;
+  }
+
+  #hash(secret: string): string {
+    return createHmac('sha256', this.#secret).update(`api-key:${secret}`).digest('hex');
+  }
+}
+
+function toInfo({ hash: _hash, ...key }: ApiKeyRecord): ApiKeyInfo {
+  return { ...key, hint: `mjk_…${key.id.slice(-HINT_CHARS)}` };
+}
