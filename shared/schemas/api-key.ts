@@ -1,4 +1,4 @@
-// API keys made in the studio, for scripts and midjourney-proxy clients: how a key looks to
+// API keys made in the studio, for midjourney-proxy clients: how a key looks to
 // the owner who made it (never its secret nor its hash), and the request that makes one.
 import { z } from 'zod';
 

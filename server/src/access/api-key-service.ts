@@ -1,4 +1,4 @@
-// API keys made in the studio, for scripts and midjourney-proxy clients (the /mj routes): each
+// API keys made in the studio, for midjourney-proxy clients (the /mj routes): each
 // key is an owner of its own, so it sees only the jobs made with it. The secret is shown once;
 // the store keeps its HMAC under the server's secret, so a copy of the database opens nothing.
 import { createHmac, randomBytes } from 'node:crypto';

@@ -135,6 +135,10 @@ export interface PendingModal {
   action: JobAction;
   state?: string | undefined;
   hook?: string | undefined;
+  /** When the window opened (a task's submitTime). */
+  openedAt: number;
+  /** The prompt the window starts from (a client shows it for editing). */
+  prompt: string;
 }
 /** Waiting modals are free to open: each owner may keep this many, its oldest go first. */
 const MODALS_PER_OWNER = 20;
@@ -342,8 +346,15 @@ export function relayRoutes(deps: RelayRouteDeps, speed?: Speed): Router {
           action: wanted.offer.action,
           state: body.data.state ?? undefined,
           hook: hookOf(body.data.notifyHook),
+          openedAt: Date.now(),
+          prompt: parent.prompt,
         });
-        return { code: 21, description: 'Waiting for window confirm', result: String(number), properties: {} };
+        return {
+          code: 21,
+          description: 'Waiting for window confirm',
+          result: String(number),
+          properties: { finalPrompt: parent.prompt },
+        };
       }
       return act(req, owner, parent, actionRequest({ ...wanted.offer }), body.data.state, hookOf(body.data.notifyHook));
     }),
@@ -488,11 +499,11 @@ function modalTask(number: number, pending: PendingModal): RelayTask {
     id: String(number),
     action: pending.action === 'vary_region' ? 'INPAINT' : 'ZOOM',
     status: 'MODAL',
-    prompt: '',
-    promptEn: '',
+    prompt: pending.prompt,
+    promptEn: pending.prompt,
     description: 'Waiting for window confirm',
     state: pending.state ?? null,
-    submitTime: Date.now(),
+    submitTime: pending.openedAt,
     startTime: null,
     finishTime: null,
     progress: '0%',
