@@ -1,6 +1,6 @@
-// The buttons our relay face returns on a finished task, and how a button's customId reads
-// back: Midjourney's own shapes (clients show labels and emoji and send the id back
-// untouched), with our task number where Discord puts its message hash.
+// Midjourney's buttons as relays pass them on, and how a button's customId reads back: the
+// relay face returns them with our task number where Discord puts its message hash, and the
+// simulator with its own job ids (clients show labels and emoji, and send the id back untouched).
 import type { JobAction, OfferedAction } from '@shared/schemas/job';
 
 export interface RelayButton {
@@ -18,8 +18,8 @@ const PAN_ARROWS: Partial<Record<JobAction, string>> = {
   pan_down: '⬇️',
 };
 
-/** One action's button: `n` is the task number. */
-function button(offer: OfferedAction, n: number): RelayButton {
+/** One action's button: `n` is the task's id. */
+function button(offer: OfferedAction, n: string): RelayButton {
   const make = (customId: string, label: string, emoji = '') => ({ customId, label, emoji, style: 2, type: 2 });
   const solo = (name: string) => `MJ::JOB::${name}::1::${n}::SOLO`;
   const { action, index = 1 } = offer;
@@ -64,37 +64,46 @@ function button(offer: OfferedAction, n: number): RelayButton {
 }
 
 /** A finished job's offers as buttons, in Midjourney's order (U1-U4, 🔄, V1-V4 on a grid). */
-export function buttonsFor(offers: readonly OfferedAction[], taskNumber: number): RelayButton[] {
+export function buttonsFor(offers: readonly OfferedAction[], taskId: number | string): RelayButton[] {
   const rank = (offer: OfferedAction) =>
     offer.action === 'upscale' ? 0 : offer.action === 'reroll' ? 1 : offer.action === 'variation' ? 2 : 3;
   return [...offers]
     .sort((a, b) => rank(a) - rank(b) || (a.index ?? 0) - (b.index ?? 0))
-    .map((offer) => button(offer, taskNumber));
+    .map((offer) => button(offer, String(taskId)));
 }
 
 const CUSTOM_IDS: readonly [RegExp, (match: RegExpExecArray) => OfferedAction][] = [
-  [/^MJ::JOB::upsample::([1-4])::(\d+)$/, (m) => ({ action: 'upscale', index: Number(m[1]) })],
-  [/^MJ::JOB::variation::([1-4])::(\d+)$/, (m) => ({ action: 'variation', index: Number(m[1]) })],
-  [/^MJ::JOB::reroll::0::(\d+)::SOLO$/, () => ({ action: 'reroll' })],
-  [/^MJ::JOB::upsample_v7_2x_(subtle|creative)::1::(\d+)::SOLO$/, (m) => ({ action: `upscale_${m[1]}` as JobAction })],
+  [/^MJ::JOB::upsample::([1-4])::([A-Za-z0-9_-]{1,64})$/, (m) => ({ action: 'upscale', index: Number(m[1]) })],
+  [/^MJ::JOB::variation::([1-4])::([A-Za-z0-9_-]{1,64})$/, (m) => ({ action: 'variation', index: Number(m[1]) })],
+  [/^MJ::JOB::reroll::0::([A-Za-z0-9_-]{1,64})::SOLO$/, () => ({ action: 'reroll' })],
   [
-    /^MJ::JOB::(low|high)_variation::1::(\d+)::SOLO$/,
+    /^MJ::JOB::upsample_v7_2x_(subtle|creative)::1::([A-Za-z0-9_-]{1,64})::SOLO$/,
+    (m) => ({ action: `upscale_${m[1]}` as JobAction }),
+  ],
+  [
+    /^MJ::JOB::(low|high)_variation::1::([A-Za-z0-9_-]{1,64})::SOLO$/,
     (m) => ({ action: m[1] === 'low' ? 'vary_subtle' : 'vary_strong' }),
   ],
-  [/^MJ::Inpaint::1::(\d+)::SOLO$/, () => ({ action: 'vary_region' })],
-  [/^MJ::Outpaint::(50|75)::1::(\d+)::SOLO$/, (m) => ({ action: m[1] === '50' ? 'zoom_out_2x' : 'zoom_out_1_5x' })],
-  [/^MJ::CustomZoom::(\d+)$/, () => ({ action: 'zoom_custom' })],
-  [/^MJ::JOB::(pan_(?:left|right|up|down))::1::(\d+)::SOLO$/, (m) => ({ action: m[1] as JobAction })],
-  [/^MJ::JOB::animate_(high|low)_extend::1::(\d+)::SOLO$/, (m) => ({ action: `extend_${m[1]}` as JobAction })],
-  [/^MJ::JOB::(animate_(?:high|low))::1::(\d+)::SOLO$/, (m) => ({ action: m[1] as JobAction })],
+  [/^MJ::Inpaint::1::([A-Za-z0-9_-]{1,64})::SOLO$/, () => ({ action: 'vary_region' })],
+  [
+    /^MJ::Outpaint::(50|75)::1::([A-Za-z0-9_-]{1,64})::SOLO$/,
+    (m) => ({ action: m[1] === '50' ? 'zoom_out_2x' : 'zoom_out_1_5x' }),
+  ],
+  [/^MJ::CustomZoom::([A-Za-z0-9_-]{1,64})$/, () => ({ action: 'zoom_custom' })],
+  [/^MJ::JOB::(pan_(?:left|right|up|down))::1::([A-Za-z0-9_-]{1,64})::SOLO$/, (m) => ({ action: m[1] as JobAction })],
+  [
+    /^MJ::JOB::animate_(high|low)_extend::1::([A-Za-z0-9_-]{1,64})::SOLO$/,
+    (m) => ({ action: `extend_${m[1]}` as JobAction }),
+  ],
+  [/^MJ::JOB::(animate_(?:high|low))::1::([A-Za-z0-9_-]{1,64})::SOLO$/, (m) => ({ action: m[1] as JobAction })],
 ];
 
-/** What one of our buttons asks for, and of which task; undefined for an id we did not make. */
-export function readCustomId(customId: string): { offer: OfferedAction; taskNumber: number } | undefined {
+/** What a button asks for, and of which task (its id); undefined for an id not of these shapes. */
+export function readCustomId(customId: string): { offer: OfferedAction; taskId: string } | undefined {
   if (customId.length > 200) return undefined;
   for (const [pattern, read] of CUSTOM_IDS) {
     const match = pattern.exec(customId);
-    if (match) return { offer: read(match), taskNumber: Number(match.at(-1)) };
+    if (match) return { offer: read(match), taskId: match.at(-1) ?? '' };
   }
   return undefined;
 }

@@ -330,7 +330,7 @@ export function relayRoutes(deps: RelayRouteDeps, speed?: Speed): Router {
     submit(async (req, owner) => {
       const body = actionSchema.safeParse(req.body);
       const wanted = body.success ? readCustomId(body.data.customId) : undefined;
-      if (!body.success || !wanted || wanted.taskNumber !== body.data.taskId) {
+      if (!body.success || !wanted || wanted.taskId !== String(body.data.taskId)) {
         return refused('Validation error: taskId and a customId of its buttons');
       }
       const parent = ownJob(owner, body.data.taskId);
