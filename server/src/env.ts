@@ -6,6 +6,18 @@ import { fetchAllowProblem } from './upstream/safe-fetch';
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+
+/** A comma-separated allow-list of host names, IPs or CIDR ranges, each checked. */
+const allowList = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = fetchAllowProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+);
 const int = (fallback: number, min: number, max: number) =>
   z.preprocess(emptyAsUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
 const num = (fallback: number, min: number, max: number) =>
@@ -53,30 +65,12 @@ export const envSchema = z.object({
   /** The largest image a user may upload as input (its pixels are bounded too). */
   UPLOAD_MAX_BYTES: int(10 * 1024 * 1024, 1024, 50 * 1024 * 1024),
   /** Host names, IPs or CIDR ranges the upstream's image links may point at although not public. */
-  UPSTREAM_FETCH_ALLOW: z.preprocess(
-    emptyAsUndefined,
-    z
-      .string()
-      .superRefine((value, ctx) => {
-        const problem = fetchAllowProblem(value);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .optional(),
-  ),
+  UPSTREAM_FETCH_ALLOW: allowList,
   /**
    * Host names, IPs or CIDR ranges a relay client's notifyHook may reach although not public
    * (apart from UPSTREAM_FETCH_ALLOW: hooks come from clients, image links from the upstream).
    */
-  NOTIFY_HOOK_ALLOW: z.preprocess(
-    emptyAsUndefined,
-    z
-      .string()
-      .superRefine((value, ctx) => {
-        const problem = fetchAllowProblem(value);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .optional(),
-  ),
+  NOTIFY_HOOK_ALLOW: allowList,
   CLIENT_DIST: optionalString,
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
   ACCESS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),

@@ -124,6 +124,11 @@ export function valueNoise(seed: number): (u: number, v: number) => number {
     h = Math.imul(h ^ (h >>> 13), 1274126177);
     return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
   };
+  return latticeNoise(at);
+}
+
+/** The plane's noise from one value per lattice point (`at`), blended smoothly between them. */
+export function latticeNoise(at: (i: number, j: number) => number): (u: number, v: number) => number {
   const ease = (t: number) => t * t * (3 - 2 * t);
   return (u, v) => {
     const i = Math.floor(u);

@@ -2,7 +2,7 @@
 // sharp as a lossy WebP (one VP8 key frame), muxed here into a WebM that browsers play.
 import type { SimJobView } from './engine';
 import type { Raster } from './image';
-import { hash, imageSize, mulberry32 } from './image';
+import { hash, imageSize, latticeNoise, mulberry32 } from './image';
 import { imageRaster, type JobLookup } from './picture';
 
 export const CLIP_FPS = 12;
@@ -285,16 +285,7 @@ function periodicNoise(seed: number, period: number): (u: number, v: number) => 
   const values = Float32Array.from({ length: period * rows }, () => random());
   const at = (i: number, j: number) =>
     values[(((j % rows) + rows) % rows) * period + (((i % period) + period) % period)] ?? 0;
-  const ease = (t: number) => t * t * (3 - 2 * t);
-  return (u, v) => {
-    const i = Math.floor(u);
-    const j = Math.floor(v);
-    const fu = ease(u - i);
-    const fv = ease(v - j);
-    const top = at(i, j) * (1 - fu) + at(i + 1, j) * fu;
-    const bottom = at(i, j + 1) * (1 - fu) + at(i + 1, j + 1) * fu;
-    return top * (1 - fv) + bottom * fv;
-  };
+  return latticeNoise(at);
 }
 
 /** The VP8 key frame inside a simple lossy WebP (RIFF "WEBP" holding a "VP8 " chunk). */
