@@ -48,8 +48,14 @@ export class DomainError extends Error {
   }
 }
 
+/**
+ * `auth`: the credentials were refused. `account`: the account cannot take work now for a
+ * reason of its own (out of credits, banned, waiting on a CAPTCHA or a moderation message),
+ * so a pool takes it out of rotation until it answers again.
+ */
 export type UpstreamFailure =
   | 'auth'
+  | 'account'
   | 'refused'
   | 'rejected'
   | 'rate_limited'

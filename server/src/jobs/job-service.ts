@@ -49,7 +49,7 @@ export interface JobServiceDeps {
 }
 
 // Refusals the upstream answered definitively: it did not take the job, so no record is kept.
-const NOT_ACCEPTED = new Set(['refused', 'rejected', 'rate_limited', 'auth']);
+const NOT_ACCEPTED = new Set(['refused', 'rejected', 'rate_limited', 'auth', 'account']);
 
 /** The preview cache keeps at most this many previews, and at most this many bytes of them. */
 const PREVIEW_CACHE_SIZE = 64;
