@@ -101,10 +101,18 @@ export function createApp(deps: AppDeps): express.Express {
   const cors = corsPolicy(allowedOrigins);
 
   const api = express.Router();
+  // A studio API key is its own owner on either face (/api and /mj); a request it opened may
+  // use the key's jobs but never manage keys (routes/api-keys.ts).
+  const apiKeyOwner = (req: express.Request, secret: string) => {
+    const owner = deps.apiKeys.authenticate(secret);
+    if (owner !== undefined) markApiKeyRequest(req);
+    return owner;
+  };
   const access = accessRoutes({
     token: security.accessToken,
     sessions: deps.sessions,
     adopt: (from, to) => deps.jobs.adoptOwner(from, to),
+    apiKeyOwner,
     ...(security.signInAttempts !== undefined ? { signInAttempts: security.signInAttempts } : {}),
   });
   // Every /api request passes these in order; one layer, not seven, since a poll goes through
@@ -194,12 +202,7 @@ export function createApp(deps: AppDeps): express.Express {
       guarded: Boolean(security.accessToken),
       // The socket's own peer, never a forwarded header: a proxy in front is not this machine.
       fromLoopback: (req) => isLoopback(req.socket.remoteAddress ?? ''),
-      checkSecret: (req, secret) =>
-        access.checkSecret(req, secret, (given) => {
-          const owner = deps.apiKeys.authenticate(given);
-          if (owner !== undefined) markApiKeyRequest(req);
-          return owner;
-        }),
+      checkSecret: (req, secret) => access.checkSecret(req, secret, (given) => apiKeyOwner(req, given)),
     }),
     origin,
     links,

@@ -1,10 +1,12 @@
-// API keys made in the studio, for midjourney-proxy clients: how a key looks to
-// the owner who made it (never its secret nor its hash), and the request that makes one.
+// API keys made in the studio, for scripts (/api) and midjourney-proxy clients (/mj): how a key
+// looks to the owner who made it (never its secret nor its hash), and the request that makes one.
 import { z } from 'zod';
 
 export const API_KEY_ID_PATTERN = /^ak_[A-Za-z0-9_-]{20}$/;
 export const apiKeyIdSchema = z.string().regex(API_KEY_ID_PATTERN, 'Not an API key id this server made');
 
+/** How every key's secret begins: a secret so written is judged as a key, whatever else is set. */
+export const API_KEY_PREFIX = 'mjk_';
 /** `mjk_` and 32 random bytes, base64url. */
 export const API_KEY_SECRET_PATTERN = /^mjk_[A-Za-z0-9_-]{43}$/;
 

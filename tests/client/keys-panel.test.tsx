@@ -51,7 +51,7 @@ function keysServer(initial: ApiKey[] = []) {
 
 const renderPanel = () => renderWithClient(<KeysPanel onClose={() => undefined} />);
 
-test('the header\'s "API keys" opens the panel, which says how a midjourney-proxy client uses a key', async () => {
+test('the header\'s "API keys" opens the panel, which says how a script and a midjourney-proxy client use a key', async () => {
   const user = userEvent.setup();
   keysServer();
   renderWithClient(<App />);
@@ -62,6 +62,8 @@ test('the header\'s "API keys" opens the panel, which says how a midjourney-prox
   expect(screen.getByRole('button', { name: 'API keys' })).toHaveAttribute('aria-expanded', 'true');
   expect(panel).toHaveTextContent(`Point your midjourney-proxy client at ${window.location.origin}/mj`);
   expect(panel).toHaveTextContent('mj-api-secret');
+  expect(panel).toHaveTextContent(`Scripts send it to ${window.location.origin}/api as Authorization: Bearer`);
+  expect(within(panel).getByRole('link', { name: 'API reference' })).toHaveAttribute('href', '/api/docs');
   expect(await within(panel).findByText('No keys yet.')).toBeInTheDocument();
 });
 

@@ -397,7 +397,7 @@ test('a studio API key is its own owner on /mj, and a revoked key stops at once'
   expect(byKey.body.code).toBe(1);
   expect(keyList.body.map((task: { prompt: string }) => task.prompt)).toEqual(['the key’s fox']);
   expect(notTheirs.text).toBe('');
-  expect(makeMore.status).toBe(401);
+  expect(makeMore.status).toBe(403);
   expect(afterRevoke.status).toBe(401);
 });
 

@@ -1,8 +1,8 @@
-// API keys made in the studio, for midjourney-proxy clients (the /mj routes): each
-// key is an owner of its own, so it sees only the jobs made with it. The secret is shown once;
+// API keys made in the studio, for scripts (`Authorization: Bearer` on /api) and midjourney-proxy
+// clients (the /mj routes): each key is an owner of its own, so it sees only the jobs made with it. The secret is shown once;
 // the store keeps its HMAC under the server's secret, so a copy of the database opens nothing.
 import { createHmac, randomBytes } from 'node:crypto';
-import { API_KEY_SECRET_PATTERN, apiKeyNameSchema, MAX_LIVE_API_KEYS } from '@shared/schemas/api-key';
+import { API_KEY_PREFIX, API_KEY_SECRET_PATTERN, apiKeyNameSchema, MAX_LIVE_API_KEYS } from '@shared/schemas/api-key';
 import { DomainError } from '../errors';
 import type { ApiKeyRecord, JobStore } from '../store/job-store';
 
@@ -48,7 +48,7 @@ export class ApiKeyService {
     if (live >= MAX_LIVE_API_KEYS) {
       throw new DomainError('conflict', `You have ${MAX_LIVE_API_KEYS} API keys already: revoke one first`);
     }
-    const secret = `mjk_${randomBytes(32).toString('base64url')}`;
+    const secret = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
     const record: ApiKeyRecord = {
       // The store keeps nothing of the secret but its hash: the hint's characters ride in the
       // id, which its owner sees anyway.
@@ -101,5 +101,5 @@ export class ApiKeyService {
 }
 
 function toInfo({ hash: _hash, ...key }: ApiKeyRecord): ApiKeyInfo {
-  return { ...key, hint: `mjk_…${key.id.slice(-HINT_CHARS)}` };
+  return { ...key, hint: `${API_KEY_PREFIX}…${key.id.slice(-HINT_CHARS)}` };
 }

@@ -1,11 +1,13 @@
 // Access control for a server holding a paid key. With ACCESS_TOKEN set, every /api route
-// (images included) needs either `Authorization: Bearer <token>` (an API client: one owner)
-// or the session cookie a browser gets by signing in with the token (a server-side session:
-// one owner, ended by signing out or by a new token). Comparisons are constant-time; wrong
-// tokens, by header or by sign-in, are counted per address and refused for a while past a
-// limit (right ones are not counted); cookie-authenticated state-changing requests must come
-// from our own origin.
+// (images included) needs either `Authorization: Bearer <token>` (an API client: one owner),
+// `Authorization: Bearer <API key>` (a key made in the studio: the key's own owner, with or
+// without ACCESS_TOKEN) or the session cookie a browser gets by signing in with the token (a
+// server-side session: one owner, ended by signing out or by a new token). Comparisons are
+// constant-time; wrong tokens and keys, by header or by sign-in, are counted per address and
+// refused for a while past a limit (right ones are not counted); cookie-authenticated
+// state-changing requests must come from our own origin.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { API_KEY_PREFIX } from '@shared/schemas/api-key';
 import { type SessionState, signInSchema } from '@shared/schemas/session';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { SessionService } from '../access/session-service';
@@ -28,6 +30,8 @@ export interface AccessOptions {
   signInAttempts?: number;
   /** Moves an owner's jobs and uploads to another (a browser's history, at sign-in). */
   adopt?: (from: string, to: string) => void;
+  /** The owner a live API key's secret stands for (and marks the request as the key's); else undefined. */
+  apiKeyOwner?: (req: Request, secret: string) => string | undefined;
 }
 
 const FAILURE_WINDOW_S = 15 * 60;
@@ -75,26 +79,41 @@ export function accessRoutes(options: AccessOptions): {
     return id === undefined ? undefined : sessions.ownerOf(id);
   };
 
-  const checkBearer = async (req: Request, bearer: string, expected: string) => {
-    await refuseIfBlocked(req);
-    if (!tokensMatch(bearer, expected)) throw await wrongToken(req, 'The access token is not valid');
-    setOwner(req, tokenOwnerId(expected));
-  };
-
-  /** The access token's owner, or the owner `owners` finds for the secret (an API key); else 401. */
-  const checkSecret = async (req: Request, secret: string, owners: (secret: string) => string | undefined) => {
+  /** The access token's owner, or the owner `owners` finds for the secret (an API key); else a counted 401. */
+  const judge = async (
+    req: Request,
+    secret: string,
+    owners: (secret: string) => string | undefined,
+    wrong: string,
+  ): Promise<string> => {
     await refuseIfBlocked(req);
     if (token && tokensMatch(secret, token)) return tokenOwnerId(token);
     const owner = owners(secret);
     if (owner !== undefined) return owner;
-    throw await wrongToken(req, 'Invalid mj-api-secret');
+    throw await wrongToken(req, wrong);
+  };
+  const checkSecret = (req: Request, secret: string, owners: (secret: string) => string | undefined) =>
+    judge(req, secret, owners, 'Invalid mj-api-secret');
+
+  /** The access token, or one of our API keys (a revoked one fails here, at once). */
+  const checkBearer = async (req: Request, bearer: string) => {
+    const keyOwner = (secret: string) =>
+      secret.startsWith(API_KEY_PREFIX) ? options.apiKeyOwner?.(req, secret) : undefined;
+    const wrong = token
+      ? 'The access token or API key is not valid'
+      : 'The API key is not valid (revoked, or not made here)';
+    setOwner(req, await judge(req, bearer, keyOwner, wrong));
   };
 
-  // Synchronous unless a bearer token must be counted: most requests are polls.
+  // Synchronous unless a bearer token must be judged: most requests are polls. Without an access
+  // token, only a bearer written as one of our keys is judged; any other is no credential (the
+  // cookie's owner stands), as before keys existed.
   const guard: RequestHandler = (req, _res, next) => {
-    if (!token) return next();
     const bearer = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1];
-    if (bearer !== undefined) return checkBearer(req, bearer, token).then(() => next());
+    if (bearer !== undefined && (token || bearer.startsWith(API_KEY_PREFIX))) {
+      return checkBearer(req, bearer).then(() => next());
+    }
+    if (!token) return next();
     const owner = sessionOwner(req);
     if (owner !== undefined) setOwner(req, owner);
     else if (req.path !== '/session') throw new AppError(401, 'unauthorized', 'Sign in with the access token first');

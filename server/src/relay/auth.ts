@@ -2,11 +2,9 @@
 // case), `Authorization: Bearer <key>` or a bare `Authorization: <key>`. It is the access
 // token (its one owner) or a studio API key (the key's own owner). Without an access token
 // (a server on loopback) no secret is needed, as for our own API: such clients share one owner.
+import { API_KEY_PREFIX } from '@shared/schemas/api-key';
 import type { Request } from 'express';
 import { AppError } from '../errors';
-
-/** How our API keys begin (access/api-key-service.ts makes them). */
-const API_KEY_PREFIX = 'mjk_';
 
 /** The owner of secret-less relay clients on a server without an access token. */
 export const LOCAL_RELAY_OWNER = 'relay-local-owner';

@@ -1,5 +1,5 @@
 // The API keys panel: making a key (its secret shown once, to copy), the caller's keys with
-// when each was made and last used, revoking one, and how a midjourney-proxy client uses it.
+// when each was made and last used, revoking one, and how a script or a midjourney-proxy client uses it.
 import type { ApiKey, CreatedApiKey } from '@shared/schemas/api-key';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { useContract } from '@/lib/use-contract';
@@ -56,8 +56,9 @@ export function KeysPanel({ onClose }: KeysPanelProps) {
       </div>
       <p className="keys-usage">
         Point your midjourney-proxy client at <code>{endpoint}</code> with this key as its <code>mj-api-secret</code>{' '}
-        (or as <code>Authorization: Bearer …</code>). Each key has a history of its own: jobs made with a key are the
-        key's, not this browser's.
+        (or as <code>Authorization: Bearer …</code>). Scripts send it to <code>{`${window.location.origin}/api`}</code>{' '}
+        as <code>Authorization: Bearer …</code> (the <a href="/api/docs">API reference</a> lists every route). Each key
+        has a history of its own: jobs made with a key are the key's, not this browser's.
       </p>
 
       {create.data ? (
