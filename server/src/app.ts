@@ -29,6 +29,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { imageRoutes } from './routes/images';
 import { imagineRoutes } from './routes/imagine';
 import { jobRoutes } from './routes/jobs';
+import { referenceRoutes } from './routes/reference';
 import { mediaRoutes, uploadRoutes } from './routes/uploads';
 import { type WebhookOptions, webhookRoutes } from './routes/webhooks';
 import { isActive, type JobRecord } from './store/job-store';
@@ -115,8 +116,10 @@ export function createApp(deps: AppDeps): express.Express {
     apiKeyOwner,
     ...(security.signInAttempts !== undefined ? { signInAttempts: security.signInAttempts } : {}),
   });
-  // Every /api request passes these in order; one layer, not seven, since a poll goes through
-  // them every second or two per browser tab. The API comes first among the app's routes too.
+  // The OpenAPI document and its reference page need no credentials and make no owner.
+  referenceRoutes(api, allowHost);
+  // Every other /api request passes these in order; one layer, not seven, since a poll goes
+  // through them every second or two per browser tab. The API comes first among the app's routes too.
   api.use(
     series([
       allowHost,

@@ -40,6 +40,9 @@ export const promptSchema = z
       }),
   );
 
+/** Parameters given as an object by API name; each is read and checked with the table (prompt-params.ts). */
+export const paramsInputSchema = z.record(z.string(), z.unknown(), { error: 'params is an object of parameters' });
+
 /**
  * A submission: the prompt text (parameters may be written in it, Midjourney's way), and/or
  * the same parameters as a structured `params` object; `aspect_ratio` and `quality` are the
@@ -50,7 +53,7 @@ export const promptSchema = z
 export const imagineRequestSchema = z
   .strictObject({
     prompt: promptSchema,
-    params: z.record(z.string(), z.unknown(), { error: 'params is an object of parameters' }).optional(),
+    params: paramsInputSchema.optional(),
     aspect_ratio: z.string({ error: 'aspect_ratio is text like "3:2"' }).optional(),
     quality: qualitySchema.optional(),
     image_prompts: z

@@ -1,0 +1,225 @@
+// The OpenAPI document at /api/openapi.json and the reference page at /api/docs: the document is
+// valid OpenAPI 3.1 with schemas valid as JSON Schema 2020-12, it and the router list the same
+// routes (the router's stack walked), every error answer is the one shape, and the page holds
+// nothing inline, lives under the page CSP and needs no credentials.
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { ERROR_CODES } from '@shared/schemas/error';
+import type { Express } from 'express';
+import request from 'supertest';
+import { afterEach, expect, test } from 'vitest';
+import { documentPath, type OpenApiDocument, openApiDocument } from '../../server/src/http/openapi';
+import { operationsOf, schemaCompiler } from '../support/openapi-check';
+import { buildTestApp, mockUpstreamForEachTest } from './helpers';
+
+mockUpstreamForEachTest();
+
+const TOKEN = 'correct-horse-battery-staple-42';
+
+const apps: Awaited<ReturnType<typeof buildTestApp>>[] = [];
+afterEach(async () => {
+  for (const setup of apps.splice(0)) await setup.close();
+});
+
+async function app(options: Parameters<typeof buildTestApp>[0] = {}) {
+  const setup = await buildTestApp(options);
+  apps.push(setup);
+  return setup;
+}
+
+interface Layer {
+  rawPath?: unknown;
+  route?: { path: string; methods: Record<string, boolean> };
+  handle: { stack?: Layer[] };
+}
+
+/** `METHOD /api/path` for every route on the router mounted at /api, as Express holds them. */
+function servedRoutes(app: Express): string[] {
+  const stack = (app as unknown as { router: { stack: Layer[] } }).router.stack;
+  const api = stack.find((layer) => layer.rawPath === '/api' && Array.isArray(layer.handle.stack));
+  if (!api?.handle.stack) throw new Error('no router mounted at /api');
+  return api.handle.stack.flatMap((layer) =>
+    layer.route
+      ? Object.keys(layer.route.methods)
+          .filter((method) => method !== '_all')
+          .map((method) => `${method} ${documentPath(String(layer.route?.path))}`)
+      : [],
+  );
+}
+
+const documentedRoutes = (document: OpenApiDocument) =>
+  operationsOf(document).map((operation) => `${operation.method} ${operation.path}`);
+
+test('GET /api/openapi.json answers the document, which validates as OpenAPI 3.1', async () => {
+  const { app: express } = await app();
+
+  const response = await request(express).get('/api/openapi.json');
+  const validator = new Validator();
+  const result = await validator.validate(response.body);
+
+  expect(response.status).toBe(200);
+  expect(response.headers['content-type']).toMatch(/^application\/json/);
+  expect(result.errors).toBeUndefined();
+  expect(result.valid).toBe(true);
+  expect(validator.version).toBe('3.1');
+  expect(response.body).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+});
+
+test('every schema in the document compiles as strict JSON Schema 2020-12', () => {
+  const document = openApiDocument();
+  const compile = schemaCompiler(document);
+  const schemas = [
+    ...Object.values(document.components?.schemas ?? {}),
+    ...operationsOf(document).flatMap((operation) =>
+      Object.values(operation.responses).flatMap((answer) =>
+        Object.values(answer.content ?? {}).map((media) => media.schema),
+      ),
+    ),
+  ];
+
+  const failures = schemas.flatMap((schema) => {
+    try {
+      compile(schema);
+      return [];
+    } catch (error) {
+      return [`${JSON.stringify(schema).slice(0, 120)}: ${String(error)}`];
+    }
+  });
+
+  expect(schemas.length).toBeGreaterThan(40);
+  expect(failures).toEqual([]);
+});
+
+test('every route the /api router serves is in the document, and every operation in it is served', async () => {
+  const { app: express } = await app();
+
+  const served = servedRoutes(express);
+  const documented = documentedRoutes(openApiDocument());
+
+  expect(served.length).toBeGreaterThan(20);
+  expect([...documented].sort()).toEqual([...new Set(served)].sort());
+  expect(new Set(documented).size).toBe(documented.length);
+});
+
+test('the router walk sees what is served: a route added to /api and not to the document is caught', async () => {
+  const { app: express } = await app();
+  const stack = (express as unknown as { router: { stack: Layer[] } }).router.stack;
+  const api = stack.find((layer) => layer.rawPath === '/api');
+  const router = api?.handle as unknown as import('express').Router;
+
+  router.get('/undocumented', (_req, res) => res.json({}));
+  const served = servedRoutes(express);
+
+  expect(served).toContain('get /api/undocumented');
+  expect(documentedRoutes(openApiDocument())).not.toContain('get /api/undocumented');
+});
+
+test('every operation has an id, a summary, a success answer and errors in the one shape, with its codes', () => {
+  const operations = operationsOf(openApiDocument());
+  const document = openApiDocument();
+
+  const problems = operations.flatMap((operation) => {
+    const statuses = Object.keys(operation.responses).map(Number);
+    const errors = statuses.filter((status) => status >= 400);
+    const found: string[] = [];
+    if (!operation.operationId) found.push(`${operation.path}: no operationId`);
+    if (!statuses.some((status) => status < 400)) found.push(`${operation.operationId}: no success answer`);
+    if (!errors.includes(500)) found.push(`${operation.operationId}: no 500`);
+    for (const status of errors) {
+      const schema = operation.responses[String(status)]?.content?.['application/json']?.schema as { $ref?: string };
+      const name = schema?.$ref?.replace('#/components/schemas/', '') ?? '';
+      const component = document.components?.schemas?.[name] as
+        | { properties?: { error?: { properties?: { code?: { enum?: string[] } } } } }
+        | undefined;
+      const codes = component?.properties?.error?.properties?.code?.enum ?? [];
+      if (codes.length === 0 || codes.some((code) => !(ERROR_CODES as readonly string[]).includes(code))) {
+        found.push(`${operation.operationId} ${status}: not the error shape (${name})`);
+      }
+    }
+    return found;
+  });
+
+  expect(operations.length).toBe(28);
+  expect(problems).toEqual([]);
+});
+
+test('the document names the auth schemes: bearer (ACCESS_TOKEN or an API key), the session and owner cookies', () => {
+  const document = openApiDocument();
+
+  const schemes = document.components?.securitySchemes ?? {};
+
+  expect(schemes).toMatchObject({
+    bearer: { type: 'http', scheme: 'bearer' },
+    session: { type: 'apiKey', in: 'cookie', name: 'mj_session' },
+    owner: { type: 'apiKey', in: 'cookie', name: 'mj_owner' },
+  });
+  expect(JSON.stringify(schemes.bearer)).toMatch(/ACCESS_TOKEN.*API key/);
+  expect(document.security).toEqual([{ bearer: [] }, { session: [] }, { owner: [] }]);
+});
+
+test('with ACCESS_TOKEN set, the document and the page still need no credentials, and neither makes an owner', async () => {
+  const { app: express } = await app({ security: { accessToken: TOKEN } });
+
+  const answers = await Promise.all(
+    ['/api/openapi.json', '/api/docs', '/api/docs/reference.js'].map((path) => request(express).get(path)),
+  );
+  const jobs = await request(express).get('/api/jobs');
+
+  expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+  expect(answers.map((answer) => answer.headers['set-cookie'])).toEqual([undefined, undefined, undefined]);
+  expect(jobs.status).toBe(401);
+});
+
+test('GET /api/docs is the reference page: no inline script or style, under the page CSP', async () => {
+  const { app: express } = await app();
+
+  const page = await request(express).get('/api/docs');
+  const html = page.text;
+  const csp = String(page.headers['content-security-policy']);
+
+  expect(page.status).toBe(200);
+  expect(page.headers['content-type']).toMatch(/^text\/html/);
+  expect(html.match(/<script\b[^>]*>/g)).toEqual([
+    '<script src="/api/docs/swagger-ui-bundle.js">',
+    '<script src="/api/docs/reference.js">',
+  ]);
+  expect(html).not.toMatch(/<script\b[^>]*>[^<]+<\/script>/);
+  expect(html).not.toMatch(/<style\b|\sstyle=|\son\w+=/i);
+  expect(csp).toContain("script-src 'self'");
+  expect(csp).toContain("style-src 'self'");
+  expect(csp).not.toContain('unsafe');
+});
+
+test('the page loads Swagger UI from the installed swagger-ui-dist and our own start script, gzipped when asked', async () => {
+  const { app: express } = await app();
+
+  // (msw's interceptor, which every request here passes, cannot hand on the bundle gzipped; the
+  // browser tests load it so.)
+  const bundle = await request(express).get('/api/docs/swagger-ui-bundle.js').set('accept-encoding', 'identity');
+  const css = await request(express).get('/api/docs/swagger-ui.css').set('accept-encoding', 'gzip');
+  const start = await request(express).get('/api/docs/reference.js');
+
+  expect(bundle.status).toBe(200);
+  expect(bundle.headers['content-encoding']).toBeUndefined();
+  expect(bundle.headers['content-type']).toBe('text/javascript; charset=utf-8');
+  expect(bundle.text).toContain('SwaggerUIBundle');
+  expect(css.headers['content-encoding']).toBe('gzip');
+  expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+  expect(css.text).toContain('.swagger-ui');
+  expect(start.text).toContain('url: "/api/openapi.json"');
+  expect(start.text).toContain('queryConfigEnabled: false');
+});
+
+test('a reference file answers 304 to its own ETag, and an unknown one is a 404 in the error shape', async () => {
+  const { app: express } = await app();
+  const first = await request(express).get('/api/docs/reference.css');
+
+  const again = await request(express).get('/api/docs/reference.css').set('if-none-match', String(first.headers.etag));
+  const unknown = await request(express).get('/api/docs/package.json');
+  const outside = await request(express).get('/api/docs/..%2Fopenapi.json');
+
+  expect(first.headers.etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+  expect(again.status).toBe(304);
+  expect(unknown.status).toBe(404);
+  expect(unknown.body.error.code).toBe('not_found');
+  expect(outside.status).toBe(404);
+});
