@@ -1,4 +1,5 @@
-// The page: sign-in when the server asks for it; otherwise the prompt form above the gallery.
+// The page: sign-in when the server asks for it; otherwise the prompt form above the gallery;
+// a footer that points scripts at the API's reference.
 
 import { useQuery } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
@@ -76,6 +77,10 @@ export function App() {
           </>
         ) : null}
       </main>
+      <footer className="foot">
+        <a href="/api/docs">API reference</a>
+        <a href="/api/openapi.json">OpenAPI document</a>
+      </footer>
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import type { Job } from '@shared/schemas/job';
-import { fireEvent, screen } from '@testing-library/react';
+import { fireEvent, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { HttpResponse, http } from 'msw';
 import { expect, test } from 'vitest';
@@ -262,4 +262,15 @@ test('a private server shows the sign-in screen, and the right token opens the s
 
   expect(await screen.findByLabelText('Prompt')).toBeInTheDocument();
   expect(screen.getByRole('button', { name: 'Sign out' })).toBeInTheDocument();
+});
+
+test("the footer links to the API's reference page and its OpenAPI document, signed in or not", async () => {
+  server.use(http.get(`${API}/session`, () => HttpResponse.json({ required: true, signed_in: false })));
+  renderWithClient(<App />);
+
+  await screen.findByLabelText('Access token');
+  const footer = screen.getByRole('contentinfo');
+
+  expect(within(footer).getByRole('link', { name: 'API reference' })).toHaveAttribute('href', '/api/docs');
+  expect(within(footer).getByRole('link', { name: 'OpenAPI document' })).toHaveAttribute('href', '/api/openapi.json');
 });
