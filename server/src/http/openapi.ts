@@ -23,6 +23,7 @@ import {
   type ZodOpenApiResponseObject,
 } from 'zod-openapi';
 import packageJson from '../../../package.json' with { type: 'json' };
+import { SESSION_COOKIE } from './access';
 import { paramsJsonSchema } from './openapi-params';
 import { type Access, API_ROUTES, type ApiRoute, type ErrorStatus, type Tag } from './openapi-routes';
 import { OWNER_COOKIE } from './owner';
@@ -83,7 +84,7 @@ the schemas the server validates with.
 - \`Authorization: Bearer <ACCESS_TOKEN>\`: the access token's one owner (browsers signed in with it and
   relay clients using it are the same owner);
 - \`Authorization: Bearer <API key>\`: a key made in the studio (\`mjk_…\`), an owner of its own, revoked at once;
-- the \`mj_session\` cookie a browser gets from \`POST /api/session\`;
+- the \`${SESSION_COOKIE}\` cookie a browser gets from \`POST /api/session\`;
 - without ACCESS_TOKEN (a server on loopback), the anonymous \`${OWNER_COOKIE}\` cookie set on the first request.
 
 **Errors** have one shape everywhere: \`{ "error": { "code", "message", "retry_after_s"?, "fields"? } }\`;
@@ -118,7 +119,7 @@ function errorComponents() {
 }
 
 /** The route's own errors and its guard's, codes merged per status. */
-export function errorsOf(route: ApiRoute): [ErrorStatus, ErrorCode[]][] {
+function errorsOf(route: ApiRoute): [ErrorStatus, ErrorCode[]][] {
   const merged = new Map<ErrorStatus, Set<ErrorCode>>();
   for (const table of [route.errors, guardErrors(route.access, route.method)]) {
     for (const [status, codes] of Object.entries(table) as [`${ErrorStatus}`, readonly ErrorCode[]][]) {
@@ -234,7 +235,7 @@ function build(): OpenApiDocument {
           session: {
             type: 'apiKey',
             in: 'cookie',
-            name: 'mj_session',
+            name: SESSION_COOKIE,
             description: 'A browser signed in with the access token (POST /api/session)',
           },
           owner: {
