@@ -264,6 +264,30 @@ test('with ACCESS_TOKEN set, /api/keys needs the token or a session', async () =
   expect(withToken.status).toBe(201);
 });
 
+const cookieOf = (response: request.Response, name: string): string =>
+  ([] as string[])
+    .concat(response.headers['set-cookie'] ?? [])
+    .map((cookie) => cookie.split(';')[0] ?? '')
+    .find((cookie) => cookie.startsWith(`${name}=`)) ?? '';
+
+test('keys a browser made before ACCESS_TOKEN was set come along when it signs in: listed and revocable there', async () => {
+  const before = await app();
+  const first = await before.agent.get('/api/jobs');
+  const { key, secret } = await createKey(before.agent);
+  await before.close();
+  const guarded = await app({ dataDir: before.dataDir, security: { accessToken: TOKEN } });
+  const browser = request.agent(guarded.app);
+
+  await browser.post('/api/session').set('cookie', cookieOf(first, 'mj_owner')).send({ token: TOKEN });
+  const listed = apiKeyListSchema.parse((await browser.get('/api/keys')).body).keys;
+  const revoked = await browser.delete(`/api/keys/${key.id}`);
+  const used = await request(guarded.app).get('/api/jobs').set('authorization', `Bearer ${secret}`);
+
+  expect(listed.map((one) => one.id)).toEqual([key.id]);
+  expect(revoked.status).toBe(204);
+  expect(used.status).toBe(401);
+});
+
 test('a request authenticated by an API key may not list, create or revoke keys', async () => {
   const { apiKeys } = await app();
   const keyed = express();

@@ -28,7 +28,7 @@ export interface AccessOptions {
   sessions: SessionService;
   /** Wrong tokens allowed per address in 15 minutes (sign-in and bearer alike). */
   signInAttempts?: number;
-  /** Moves an owner's jobs and uploads to another (a browser's history, at sign-in). */
+  /** Moves an owner's jobs, uploads and API keys to another (a browser's history, at sign-in). */
   adopt?: (from: string, to: string) => void;
   /** The owner a live API key's secret stands for (and marks the request as the key's); else undefined. */
   apiKeyOwner?: (req: Request, secret: string) => string | undefined;

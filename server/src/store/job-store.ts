@@ -207,7 +207,7 @@ export interface JobStore {
   deleteSession(idHash: string): void;
   /** Forgets sessions that expired before `now`, or were opened with another token. */
   deleteStaleSessions(now: number, tokenId: string): number;
-  /** Moves every job and upload of one owner to another; answers how many jobs moved. */
+  /** Moves every job, upload and API key (as its creator) of one owner to another; answers how many jobs moved. */
   reassignOwner(from: string, to: string): number;
   insertApiKey(key: ApiKeyRecord): void;
   /** A key by its secret's hash, revoked or not. */

@@ -495,6 +495,7 @@ export class SqliteJobStore implements JobStore {
       relayState: this.#db.prepare('SELECT state FROM task_numbers WHERE job_id = ?'),
       reassignJobs: this.#db.prepare('UPDATE jobs SET owner_id = ? WHERE owner_id = ?'),
       reassignUploads: this.#db.prepare('UPDATE uploads SET owner_id = ? WHERE owner_id = ?'),
+      reassignApiKeys: this.#db.prepare('UPDATE api_keys SET creator_id = ? WHERE creator_id = ?'),
       setRelayState: this.#db.prepare('UPDATE task_numbers SET state = ? WHERE job_id = ?'),
       getUpload: this.#db.prepare('SELECT * FROM uploads WHERE id = ?'),
       deleteUpload: this.#db.prepare('DELETE FROM uploads WHERE id = ?'),
@@ -678,6 +679,8 @@ export class SqliteJobStore implements JobStore {
   reassignOwner(from: string, to: string): number {
     const moved = this.#db.transaction(() => {
       this.#statements.reassignUploads.run(to, from);
+      // The keys it made, too: else they would authenticate with nobody left to list or revoke them.
+      this.#statements.reassignApiKeys.run(to, from);
       return this.#statements.reassignJobs.run(to, from).changes;
     })();
     // Cached finished records name the old owner.
