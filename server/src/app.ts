@@ -104,16 +104,16 @@ export function createApp(deps: AppDeps): express.Express {
   const api = express.Router();
   // A studio API key is its own owner on either face (/api and /mj); a request it opened may
   // use the key's jobs but never manage keys (routes/api-keys.ts).
-  const apiKeyOwner = (req: express.Request, secret: string) => {
-    const owner = deps.apiKeys.authenticate(secret);
-    if (owner !== undefined) markApiKeyRequest(req);
-    return owner;
+  const apiKey = (req: express.Request, secret: string) => {
+    const verdict = deps.apiKeys.authenticate(secret);
+    if (verdict.status === 'live') markApiKeyRequest(req);
+    return verdict;
   };
   const access = accessRoutes({
     token: security.accessToken,
     sessions: deps.sessions,
     adopt: (from, to) => deps.jobs.adoptOwner(from, to),
-    apiKeyOwner,
+    apiKey,
     ...(security.signInAttempts !== undefined ? { signInAttempts: security.signInAttempts } : {}),
   });
   // The OpenAPI document and its reference page need no credentials and make no owner.
@@ -205,7 +205,7 @@ export function createApp(deps: AppDeps): express.Express {
       guarded: Boolean(security.accessToken),
       // The socket's own peer, never a forwarded header: a proxy in front is not this machine.
       fromLoopback: (req) => isLoopback(req.socket.remoteAddress ?? ''),
-      checkSecret: (req, secret) => access.checkSecret(req, secret, (given) => apiKeyOwner(req, given)),
+      checkSecret: (req, secret) => access.checkSecret(req, secret, (given) => apiKey(req, given)),
     }),
     origin,
     links,

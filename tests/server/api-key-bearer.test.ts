@@ -97,6 +97,25 @@ test('a revoked key answers 401 on /api at once, on its very next request', asyn
   expect(setup.jobs.listActive()).toEqual([]);
 });
 
+test('a revoked key is not a wrong guess: a script polling with it locks nobody at its address out', async () => {
+  const setup = await app({ security: { accessToken: TOKEN, signInAttempts: 3 } });
+  const key = await keyOf(setup, true);
+  await request(setup.app).delete(`/api/keys/${key.key.id}`).set('authorization', `Bearer ${TOKEN}`);
+
+  const polls = [];
+  for (let i = 0; i < 5; i++) polls.push(await request(setup.app).get('/api/jobs').set(key.auth));
+  const relay = await request(setup.app).get('/mj/task/list').set('mj-api-secret', key.secret);
+  const signIn = await request(setup.app).post('/api/session').send({ token: TOKEN });
+
+  expect(polls.map((poll) => poll.status)).toEqual([401, 401, 401, 401, 401]);
+  expect(errorBodySchema.parse(polls[4]?.body).error).toMatchObject({
+    code: 'unauthorized',
+    message: 'This API key was revoked',
+  });
+  expect(relay.status).toBe(401);
+  expect(signIn.status).toBe(204);
+});
+
 test('a key-shaped bearer this server never made is a 401, and guessing is limited per address', async () => {
   const setup = await app({ security: { signInAttempts: 3 } });
   const key = await keyOf(setup);

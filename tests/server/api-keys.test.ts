@@ -103,13 +103,13 @@ test('a key authenticates as an owner of its own, a new one per key, and not as 
   const ownerOne = apiKeys.authenticate(one.secret);
   const ownerTwo = apiKeys.authenticate(two.secret);
 
-  expect(ownerOne).toMatch(/^key-[A-Za-z0-9_-]{16,}$/);
-  expect(ownerTwo).toMatch(/^key-/);
-  expect(ownerOne).not.toBe(ownerTwo);
-  expect(apiKeys.authenticate(one.secret)).toBe(ownerOne);
+  expect(ownerOne).toEqual({ status: 'live', owner: expect.stringMatching(/^key-[A-Za-z0-9_-]{16,}$/) });
+  expect(ownerTwo).toEqual({ status: 'live', owner: expect.stringMatching(/^key-/) });
+  expect(ownerOne).not.toEqual(ownerTwo);
+  expect(apiKeys.authenticate(one.secret)).toEqual(ownerOne);
 });
 
-test('anything but a live key secret authenticates as nobody', async () => {
+test('anything but a key secret this server made is unknown', async () => {
   const { agent, apiKeys } = await app();
   const { secret } = await createKey(agent);
 
@@ -123,10 +123,10 @@ test('anything but a live key secret authenticates as nobody', async () => {
     ` ${secret}`,
   ].map((attempt) => apiKeys.authenticate(attempt));
 
-  expect(answers).toEqual(answers.map(() => undefined));
+  expect(answers).toEqual(answers.map(() => ({ status: 'unknown' })));
 });
 
-test('a revoked key fails at once, and revoking it again changes nothing', async () => {
+test('a revoked key fails at once, told apart from a secret never made, and revoking it again changes nothing', async () => {
   const { agent, apiKeys } = await app();
   const { key, secret } = await createKey(agent);
   const before = apiKeys.authenticate(secret);
@@ -135,9 +135,9 @@ test('a revoked key fails at once, and revoking it again changes nothing', async
   const after = apiKeys.authenticate(secret);
   const again = await agent.delete(`/api/keys/${key.id}`);
 
-  expect(before).toEqual(expect.any(String));
+  expect(before).toMatchObject({ status: 'live' });
   expect(revoked.status).toBe(204);
-  expect(after).toBeUndefined();
+  expect(after).toEqual({ status: 'revoked' });
   expect(again.status).toBe(204);
 });
 
@@ -152,7 +152,7 @@ test("another owner neither sees nor revokes someone's key", async () => {
   expect(apiKeyListSchema.parse(listed.body).keys).toEqual([]);
   expect(revoke.status).toBe(404);
   expect(errorBodySchema.parse(revoke.body).error.code).toBe('not_found');
-  expect(apiKeys.authenticate(secret)).toEqual(expect.any(String));
+  expect(apiKeys.authenticate(secret)).toMatchObject({ status: 'live' });
   expect(apiKeyListSchema.parse((await agent.get('/api/keys')).body).keys[0]?.revoked_at).toBeNull();
 });
 

@@ -17,6 +17,9 @@ export type ApiKeyInfo = Omit<ApiKeyRecord, 'hash'> & {
   hint: string;
 };
 
+/** A secret judged: a live key's owner, a key of ours that was revoked, or a secret we never made. */
+export type ApiKeyVerdict = { status: 'live'; owner: string } | { status: 'revoked' } | { status: 'unknown' };
+
 export interface ApiKeyServiceOptions {
   store: JobStore;
   /**
@@ -82,17 +85,19 @@ export class ApiKeyService {
   }
 
   /**
-   * The owner a live key's secret stands for; undefined for anything else. The lookup is by
-   * the keyed hash, so its timing tells nothing about any secret. Wrong guesses are for the
-   * caller to count and limit, as the access guard does for ACCESS_TOKEN.
+   * What a secret is: a live key (and the owner it stands for), one of our keys that was
+   * revoked, or nothing this server made. The lookup is by the keyed hash, so its timing tells
+   * nothing about any secret. Unknown secrets are guesses, for the caller to count and limit
+   * as the access guard does for ACCESS_TOKEN; a revoked one was a real key, and is no guess.
    */
-  authenticate(secret: string): string | undefined {
-    if (!API_KEY_SECRET_PATTERN.test(secret)) return undefined;
+  authenticate(secret: string): ApiKeyVerdict {
+    if (!API_KEY_SECRET_PATTERN.test(secret)) return { status: 'unknown' };
     const key = this.#store.getApiKeyByHash(this.#hash(secret));
-    if (!key || key.revokedAt !== null) return undefined;
+    if (!key) return { status: 'unknown' };
+    if (key.revokedAt !== null) return { status: 'revoked' };
     const now = this.#now();
     if (key.lastUsedAt === null || now - key.lastUsedAt >= TOUCH_EVERY_MS) this.#store.touchApiKey(key.id, now);
-    return key.ownerId;
+    return { status: 'live', owner: key.ownerId };
   }
 
   #hash(secret: string): string {

@@ -10,6 +10,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { API_KEY_PREFIX } from '@shared/schemas/api-key';
 import { type SessionState, signInSchema } from '@shared/schemas/session';
 import express, { type Request, type RequestHandler, type Router } from 'express';
+import type { ApiKeyVerdict } from '../access/api-key-service';
 import type { SessionService } from '../access/session-service';
 import { AppError } from '../errors';
 import { RateLimiterMemory, RateLimiterRes } from '../rate-limiter';
@@ -30,8 +31,8 @@ export interface AccessOptions {
   signInAttempts?: number;
   /** Moves an owner's jobs, uploads and API keys to another (a browser's history, at sign-in). */
   adopt?: (from: string, to: string) => void;
-  /** The owner a live API key's secret stands for (and marks the request as the key's); else undefined. */
-  apiKeyOwner?: (req: Request, secret: string) => string | undefined;
+  /** Judges a secret as one of our API keys (and marks the request as the key's when it is live). */
+  apiKey?: (req: Request, secret: string) => ApiKeyVerdict;
 }
 
 const FAILURE_WINDOW_S = 15 * 60;
@@ -47,7 +48,7 @@ export const tokenOwnerId = (token: string): string => `api-${digest(`owner:${to
 export function accessRoutes(options: AccessOptions): {
   guard: RequestHandler;
   sessionRoutes: (router: Router) => void;
-  checkSecret: (req: Request, secret: string, owners: (secret: string) => string | undefined) => Promise<string>;
+  checkSecret: (req: Request, secret: string, keys: (secret: string) => ApiKeyVerdict) => Promise<string>;
 } {
   const { token, sessions } = options;
   const allowed = options.signInAttempts ?? 10;
@@ -79,30 +80,33 @@ export function accessRoutes(options: AccessOptions): {
     return id === undefined ? undefined : sessions.ownerOf(id);
   };
 
-  /** The access token's owner, or the owner `owners` finds for the secret (an API key); else a counted 401. */
+  /**
+   * The access token's owner, or the owner of the live API key the secret is; else a 401. Only
+   * a secret we do not know counts as a wrong guess: a revoked key was real, and a script still
+   * polling with it must not lock everyone at its address out.
+   */
   const judge = async (
     req: Request,
     secret: string,
-    owners: (secret: string) => string | undefined,
+    keys: (secret: string) => ApiKeyVerdict,
     wrong: string,
   ): Promise<string> => {
     await refuseIfBlocked(req);
     if (token && tokensMatch(secret, token)) return tokenOwnerId(token);
-    const owner = owners(secret);
-    if (owner !== undefined) return owner;
+    const verdict = keys(secret);
+    if (verdict.status === 'live') return verdict.owner;
+    if (verdict.status === 'revoked') throw new AppError(401, 'unauthorized', 'This API key was revoked');
     throw await wrongToken(req, wrong);
   };
-  const checkSecret = (req: Request, secret: string, owners: (secret: string) => string | undefined) =>
-    judge(req, secret, owners, 'Invalid mj-api-secret');
+  const checkSecret = (req: Request, secret: string, keys: (secret: string) => ApiKeyVerdict) =>
+    judge(req, secret, keys, 'Invalid mj-api-secret');
 
   /** The access token, or one of our API keys (a revoked one fails here, at once). */
   const checkBearer = async (req: Request, bearer: string) => {
-    const keyOwner = (secret: string) =>
-      secret.startsWith(API_KEY_PREFIX) ? options.apiKeyOwner?.(req, secret) : undefined;
-    const wrong = token
-      ? 'The access token or API key is not valid'
-      : 'The API key is not valid (revoked, or not made here)';
-    setOwner(req, await judge(req, bearer, keyOwner, wrong));
+    const key = (secret: string): ApiKeyVerdict =>
+      (secret.startsWith(API_KEY_PREFIX) ? options.apiKey?.(req, secret) : undefined) ?? { status: 'unknown' };
+    const wrong = token ? 'The access token or API key is not valid' : 'The API key is not one this server made';
+    setOwner(req, await judge(req, bearer, key, wrong));
   };
 
   // Synchronous unless a bearer token must be judged: most requests are polls. Without an access
