@@ -206,8 +206,9 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     ...(overrides.resolveHost ? { resolve: overrides.resolveHost } : {}),
   });
 
-  // Keyed with the cookies' secret: one server secret, and no key outlives it.
-  const apiKeys = new ApiKeyService({ store, secret, now });
+  // Keyed with the cookies' secret: one server secret, and no key outlives it; nor does a key
+  // outlive the access token its creator signed in with.
+  const apiKeys = new ApiKeyService({ store, secret, token: config.ACCESS_TOKEN, now });
 
   const interrupted = jobs.recoverInterrupted();
   const resumed = jobs.listActive().length;

@@ -288,6 +288,32 @@ test('keys a browser made before ACCESS_TOKEN was set come along when it signs i
   expect(used.status).toBe(401);
 });
 
+test("a new ACCESS_TOKEN ends the keys its old owner made, for good; a cookie owner's keys keep working", async () => {
+  const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
+  const open = await app();
+  const byCookie = await createKey(open.agent);
+  await open.close();
+  const first = await app({ dataDir: open.dataDir, security: { accessToken: TOKEN } });
+  const byToken = createdApiKeySchema.parse(
+    (await request(first.app).post('/api/keys').set(bearer(TOKEN)).send({ name: 'old token' })).body,
+  );
+  await first.close();
+
+  const rotated = await app({ dataDir: open.dataDir, security: { accessToken: `${TOKEN}-rotated` } });
+  const ended = await request(rotated.app).get('/api/jobs').set(bearer(byToken.secret));
+  const kept = await request(rotated.app).get('/api/jobs').set(bearer(byCookie.secret));
+  await rotated.close();
+  const back = await app({ dataDir: open.dataDir, security: { accessToken: TOKEN } });
+  const afterRotation = await request(back.app).get('/api/jobs').set(bearer(byToken.secret));
+  const listed = apiKeyListSchema.parse((await request(back.app).get('/api/keys').set(bearer(TOKEN))).body).keys;
+
+  expect(ended.status).toBe(401);
+  expect(errorBodySchema.parse(ended.body).error.message).toBe('This API key was revoked');
+  expect(kept.status).toBe(200);
+  expect(afterRotation.status).toBe(401);
+  expect(listed.map((key) => [key.id, key.revoked_at !== null])).toEqual([[byToken.key.id, true]]);
+});
+
 test('a request authenticated by an API key may not list, create or revoke keys', async () => {
   const { apiKeys } = await app();
   const keyed = express();
@@ -346,6 +372,36 @@ test('the store reads a key back by its hash, lists a creator its own, and revok
     { ...key('a', 'alice', 1), revokedAt: 11 },
   ]);
   expect(store.listApiKeys('bob').map((k) => k.id)).toEqual(['c']);
+});
+
+test("the store lists the creators of live keys and revokes all of one creator's live keys at once", () => {
+  const store = openStore();
+  const key = (id: string, creatorId: string) => ({
+    id,
+    creatorId,
+    ownerId: `key-${id}`,
+    name: id,
+    hash: `hash-${id}`,
+    createdAt: 1,
+    lastUsedAt: null,
+    revokedAt: null,
+  });
+  for (const [id, creator] of [
+    ['a', 'alice'],
+    ['b', 'alice'],
+    ['c', 'bob'],
+    ['d', 'carol'],
+  ] as const)
+    store.insertApiKey(key(id, creator));
+  store.revokeApiKey('d', 'carol', 5);
+
+  const creators = store.listApiKeyCreators().sort();
+  const revoked = store.revokeApiKeysOf('alice', 10);
+
+  expect(creators).toEqual(['alice', 'bob']);
+  expect(revoked).toBe(2);
+  expect(store.listApiKeys('alice').map((one) => one.revokedAt)).toEqual([10, 10]);
+  expect(store.listApiKeyCreators()).toEqual(['bob']);
 });
 
 test('task numbers have 16 digits, start at 1700000000000000, increase, and are safe integers', () => {

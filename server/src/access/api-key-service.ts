@@ -5,6 +5,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { API_KEY_PREFIX, API_KEY_SECRET_PATTERN, apiKeyNameSchema, MAX_LIVE_API_KEYS } from '@shared/schemas/api-key';
 import { DomainError } from '../errors';
 import type { ApiKeyRecord, JobStore } from '../store/job-store';
+import { isTokenOwnerId, tokenOwnerId } from './token-owner';
 
 /** A "last used" line needs no finer grain, and a busy client would otherwise write on every request. */
 const TOUCH_EVERY_MS = 60_000;
@@ -27,6 +28,11 @@ export interface ApiKeyServiceOptions {
    * hashes are worthless without it. Changing it invalidates every key.
    */
   secret: string;
+  /**
+   * The current ACCESS_TOKEN; undefined when the server asks for none. Keys made by an earlier
+   * token's owner, whom nobody can act as any more to list or revoke them, end with that token.
+   */
+  token: string | undefined;
   now?: () => number;
 }
 
@@ -34,11 +40,18 @@ export class ApiKeyService {
   readonly #store: JobStore;
   readonly #secret: string;
   readonly #now: () => number;
+  readonly #tokenOwner: string | undefined;
 
   constructor(options: ApiKeyServiceOptions) {
     this.#store = options.store;
     this.#secret = options.secret;
     this.#now = options.now ?? Date.now;
+    this.#tokenOwner = options.token ? tokenOwnerId(options.token) : undefined;
+    // As sessions are (session-service.ts): a new token ends the old token owner's keys for
+    // good, so going back to the old token revives none. A cookie owner's keys are untouched.
+    for (const creator of this.#store.listApiKeyCreators()) {
+      if (this.#orphaned(creator)) this.#store.revokeApiKeysOf(creator, this.#now());
+    }
   }
 
   /** Makes a key; the answer's `secret` is the only copy there will ever be. */
@@ -94,10 +107,15 @@ export class ApiKeyService {
     if (!API_KEY_SECRET_PATTERN.test(secret)) return { status: 'unknown' };
     const key = this.#store.getApiKeyByHash(this.#hash(secret));
     if (!key) return { status: 'unknown' };
-    if (key.revokedAt !== null) return { status: 'revoked' };
+    if (key.revokedAt !== null || this.#orphaned(key.creatorId)) return { status: 'revoked' };
     const now = this.#now();
     if (key.lastUsedAt === null || now - key.lastUsedAt >= TOUCH_EVERY_MS) this.#store.touchApiKey(key.id, now);
     return { status: 'live', owner: key.ownerId };
+  }
+
+  /** Made by an access token's owner, and not the current token's: nobody can manage it now. */
+  #orphaned(creatorId: string): boolean {
+    return isTokenOwnerId(creatorId) && creatorId !== this.#tokenOwner;
   }
 
   #hash(secret: string): string {

@@ -12,6 +12,7 @@ import { type SessionState, signInSchema } from '@shared/schemas/session';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { ApiKeyVerdict } from '../access/api-key-service';
 import type { SessionService } from '../access/session-service';
+import { tokenOwnerId } from '../access/token-owner';
 import { AppError } from '../errors';
 import { RateLimiterMemory, RateLimiterRes } from '../rate-limiter';
 import { clientAddress, ownerFromCookie, setOwner } from './owner';
@@ -36,9 +37,6 @@ export interface AccessOptions {
 }
 
 const FAILURE_WINDOW_S = 15 * 60;
-
-/** The one owner every holder of the access token is, whichever way it is presented. */
-export const tokenOwnerId = (token: string): string => `api-${digest(`owner:${token}`).toString('hex').slice(0, 32)}`;
 
 /**
  * `guard` runs before every /api route; `sessionRoutes` adds GET, POST and DELETE /session;

@@ -216,6 +216,10 @@ export interface JobStore {
   listApiKeys(creatorId: string): ApiKeyRecord[];
   /** Revokes one of this creator's keys; false when there is no such live key. */
   revokeApiKey(id: string, creatorId: string, now: number): boolean;
+  /** The creators that have at least one live key. */
+  listApiKeyCreators(): string[];
+  /** Revokes every live key this creator made; answers how many. */
+  revokeApiKeysOf(creatorId: string, now: number): number;
   /** Records a use (at most once a minute is enough for a "last used" line). */
   touchApiKey(id: string, now: number): void;
   /**

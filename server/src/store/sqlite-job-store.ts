@@ -488,6 +488,10 @@ export class SqliteJobStore implements JobStore {
         'UPDATE api_keys SET revoked_at = ? WHERE id = ? AND creator_id = ? AND revoked_at IS NULL',
       ),
       touchApiKey: this.#db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
+      apiKeyCreators: this.#db.prepare('SELECT DISTINCT creator_id FROM api_keys WHERE revoked_at IS NULL'),
+      revokeApiKeysOf: this.#db.prepare(
+        'UPDATE api_keys SET revoked_at = ? WHERE creator_id = ? AND revoked_at IS NULL',
+      ),
       taskNumberOf: this.#db.prepare('SELECT task_number FROM task_numbers WHERE job_id = ?'),
       // Only for a job that exists: a number for no job would never be cleaned up.
       numberTask: this.#db.prepare('INSERT OR IGNORE INTO task_numbers (job_id) SELECT id FROM jobs WHERE id = ?'),
@@ -652,6 +656,16 @@ export class SqliteJobStore implements JobStore {
 
   revokeApiKey(id: string, creatorId: string, now: number): boolean {
     return this.#statements.revokeApiKey.run(now, id, creatorId).changes > 0;
+  }
+
+  listApiKeyCreators(): string[] {
+    return this.#statements.apiKeyCreators
+      .all()
+      .map((row) => z.object({ creator_id: z.string() }).parse(row).creator_id);
+  }
+
+  revokeApiKeysOf(creatorId: string, now: number): number {
+    return this.#statements.revokeApiKeysOf.run(now, creatorId).changes;
   }
 
   touchApiKey(id: string, now: number): void {
