@@ -140,6 +140,21 @@ test('without ACCESS_TOKEN, a bearer that is not written as a key is no credenti
   expect(jobListSchema.parse(listed.body).jobs.map((job) => job.prompt)).toEqual(['mine']);
 });
 
+test('without ACCESS_TOKEN, a junk bearer does not get a cross-site cookie request past the origin check', async () => {
+  const setup = await app();
+  await setup.agent.get('/api/jobs');
+
+  const forged = await setup.agent
+    .post('/api/imagine')
+    .set('origin', 'https://evil.example')
+    .set('authorization', 'Bearer not-a-key-just-junk')
+    .send({ prompt: 'forged' });
+
+  expect(forged.status).toBe(403);
+  expect(errorBodySchema.parse(forged.body).error.code).toBe('forbidden');
+  expect(setup.jobs.listActive()).toEqual([]);
+});
+
 test('with ACCESS_TOKEN set, a key opens /api as its own owner, and the token still opens it as the token owner', async () => {
   const setup = await app({ security: { accessToken: TOKEN } });
   const key = await keyOf(setup, true);

@@ -39,6 +39,14 @@ export interface AccessOptions {
 const FAILURE_WINDOW_S = 15 * 60;
 
 /**
+ * Requests whose bearer the guard judged and accepted (the token, or a live key): only those
+ * are scripts, exempt from the cross-site check. A bearer the guard let pass as no credential
+ * (without ACCESS_TOKEN, one not written as a key) leaves the cookie's owner acting, so its
+ * request is a browser's like any other.
+ */
+const verifiedBearer = new WeakSet<Request>();
+
+/**
  * `guard` runs before every /api route; `sessionRoutes` adds GET, POST and DELETE /session;
  * `checkSecret` judges a secret another face presents (the relay protocol's), counting wrong
  * ones against the same per-address limit as sign-ins.
@@ -105,6 +113,7 @@ export function accessRoutes(options: AccessOptions): {
       (secret.startsWith(API_KEY_PREFIX) ? options.apiKey?.(req, secret) : undefined) ?? { status: 'unknown' };
     const wrong = token ? 'The access token or API key is not valid' : 'The API key is not one this server made';
     setOwner(req, await judge(req, bearer, key, wrong));
+    verifiedBearer.add(req);
   };
 
   // Synchronous unless a bearer token must be judged: most requests are polls. Without an access
@@ -167,12 +176,13 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * Cross-site request forgery: a browser's state-changing request must come from our own
  * origin (or an allow-listed one). Browsers send Origin on cross-site POST/DELETE and
- * Sec-Fetch-Site everywhere modern; scripts using a bearer token are not browsers. The Host
- * it is compared with has passed the Host allow-list first (http/host-allow-list.ts).
+ * Sec-Fetch-Site everywhere modern; scripts whose bearer the guard accepted are not browsers
+ * (a bearer it ignored is no exemption: the cookie still acts). The Host it is compared with
+ * has passed the Host allow-list first (http/host-allow-list.ts).
  */
 export function sameOriginGuard(allowedOrigins: readonly string[]): RequestHandler {
   return (req, _res, next) => {
-    if (SAFE_METHODS.has(req.method) || /^Bearer\s/i.test(req.get('authorization') ?? '')) return next();
+    if (SAFE_METHODS.has(req.method) || verifiedBearer.has(req)) return next();
     const site = req.get('sec-fetch-site');
     const origin = req.get('origin');
     const ours = `${req.protocol}://${req.get('host')}`;
