@@ -396,6 +396,42 @@ test('the reference answers as documented: the document, the page and its files'
   expect(file.status).toBe(200);
 });
 
+test('every route with a JSON body answers what express.json can, as documented: bad JSON, too large, a charset it cannot read', async () => {
+  const guarded = await app({ security: { accessToken: TOKEN } });
+  const { agent } = await app();
+  const latin1 = 'application/json; charset=latin1';
+
+  expect(
+    await statuses(
+      agent.post('/api/keys').set('content-type', latin1).send('{"name":"x"}'),
+      agent.post('/api/keys').set('content-type', 'application/json').send('{"name":'),
+      agent.post('/api/imagine').set('content-type', latin1).send('{"prompt":"a fox"}'),
+      agent.post('/api/describe').set('content-type', latin1).send('{}'),
+      agent.post('/api/blend').set('content-type', 'application/json').send('{"images":'),
+      agent.post('/api/jobs/abc/actions').set('content-type', latin1).send('{}'),
+      request(guarded.app).post('/api/session').set('content-type', latin1).send('{"token":"x"}'),
+      request(guarded.app)
+        .post('/api/session')
+        .send({ token: 'x'.repeat(3_000) }),
+    ),
+  ).toEqual([415, 400, 415, 415, 400, 415, 415, 413]);
+});
+
+test('a path parameter with a broken percent-encoding answers 400 as documented, on every kind of route', async () => {
+  const { agent } = await app();
+  const broken = '%E0%A4%A';
+
+  expect(
+    await statuses(
+      agent.get(`/api/docs/${broken}`),
+      agent.get(`/api/jobs/${broken}`),
+      agent.get(`/api/images/${broken}`),
+      agent.delete(`/api/uploads/${broken}`),
+      agent.delete(`/api/keys/${broken}`),
+    ),
+  ).toEqual([400, 400, 400, 400, 400]);
+});
+
 test('the judge is not lenient: an unlisted status, a body off its schema and a code the route cannot give are each caught', () => {
   const answer = (status: number, body: unknown, url = '/api/jobs/abc') => ({
     method: 'GET',

@@ -46,6 +46,14 @@ function servedRoutes(app: Express): string[] {
   );
 }
 
+interface Operation {
+  requestBody?: { content?: Record<string, unknown> };
+  responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+}
+interface ErrorComponent {
+  properties: { error: { properties: { code: { enum?: string[] } } } };
+}
+
 const documentedRoutes = (document: OpenApiDocument) =>
   operationsOf(document).map((operation) => `${operation.method} ${operation.path}`);
 
@@ -140,6 +148,33 @@ test('every operation has an id, a summary, a success answer and errors in the o
 
   expect(operations.length).toBeGreaterThan(20);
   expect(problems).toEqual([]);
+});
+
+test('every operation taking a JSON body lists what express.json answers, and every one with a path parameter a 400', () => {
+  const document = openApiDocument();
+  const paths = (document.paths ?? {}) as Record<string, Record<string, Operation>>;
+  const codesAt = (operation: Operation, status: number) => {
+    const name = operation.responses[String(status)]?.content?.['application/json']?.schema?.$ref?.split('/').pop();
+    const component = document.components?.schemas?.[name ?? ''] as ErrorComponent | undefined;
+    return component?.properties.error.properties.code.enum ?? [];
+  };
+
+  const missing = Object.entries(paths).flatMap(([path, item]) =>
+    Object.entries(item).flatMap(([method, operation]) => {
+      const json = operation.requestBody?.content?.['application/json'] !== undefined;
+      const params = path.includes('{');
+      return [
+        ...(json && !codesAt(operation, 400).includes('malformed_json')
+          ? [`${method} ${path}: 400 malformed_json`]
+          : []),
+        ...(json && !codesAt(operation, 413).includes('payload_too_large') ? [`${method} ${path}: 413`] : []),
+        ...(json && !codesAt(operation, 415).includes('unsupported_media_type') ? [`${method} ${path}: 415`] : []),
+        ...(params && !codesAt(operation, 400).includes('invalid_request') ? [`${method} ${path}: 400`] : []),
+      ];
+    }),
+  );
+
+  expect(missing).toEqual([]);
 });
 
 test('the document names the auth schemes: bearer (ACCESS_TOKEN or an API key), the session and owner cookies', () => {

@@ -56,10 +56,13 @@ export interface ApiRoute {
   summary: string;
   description?: string;
   access: Access;
+  /** Path parameters: the router's 400 for a broken percent-encoding is added to the errors. */
   params?: z.ZodObject;
   query?: z.ZodObject;
+  /** A JSON body (express.json reads it: its 400, 413 and 415 are added to the errors) or raw bytes. */
   body?: { json: z.ZodType } | { media: readonly string[]; description: string };
   answers: Partial<Record<SuccessStatus, Answer>>;
+  /** What the route itself answers; its guard's and its input's errors are added (http/openapi.ts). */
   errors: Partial<Record<ErrorStatus, readonly ErrorCode[]>>;
 }
 
@@ -85,13 +88,14 @@ const fileAnswers = (what: string, media: readonly string[]): Partial<Record<Suc
 });
 const FILE_ERRORS = { 400: ['invalid_request'], 404: ['not_found'], 416: ['invalid_request'] } as const;
 
-/** What a submission can answer besides 202: input, the owner's limits, and the upstream's own refusal. */
+/**
+ * What a submission can answer besides 202: input, the owner's limits, and the upstream's own
+ * refusal (what reading a JSON body can answer is added to every route that takes one).
+ */
 const SUBMISSION_ERRORS = {
-  400: ['invalid_request', 'malformed_json'],
+  400: ['invalid_request'],
   404: ['not_found'],
   409: ['conflict'],
-  413: ['payload_too_large'],
-  415: ['unsupported_media_type'],
   422: ['content_refused'],
   429: ['rate_limited'],
   502: ['upstream_auth', 'upstream_unavailable', 'upstream_bad_response'],
@@ -367,7 +371,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     access: 'studio',
     body: { json: createApiKeyRequestSchema },
     answers: { 201: { description: 'The key and its secret', json: createdApiKeySchema } },
-    errors: { 400: ['invalid_request', 'malformed_json'], 409: ['conflict'], 413: ['payload_too_large'] },
+    errors: { 400: ['invalid_request'], 409: ['conflict'] },
   },
   {
     method: 'delete',
@@ -406,13 +410,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
         }),
       },
     },
-    errors: {
-      400: ['invalid_request', 'malformed_json'],
-      401: ['unauthorized'],
-      404: ['not_found'],
-      413: ['payload_too_large'],
-      429: ['rate_limited'],
-    },
+    errors: { 400: ['invalid_request'], 401: ['unauthorized'], 404: ['not_found'], 429: ['rate_limited'] },
   },
   {
     method: 'delete',

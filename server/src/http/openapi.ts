@@ -118,10 +118,25 @@ function errorComponents() {
   };
 }
 
-/** The route's own errors and its guard's, codes merged per status. */
+/** What express.json answers (http/error-handler.ts) before any route that takes a JSON body sees it. */
+const JSON_BODY_ERRORS = {
+  400: ['malformed_json'],
+  413: ['payload_too_large'],
+  415: ['unsupported_media_type'],
+} as const satisfies ApiRoute['errors'];
+/** The router's answer to a path parameter that is not valid percent-encoding (`%E0%A4%A`). */
+const PATH_PARAM_ERRORS = { 400: ['invalid_request'] } as const satisfies ApiRoute['errors'];
+
+/** The route's own errors, its guard's and those of how it reads its input, codes merged per status. */
 function errorsOf(route: ApiRoute): [ErrorStatus, ErrorCode[]][] {
   const merged = new Map<ErrorStatus, Set<ErrorCode>>();
-  for (const table of [route.errors, guardErrors(route.access, route.method)]) {
+  const tables = [
+    route.errors,
+    guardErrors(route.access, route.method),
+    route.body && 'json' in route.body ? JSON_BODY_ERRORS : {},
+    route.params ? PATH_PARAM_ERRORS : {},
+  ];
+  for (const table of tables) {
     for (const [status, codes] of Object.entries(table) as [`${ErrorStatus}`, readonly ErrorCode[]][]) {
       const set = merged.get(Number(status) as ErrorStatus) ?? new Set();
       for (const code of codes) set.add(code);
