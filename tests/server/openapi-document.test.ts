@@ -177,18 +177,36 @@ test('every operation taking a JSON body lists what express.json answers, and ev
   expect(missing).toEqual([]);
 });
 
-test('the document names the auth schemes: bearer (ACCESS_TOKEN or an API key), the session and owner cookies', () => {
+test('the document names the auth schemes: the access token, API keys, the session and owner cookies', () => {
   const document = openApiDocument();
 
   const schemes = document.components?.securitySchemes ?? {};
 
   expect(schemes).toMatchObject({
-    bearer: { type: 'http', scheme: 'bearer' },
+    accessToken: { type: 'http', scheme: 'bearer' },
+    apiKey: { type: 'http', scheme: 'bearer' },
     session: { type: 'apiKey', in: 'cookie', name: 'mj_session' },
     owner: { type: 'apiKey', in: 'cookie', name: 'mj_owner' },
   });
-  expect(JSON.stringify(schemes.bearer)).toMatch(/ACCESS_TOKEN.*API key/);
-  expect(document.security).toEqual([{ bearer: [] }, { session: [] }, { owner: [] }]);
+  expect(JSON.stringify(schemes.accessToken)).toMatch(/ACCESS_TOKEN/);
+  expect(JSON.stringify(schemes.apiKey)).toMatch(/API key.*mjk_/);
+  expect(document.security).toEqual([{ accessToken: [] }, { apiKey: [] }, { session: [] }, { owner: [] }]);
+});
+
+test('each operation lists only the schemes it accepts: the /keys routes never an API key', () => {
+  const paths = openApiDocument().paths as Record<string, Record<string, { security?: Record<string, unknown>[] }>>;
+  const schemesOf = (method: string, path: string) =>
+    (paths[path]?.[method]?.security ?? []).flatMap((requirement) => Object.keys(requirement)).sort();
+
+  const keyRoutes = operationsOf(openApiDocument()).filter((operation) => operation.path.startsWith('/api/keys'));
+
+  expect(keyRoutes.map((operation) => schemesOf(operation.method, operation.path))).toEqual([
+    ['accessToken', 'owner', 'session'],
+    ['accessToken', 'owner', 'session'],
+    ['accessToken', 'owner', 'session'],
+  ]);
+  expect(schemesOf('get', '/api/jobs')).toEqual(['accessToken', 'apiKey', 'owner', 'session']);
+  expect(schemesOf('get', '/api/openapi.json')).toEqual([]);
 });
 
 test('with ACCESS_TOKEN set, the document and the page still need no credentials, and neither makes an owner', async () => {

@@ -2,7 +2,7 @@
 // the route table (http/openapi-routes.ts) and the shared zod schemas with zod-openapi, which
 // converts them with zod 4's own JSON Schema output. Every error answer is the one error shape,
 // its `code` narrowed to those the route can give with that status.
-import { apiKeyListSchema, apiKeySchema, createdApiKeySchema } from '@shared/schemas/api-key';
+import { API_KEY_PREFIX, apiKeyListSchema, apiKeySchema, createdApiKeySchema } from '@shared/schemas/api-key';
 import { type ErrorCode, errorBodySchema } from '@shared/schemas/error';
 import { paramsInputSchema } from '@shared/schemas/imagine';
 import { budgetSchema, jobListSchema, jobSchema, lineageSchema, paramsSchema } from '@shared/schemas/job';
@@ -60,8 +60,9 @@ function guardErrors(access: Access, method: ApiRoute['method']): ApiRoute['erro
 }
 
 const SECURITY: Record<Access, oas31.SecurityRequirementObject[]> = {
-  owner: [{ bearer: [] }, { session: [] }, { owner: [] }],
-  studio: [{ session: [] }, { owner: [] }, { bearer: [] }],
+  owner: [{ accessToken: [] }, { apiKey: [] }, { session: [] }, { owner: [] }],
+  // An API key may not manage keys (403): only the studio's own credentials are listed.
+  studio: [{ session: [] }, { owner: [] }, { accessToken: [] }],
   session: [],
   open: [],
 };
@@ -241,11 +242,16 @@ function build(): OpenApiDocument {
       paths,
       components: {
         securitySchemes: {
-          bearer: {
+          accessToken: {
             type: 'http',
             scheme: 'bearer',
             description:
-              'ACCESS_TOKEN, or an API key made in the studio (`mjk_…`, an owner of its own). Scripts send no Origin: the cross-site check is for cookies.',
+              'ACCESS_TOKEN as `Authorization: Bearer <token>`: the token’s one owner. Scripts send no Origin: the cross-site check is for cookies.',
+          },
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: `An API key made in the studio (\`${API_KEY_PREFIX}…\`) as \`Authorization: Bearer <key>\`: an owner of its own, with or without ACCESS_TOKEN; it cannot manage keys.`,
           },
           session: {
             type: 'apiKey',
