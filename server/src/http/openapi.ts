@@ -22,7 +22,9 @@ import {
   type ZodOpenApiPathsObject,
   type ZodOpenApiResponseObject,
 } from 'zod-openapi';
-import packageJson from '../../../package.json' with { type: 'json' };
+// Only `version`, and without `with { type: 'json' }` (esbuild refuses named imports under it):
+// the bundle (dist/server/index.js) keeps that one string, not the whole package.json.
+import { version } from '../../../package.json';
 import { SESSION_COOKIE } from './access';
 import { paramsJsonSchema } from './openapi-params';
 import { type Access, API_ROUTES, type ApiRoute, type ErrorStatus, type Tag } from './openapi-routes';
@@ -236,7 +238,7 @@ function build(): OpenApiDocument {
   return createDocument(
     {
       openapi: '3.1.0',
-      info: { title: 'mj-studio API', version: packageJson.version, description: DESCRIPTION },
+      info: { title: 'mj-studio API', version, description: DESCRIPTION },
       tags: TAGS,
       security: SECURITY.owner,
       paths,
