@@ -276,3 +276,37 @@ test('a reference file answers 304 to its own ETag, and an unknown one is a 404 
   expect(unknown.body.error.code).toBe('not_found');
   expect(outside.status).toBe(404);
 });
+
+test('the gzip copy of a reference file has an ETag of its own, and each copy revalidates with its own', async () => {
+  const { app: express } = await app();
+  const get = (encoding: string) => request(express).get('/api/docs/swagger-ui.css').set('accept-encoding', encoding);
+  const plain = await get('identity');
+  const zipped = await get('gzip');
+
+  const plainAgain = await get('identity').set('if-none-match', String(plain.headers.etag));
+  const zippedAgain = await get('gzip').set('if-none-match', String(zipped.headers.etag));
+  const crossed = await get('identity').set('if-none-match', String(zipped.headers.etag));
+
+  expect(zipped.headers['content-encoding']).toBe('gzip');
+  expect(zipped.headers.etag).not.toBe(plain.headers.etag);
+  expect([plainAgain.status, zippedAgain.status, crossed.status]).toEqual([304, 304, 200]);
+  expect(crossed.headers['content-encoding']).toBeUndefined();
+});
+
+test('GET /api/openapi.json carries an ETag, answers 304 to it, and comes gzipped when asked', async () => {
+  const { app: express } = await app();
+  const first = await request(express).get('/api/openapi.json').set('accept-encoding', 'identity');
+  const zipped = await request(express).get('/api/openapi.json').set('accept-encoding', 'gzip');
+
+  const again = await request(express)
+    .get('/api/openapi.json')
+    .set('accept-encoding', 'identity')
+    .set('if-none-match', String(first.headers.etag));
+
+  expect(first.headers.etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+  expect(first.headers['cache-control']).toBe('no-cache');
+  expect(again.status).toBe(304);
+  expect(zipped.headers['content-encoding']).toBe('gzip');
+  expect(zipped.headers.etag).not.toBe(first.headers.etag);
+  expect(zipped.body).toEqual(first.body);
+});

@@ -438,6 +438,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
           paths: z.looseObject({}),
         }),
       },
+      304: { description: 'Not modified since the `If-None-Match` given' },
     },
     errors: {},
   },
