@@ -4,9 +4,11 @@
 // nothing inline, lives under the page CSP and needs no credentials.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { ERROR_CODES } from '@shared/schemas/error';
+import { jobSchema, lineageSchema } from '@shared/schemas/job';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterEach, expect, test } from 'vitest';
+import { z } from 'zod';
 import { documentPath, type OpenApiDocument, openApiDocument } from '../../server/src/http/openapi';
 import { operationsOf, schemaCompiler } from '../support/openapi-check';
 import { buildTestApp, mockUpstreamForEachTest } from './helpers';
@@ -309,4 +311,13 @@ test('GET /api/openapi.json carries an ETag, answers 304 to it, and comes gzippe
   expect(zipped.headers['content-encoding']).toBe('gzip');
   expect(zipped.headers.etag).not.toBe(first.headers.etag);
   expect(zipped.body).toEqual(first.body);
+});
+
+test("building the document leaves zod's global registry as it was: no shared schema keeps a component id", () => {
+  const document = openApiDocument();
+
+  const left = [jobSchema, lineageSchema].map((schema) => z.globalRegistry.get(schema));
+
+  expect(Object.keys(document.components?.schemas ?? {})).toEqual(expect.arrayContaining(['Job', 'Lineage']));
+  expect(left).toEqual([undefined, undefined]);
 });

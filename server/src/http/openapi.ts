@@ -226,61 +226,84 @@ const NAMED_SCHEMAS: [string, z.ZodType][] = [
   ['SessionState', sessionStateSchema],
 ];
 
+/**
+ * Runs `make` with the named schemas' ids in zod's global registry, and gives the registry back
+ * as it was. zod-openapi reads component ids from that registry only; its other way, schemas
+ * handed in as `components`, renders each in both forms (a request's and an answer's) and names
+ * the answer's `JobOutput`. So the ids are lent for the one synchronous build, and the shared
+ * schemas, which the routes and the client also use, carry none afterwards.
+ */
+function withComponentIds<T>(named: readonly [string, z.ZodType][], make: () => T): T {
+  const before = named.map(([, schema]) => z.globalRegistry.get(schema));
+  named.forEach(([id, schema], i) => {
+    z.globalRegistry.remove(schema).add(schema, { ...before[i], id });
+  });
+  try {
+    return make();
+  } finally {
+    named.forEach(([, schema], i) => {
+      z.globalRegistry.remove(schema);
+      const meta = before[i];
+      if (meta) z.globalRegistry.add(schema, meta);
+    });
+  }
+}
+
 function build(): OpenApiDocument {
-  // By id in zod's registry, so each is rendered only in the form (request or answer) it is used in.
-  for (const [id, schema] of NAMED_SCHEMAS) schema.register(z.globalRegistry, { id });
   const errors = errorComponents();
   const paths: ZodOpenApiPathsObject = {};
   for (const route of API_ROUTES) {
     const key = documentPath(route.path);
     paths[key] = { ...paths[key], [route.method]: operationOf(route, (codes) => errors.schemaFor(codes)) };
   }
-  return createDocument(
-    {
-      openapi: '3.1.0',
-      info: { title: 'mj-studio API', version, description: DESCRIPTION },
-      tags: TAGS,
-      security: SECURITY.owner,
-      paths,
-      components: {
-        securitySchemes: {
-          accessToken: {
-            type: 'http',
-            scheme: 'bearer',
-            description:
-              'ACCESS_TOKEN as `Authorization: Bearer <token>`: the token’s one owner. Scripts send no Origin: the cross-site check is for cookies.',
+  return withComponentIds(NAMED_SCHEMAS, () =>
+    createDocument(
+      {
+        openapi: '3.1.0',
+        info: { title: 'mj-studio API', version, description: DESCRIPTION },
+        tags: TAGS,
+        security: SECURITY.owner,
+        paths,
+        components: {
+          securitySchemes: {
+            accessToken: {
+              type: 'http',
+              scheme: 'bearer',
+              description:
+                'ACCESS_TOKEN as `Authorization: Bearer <token>`: the token’s one owner. Scripts send no Origin: the cross-site check is for cookies.',
+            },
+            apiKey: {
+              type: 'http',
+              scheme: 'bearer',
+              description: `An API key made in the studio (\`${API_KEY_PREFIX}…\`) as \`Authorization: Bearer <key>\`: an owner of its own, with or without ACCESS_TOKEN; it cannot manage keys.`,
+            },
+            session: {
+              type: 'apiKey',
+              in: 'cookie',
+              name: SESSION_COOKIE,
+              description: 'A browser signed in with the access token (POST /api/session)',
+            },
+            owner: {
+              type: 'apiKey',
+              in: 'cookie',
+              name: OWNER_COOKIE,
+              description: 'Without ACCESS_TOKEN: the anonymous owner, set (signed, HttpOnly) on the first request',
+            },
           },
-          apiKey: {
-            type: 'http',
-            scheme: 'bearer',
-            description: `An API key made in the studio (\`${API_KEY_PREFIX}…\`) as \`Authorization: Bearer <key>\`: an owner of its own, with or without ACCESS_TOKEN; it cannot manage keys.`,
-          },
-          session: {
-            type: 'apiKey',
-            in: 'cookie',
-            name: SESSION_COOKIE,
-            description: 'A browser signed in with the access token (POST /api/session)',
-          },
-          owner: {
-            type: 'apiKey',
-            in: 'cookie',
-            name: OWNER_COOKIE,
-            description: 'Without ACCESS_TOKEN: the anonymous owner, set (signed, HttpOnly) on the first request',
-          },
+          schemas: Object.fromEntries(errors.made),
         },
-        schemas: Object.fromEntries(errors.made),
       },
-    },
-    {
-      // The parameters are checked with the table's own functions, which JSON Schema cannot
-      // see into: their schema is made from the table instead.
-      override: ({ zodSchema, jsonSchema }) => {
-        const io = zodSchema === paramsSchema ? 'output' : zodSchema === paramsInputSchema ? 'input' : undefined;
-        if (!io) return;
-        for (const key of Object.keys(jsonSchema)) delete jsonSchema[key as keyof typeof jsonSchema];
-        Object.assign(jsonSchema, paramsJsonSchema(io));
+      {
+        // The parameters are checked with the table's own functions, which JSON Schema cannot
+        // see into: their schema is made from the table instead.
+        override: ({ zodSchema, jsonSchema }) => {
+          const io = zodSchema === paramsSchema ? 'output' : zodSchema === paramsInputSchema ? 'input' : undefined;
+          if (!io) return;
+          for (const key of Object.keys(jsonSchema)) delete jsonSchema[key as keyof typeof jsonSchema];
+          Object.assign(jsonSchema, paramsJsonSchema(io));
+        },
       },
-    },
+    ),
   );
 }
 
