@@ -7,8 +7,8 @@ export const apiKeyIdSchema = z.string().regex(API_KEY_ID_PATTERN, 'Not an API k
 
 /** How every key's secret begins: a secret so written is judged as a key, whatever else is set. */
 export const API_KEY_PREFIX = 'mjk_';
-/** `mjk_` and 32 random bytes, base64url. */
-export const API_KEY_SECRET_PATTERN = /^mjk_[A-Za-z0-9_-]{43}$/;
+/** The prefix and 32 random bytes, base64url. */
+export const API_KEY_SECRET_PATTERN = new RegExp(`^${API_KEY_PREFIX}[A-Za-z0-9_-]{43}$`);
 
 export const API_KEY_NAME_MAX = 60;
 /** Keys one owner may have that are not revoked. */

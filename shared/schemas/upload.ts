@@ -3,6 +3,11 @@
 import { z } from 'zod';
 import { JOB_ID_PATTERN } from './job-values';
 
+/** The images an upload may be, and is kept as (judged by its bytes, whatever its Content-Type says). */
+export const UPLOAD_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const;
+/** The Content-Types POST /api/uploads takes: an image type, or plain bytes. */
+export const UPLOAD_BODY_TYPES = [...UPLOAD_IMAGE_TYPES, 'application/octet-stream'] as const;
+
 export const UPLOAD_ID_PATTERN = /^up_[A-Za-z0-9_-]{16,64}$/;
 export const uploadIdSchema = z.string().regex(UPLOAD_ID_PATTERN, 'Not an upload id this server made');
 
@@ -12,7 +17,7 @@ export const uploadSchema = z.object({
   url: z.string(),
   width: z.number().int().positive(),
   height: z.number().int().positive(),
-  content_type: z.enum(['image/png', 'image/jpeg', 'image/webp']),
+  content_type: z.enum(UPLOAD_IMAGE_TYPES),
   bytes: z.number().int().positive(),
   created_at: z.iso.datetime(),
 });

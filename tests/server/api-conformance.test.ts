@@ -6,13 +6,13 @@
 import { delay, HttpResponse, http } from 'msw';
 import sharp from 'sharp';
 import request, { type Response } from 'supertest';
-import { afterAll, afterEach, expect, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { openApiDocument } from '../../server/src/http/openapi';
 import { server } from '../mocks/node';
 import { mockRelayUpstream, RELAY } from '../mocks/relay-upstream';
 import { CDN_BASE, tinyPng, UPSTREAM_BASE } from '../mocks/upstream';
 import { answerOf, openApiChecker } from '../support/openapi-check';
-import { buildTestApp, mockUpstreamForEachTest } from './helpers';
+import { appsClosedAfterEach, mockUpstreamForEachTest, type TestApp } from './helpers';
 
 mockUpstreamForEachTest();
 
@@ -20,10 +20,8 @@ const TOKEN = 'correct-horse-battery-staple-42';
 const checker = openApiChecker(openApiDocument());
 const answered = new Map<string, Set<number>>();
 
-const apps: Awaited<ReturnType<typeof buildTestApp>>[] = [];
-afterEach(async () => {
-  for (const setup of apps.splice(0)) await setup.close();
-});
+const app = appsClosedAfterEach({ budgetBurst: 50 });
+type Setup = TestApp;
 
 afterAll(() => {
   const missing = checker.operations.flatMap(({ operationId }) => {
@@ -35,13 +33,6 @@ afterAll(() => {
   });
   expect(missing).toEqual([]);
 });
-
-async function app(options: Parameters<typeof buildTestApp>[0] = {}) {
-  const setup = await buildTestApp({ budgetBurst: 50, ...options });
-  apps.push(setup);
-  return setup;
-}
-type Setup = Awaited<ReturnType<typeof app>>;
 
 /** Awaits the answer, judges it by the document and records which operation gave which status. */
 async function judged(pending: PromiseLike<Response>): Promise<Response> {

@@ -5,26 +5,17 @@ import { createdApiKeySchema } from '@shared/schemas/api-key';
 import { errorBodySchema } from '@shared/schemas/error';
 import { jobListSchema, jobSchema } from '@shared/schemas/job';
 import request from 'supertest';
-import { afterEach, expect, test } from 'vitest';
-import { buildTestApp, mockUpstreamForEachTest } from './helpers';
+import { expect, test } from 'vitest';
+import { appsClosedAfterEach, mockUpstreamForEachTest, type TestApp } from './helpers';
 
 mockUpstreamForEachTest();
 
 const TOKEN = 'correct-horse-battery-staple-42';
 
-const apps: Awaited<ReturnType<typeof buildTestApp>>[] = [];
-afterEach(async () => {
-  for (const setup of apps.splice(0)) await setup.close();
-});
-
-async function app(options: Parameters<typeof buildTestApp>[0] = {}) {
-  const setup = await buildTestApp(options);
-  apps.push(setup);
-  return setup;
-}
+const app = appsClosedAfterEach();
 
 /** A key made by a studio owner: the browser's cookie owner, or the token's with ACCESS_TOKEN. */
-async function keyOf(setup: Awaited<ReturnType<typeof app>>, guarded = false) {
+async function keyOf(setup: TestApp, guarded = false) {
   const made = guarded
     ? request(setup.app).post('/api/keys').set('authorization', `Bearer ${TOKEN}`)
     : setup.agent.post('/api/keys');

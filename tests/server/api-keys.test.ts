@@ -14,7 +14,7 @@ import { errorHandler } from '../../server/src/http/error-handler';
 import { setOwner } from '../../server/src/http/owner';
 import { apiKeyRoutes } from '../../server/src/routes/api-keys';
 import { migrate, SqliteJobStore } from '../../server/src/store/sqlite-job-store';
-import { buildTestApp, mockUpstreamForEachTest, tempDir } from './helpers';
+import { buildTestApp, cookieOf, mockUpstreamForEachTest, tempDir } from './helpers';
 
 mockUpstreamForEachTest();
 
@@ -263,12 +263,6 @@ test('with ACCESS_TOKEN set, /api/keys needs the token or a session', async () =
   expect(anonymous.status).toBe(401);
   expect(withToken.status).toBe(201);
 });
-
-const cookieOf = (response: request.Response, name: string): string =>
-  ([] as string[])
-    .concat(response.headers['set-cookie'] ?? [])
-    .map((cookie) => cookie.split(';')[0] ?? '')
-    .find((cookie) => cookie.startsWith(`${name}=`)) ?? '';
 
 test('keys a browser made before ACCESS_TOKEN was set come along when it signs in: listed and revocable there', async () => {
   const before = await app();

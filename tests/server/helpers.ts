@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import request from 'supertest';
+import { afterEach } from 'vitest';
 import { createServer, type ServerConfig, type ServerOverrides } from '../../server/src/compose';
 import { parseEnv } from '../../server/src/env';
 import { createLogger } from '../../server/src/logger';
@@ -111,6 +112,31 @@ export async function buildTestApp(options: TestAppOptions = {}) {
   });
   return { ...server, logs, dataDir, agent: request.agent(server.app) };
 }
+
+export type TestApp = Awaited<ReturnType<typeof buildTestApp>>;
+
+/**
+ * For a test file: builds apps as buildTestApp does (over these defaults) and closes each one
+ * after the test that built it.
+ */
+export function appsClosedAfterEach(defaults: TestAppOptions = {}): (options?: TestAppOptions) => Promise<TestApp> {
+  const apps: TestApp[] = [];
+  afterEach(async () => {
+    for (const setup of apps.splice(0)) await setup.close();
+  });
+  return async (options = {}) => {
+    const setup = await buildTestApp({ ...defaults, ...options });
+    apps.push(setup);
+    return setup;
+  };
+}
+
+/** `name=value` of the cookie an answer sets (as a Cookie header sends it back); empty when it sets none. */
+export const cookieOf = (response: request.Response, name: string): string =>
+  ([] as string[])
+    .concat(response.headers['set-cookie'] ?? [])
+    .map((cookie) => cookie.split(';')[0] ?? '')
+    .find((cookie) => cookie.startsWith(`${name}=`)) ?? '';
 
 /** Submits a prompt as this agent's owner and answers the new job's id. */
 export async function submitJob(agent: request.Agent, prompt = 'a fox in the snow'): Promise<string> {

@@ -3,17 +3,12 @@
 // rebinding Host, and unlimited token guessing.
 import request from 'supertest';
 import { expect, test } from 'vitest';
-import { buildTestApp, mockUpstreamForEachTest } from './helpers';
+import { buildTestApp, cookieOf, mockUpstreamForEachTest } from './helpers';
 
 mockUpstreamForEachTest();
 
 const TOKEN = 'correct-horse-battery-staple-42';
 const prompt = { prompt: 'a lighthouse on a cliff' };
-const cookieOf = (response: request.Response, name: string): string =>
-  ([] as string[])
-    .concat(response.headers['set-cookie'] ?? [])
-    .map((cookie) => cookie.split(';')[0] ?? '')
-    .find((cookie) => cookie.startsWith(`${name}=`)) ?? '';
 
 test('70 cookie-less submissions from one address are limited like one client', async () => {
   const { app } = await buildTestApp({ security: { submitsPerMinute: 20, submitsPerMinutePerAddress: 20 } });

@@ -7,26 +7,17 @@ import { ERROR_CODES } from '@shared/schemas/error';
 import { jobSchema, lineageSchema } from '@shared/schemas/job';
 import type { Express } from 'express';
 import request from 'supertest';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { z } from 'zod';
 import { documentPath, type OpenApiDocument, openApiDocument } from '../../server/src/http/openapi';
 import { operationsOf, schemaCompiler } from '../support/openapi-check';
-import { buildTestApp, mockUpstreamForEachTest } from './helpers';
+import { appsClosedAfterEach, mockUpstreamForEachTest } from './helpers';
 
 mockUpstreamForEachTest();
 
 const TOKEN = 'correct-horse-battery-staple-42';
 
-const apps: Awaited<ReturnType<typeof buildTestApp>>[] = [];
-afterEach(async () => {
-  for (const setup of apps.splice(0)) await setup.close();
-});
-
-async function app(options: Parameters<typeof buildTestApp>[0] = {}) {
-  const setup = await buildTestApp(options);
-  apps.push(setup);
-  return setup;
-}
+const app = appsClosedAfterEach();
 
 interface Layer {
   rawPath?: unknown;

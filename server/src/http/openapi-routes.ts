@@ -23,7 +23,14 @@ import {
   videoNameSchema,
 } from '@shared/schemas/job';
 import { sessionStateSchema, signInSchema } from '@shared/schemas/session';
-import { blendRequestSchema, describeRequestSchema, uploadIdSchema, uploadSchema } from '@shared/schemas/upload';
+import {
+  blendRequestSchema,
+  describeRequestSchema,
+  UPLOAD_BODY_TYPES,
+  UPLOAD_IMAGE_TYPES,
+  uploadIdSchema,
+  uploadSchema,
+} from '@shared/schemas/upload';
 import { z } from 'zod';
 import { REFERENCE_FILE_NAMES } from './reference-page';
 
@@ -67,7 +74,6 @@ export interface ApiRoute {
 }
 
 export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'] as const;
-const UPLOAD_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const;
 const VIDEO_TYPES = ['video/webm', 'video/mp4'] as const;
 
 const location = (what: string) => z.object({ Location: z.string().meta({ description: `The URL of ${what}` }) });
@@ -306,7 +312,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
       'Judged by its bytes (PNG, JPEG or WebP), at most `UPLOAD_MAX_BYTES` and 40 megapixels, kept without metadata. Counts against the caller’s limits like a submission.',
     access: 'owner',
     body: {
-      media: [...UPLOAD_TYPES, 'application/octet-stream'],
+      media: UPLOAD_BODY_TYPES,
       description: 'The image itself as the body (not a form)',
     },
     answers: { 201: { description: 'The kept upload', json: uploadSchema, headers: location('the upload') } },
@@ -336,7 +342,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     summary: 'An upload’s kept copy (its `url`)',
     access: 'owner',
     params: uploadPath,
-    answers: fileAnswers('The image', UPLOAD_TYPES),
+    answers: fileAnswers('The image', UPLOAD_IMAGE_TYPES),
     errors: FILE_ERRORS,
   },
   {

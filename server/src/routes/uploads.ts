@@ -1,7 +1,7 @@
 // Images as input: POST /api/uploads takes the image itself as the body (PNG, JPEG or WebP,
 // judged by its bytes), GET and DELETE /api/uploads/:id and its image, all to the owner only;
 // GET /media/<folder>/<name>?e=&s= opens one of our images to an upstream holding a signed link.
-import { uploadIdSchema } from '@shared/schemas/upload';
+import { UPLOAD_BODY_TYPES, UPLOAD_IMAGE_TYPES, uploadIdSchema } from '@shared/schemas/upload';
 import express, { type Router } from 'express';
 import { AppError } from '../errors';
 import { clientAddress, ownerOf } from '../http/owner';
@@ -11,19 +11,17 @@ import { parseOrThrow } from '../http/validate';
 import type { ClientLimits } from '../jobs/client-limits';
 import type { MediaFile, UploadService } from '../jobs/upload-service';
 
-const ACCEPTED_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'application/octet-stream'];
-
 export function uploadRoutes(router: Router, uploads: UploadService, limits: ClientLimits): void {
   // A little over the limit, so that the image check (not the body parser) names the limit.
   const raw = express.raw({ type: () => true, limit: uploads.limits.maxBytes + 1024 });
 
   router.post('/uploads', async (req, res, next) => {
     const type = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-    if (!ACCEPTED_TYPES.includes(type)) {
+    if (!(UPLOAD_BODY_TYPES as readonly string[]).includes(type)) {
       throw new AppError(
         415,
         'unsupported_media_type',
-        'Send the image itself as the body, with Content-Type image/png, image/jpeg or image/webp (not a form)',
+        `Send the image itself as the body, with a Content-Type of ${UPLOAD_IMAGE_TYPES.join(', ')} (not a form)`,
       );
     }
     await limits.admitUpload({ owner: ownerOf(req), address: clientAddress(req) });
