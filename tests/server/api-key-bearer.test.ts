@@ -119,6 +119,7 @@ test('a key-shaped bearer this server never made is a 401, and guessing is limit
 
   expect(statuses).toEqual([401, 401, 401, 429]);
   expect(right.status).toBe(429);
+  expect(errorBodySchema.parse(right.body).error.message).toMatch(/^Too many wrong access tokens or API keys/);
 });
 
 test('without ACCESS_TOKEN, a bearer that is not written as a key is no credential: the cookie owner stands', async () => {

@@ -62,7 +62,7 @@ export function accessRoutes(options: AccessOptions): {
 
   const tooMany = (msBeforeNext: number) => {
     const retryAfterS = Math.max(1, Math.ceil(msBeforeNext / 1000));
-    return new AppError(429, 'rate_limited', `Too many wrong access tokens; try again in ${retryAfterS} s`, {
+    return new AppError(429, 'rate_limited', `Too many wrong access tokens or API keys from this address; try again in ${retryAfterS} s`, {
       retryAfterS,
     });
   };

@@ -45,7 +45,7 @@ const CODE_MEANINGS: Record<ErrorCode, string> = {
   conflict: 'it exists, but its state or this server’s set-up refuses the request',
   content_refused: 'the upstream’s filter refused the prompt',
   rate_limited:
-    'a limit: the caller’s own, the full submission queue, the upstream’s, or too many wrong tokens (wait `retry_after_s`)',
+    'a limit: the caller’s own, the full submission queue, the upstream’s, or too many wrong tokens or API keys (wait `retry_after_s`)',
   upstream_auth: 'the upstream refused the server’s key, or its account cannot take work now',
   upstream_timeout: 'the upstream did not answer in time',
   upstream_unavailable: 'the upstream is unreachable or failing',
