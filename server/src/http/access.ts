@@ -62,9 +62,14 @@ export function accessRoutes(options: AccessOptions): {
 
   const tooMany = (msBeforeNext: number) => {
     const retryAfterS = Math.max(1, Math.ceil(msBeforeNext / 1000));
-    return new AppError(429, 'rate_limited', `Too many wrong access tokens or API keys from this address; try again in ${retryAfterS} s`, {
-      retryAfterS,
-    });
+    return new AppError(
+      429,
+      'rate_limited',
+      `Too many wrong access tokens or API keys from this address; try again in ${retryAfterS} s`,
+      {
+        retryAfterS,
+      },
+    );
   };
   /** Refuses an address that has used up its wrong guesses, before its token is even looked at. */
   const refuseIfBlocked = async (req: Request) => {
