@@ -3,6 +3,7 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
+import { LazyAccountsPanel } from './features/accounts/components/accounts-box';
 import { BudgetLine } from './features/budget/components/budget-line';
 import { galleryBox } from './features/jobs/components/gallery-box';
 import { promptBox } from './features/jobs/components/prompt-box';
@@ -23,6 +24,7 @@ export function App() {
   // "Use as image prompt" hands the form an image and keeps what it holds.
   const [incoming, setIncoming] = useState<IncomingImage>();
   const [keysOpen, setKeysOpen] = useState(false);
+  const [accountsOpen, setAccountsOpen] = useState(false);
   const form = useRef<HTMLFormElement>(null);
   const signedIn = session.data?.signed_in === true;
 
@@ -49,6 +51,16 @@ export function App() {
             API keys
           </button>
         ) : null}
+        {signedIn ? (
+          <button
+            type="button"
+            className="quiet"
+            aria-expanded={accountsOpen}
+            onClick={() => setAccountsOpen((open) => !open)}
+          >
+            Accounts
+          </button>
+        ) : null}
         {signedIn && session.data?.required ? (
           <button type="button" className="quiet" onClick={() => signOut.mutate()}>
             Sign out
@@ -64,6 +76,7 @@ export function App() {
         ) : null}
         {session.data && !signedIn ? <SignIn /> : null}
         {signedIn && keysOpen ? <LazyKeysPanel onClose={() => setKeysOpen(false)} /> : null}
+        {signedIn && accountsOpen ? <LazyAccountsPanel onClose={() => setAccountsOpen(false)} /> : null}
         {signedIn && PromptForm && Gallery ? (
           <>
             <PromptForm

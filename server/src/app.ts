@@ -5,7 +5,6 @@ import express from 'express';
 import type { Logger } from 'pino';
 import type { ApiKeyService } from './access/api-key-service';
 import type { SessionService } from './access/session-service';
-import type { KeyBudget } from './budget/key-budget';
 import { AppError } from './errors';
 import { accessRoutes, SESSION_COOKIE, sameOriginGuard } from './http/access';
 import { markApiKeyRequest } from './http/api-key-request';
@@ -49,7 +48,6 @@ export interface AppDeps {
   jobs: JobService;
   uploads: UploadService;
   scheduler: UpstreamScheduler;
-  budget: KeyBudget;
   limits: ClientLimits;
   sessions: SessionService;
   /** API keys made in the studio (GET/POST/DELETE /api/keys). */
@@ -135,7 +133,7 @@ export function createApp(deps: AppDeps): express.Express {
   // the job routes, which the polls hit, come first.
   const present = jobPresenter(deps.jobs, deps.scheduler, deps.uploads, deps.now);
   const { jobs, scheduler } = deps;
-  jobRoutes(api, { jobs, scheduler, budget: deps.budget, present });
+  jobRoutes(api, { jobs, scheduler, present });
   imagineRoutes(api, { jobs, scheduler, limits: deps.limits, present, jsonLimit: JSON_BODY_LIMIT });
   imageRoutes(api, jobs);
   uploadRoutes(api, deps.uploads, deps.limits);
@@ -146,7 +144,10 @@ export function createApp(deps: AppDeps): express.Express {
 
   // Says nothing worth a rebinding attack, and load balancers ask for it by address.
   app.get('/healthz', pageSecurityHeaders, (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok', upstream: deps.jobs.upstreamName });
+    // Each account's state and load: what a load balancer or an operator checks first.
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ status: 'ok', upstream: deps.jobs.upstreamName, accounts: deps.scheduler.accounts(false) });
   });
   // Webhooks prove who sends them (a signature, a secret path token), whatever name they used.
   app.use('/hooks', pageSecurityHeaders, webhookRoutes(deps.webhooks));

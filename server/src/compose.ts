@@ -1,6 +1,7 @@
 // The one composition root: production (index.ts), the tests and both benchmarks build the
 // server with createServer(config, overrides). Every rule about how the parts fit together
-// (which upstream, the simulator and its push, webhook secrets, fallback timing) lives here.
+// (which accounts and upstreams, the simulator and its push, webhook secrets, fallback timing)
+// lives here.
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -10,6 +11,9 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { ApiKeyService } from './access/api-key-service';
 import { SessionService } from './access/session-service';
+import { AccountHealth } from './accounts/account-health';
+import { type Account, AccountPool } from './accounts/account-pool';
+import { type AccountSpec, singleAccount } from './accounts/accounts-file';
 import { createApp } from './app';
 import { KeyBudget } from './budget/key-budget';
 import { type Env, upstreamKind } from './env';
@@ -27,15 +31,21 @@ import { ImageFiles } from './store/image-files';
 import type { JobStore } from './store/job-store';
 import { SqliteJobStore } from './store/sqlite-job-store';
 import type { UpstreamAdapter } from './upstream/adapter';
+import { createApiframeAdapter } from './upstream/apiframe-adapter';
 import { UpstreamHttpClient } from './upstream/http-client';
 import { createImageFetcher } from './upstream/image-fetcher';
+import { createLegnextAdapter } from './upstream/legnext-adapter';
 import { createMjProxyAdapter } from './upstream/mj-proxy-adapter';
 import { type HostResolver, parseFetchAllow } from './upstream/safe-fetch';
+import { createUseapiAdapter } from './upstream/useapi-adapter';
 import { createV7Adapter } from './upstream/v7-adapter';
 import { NotifyHooks } from './webhooks/notify-hooks';
 
-/** The parsed environment; DATA_DIR and CLIENT_DIST already resolved to absolute paths. */
-export type ServerConfig = Env;
+/**
+ * The parsed environment (DATA_DIR and CLIENT_DIST already resolved to absolute paths), and
+ * the accounts of ACCOUNTS_FILE when it names some: otherwise the environment's one upstream.
+ */
+export type ServerConfig = Env & { accounts?: readonly AccountSpec[] | undefined };
 
 /** What tests and benchmarks may replace; production replaces nothing. */
 export interface ServerOverrides {
@@ -50,7 +60,7 @@ export interface ServerOverrides {
    * The upstream as the configuration builds it, wrapped or replaced (a test counts its
    * calls, a benchmark plays an offline one).
    */
-  upstream?: (configured: UpstreamAdapter, http: UpstreamHttpClient) => UpstreamAdapter;
+  upstream?: (configured: UpstreamAdapter, http: UpstreamHttpClient, account: AccountSpec) => UpstreamAdapter;
   /** The built-in simulator's behaviour beyond what the environment sets (job durations, image size). */
   simulator?: Partial<Omit<SimulatorConfig, 'apiKey'>>;
   /** How imperfect the simulator's push is (late and repeated notices). */
@@ -68,13 +78,18 @@ export interface ComposedServer {
   /** API keys made in the studio; the /mj routes authenticate with it. */
   apiKeys: ApiKeyService;
   scheduler: UpstreamScheduler;
+  /** The upstream accounts: one unless ACCOUNTS_FILE lists several. */
+  accounts: AccountPool;
+  /** The first account's budget (the only one, without a pool). */
   budget: KeyBudget;
   store: JobStore;
   images: ImageFiles;
-  /** `simulator`, `v7` or `mj-proxy`: the upstream the configuration names. */
-  upstreamKind: ReturnType<typeof upstreamKind>;
-  /** The secret path segment of POST /hooks/mj-proxy/<token>. */
+  /** `simulator`, `v7` or `mj-proxy`: the upstream the configuration names; `pool` with ACCOUNTS_FILE. */
+  upstreamKind: ReturnType<typeof upstreamKind> | 'pool';
+  /** The secret path segment of POST /hooks/mj-proxy/<token> (the single relay's). */
   relayToken: string;
+  /** The built-in simulator's key for each simulator account, by account name (tests make one fail). */
+  simulatorKeys: ReadonlyMap<string, string>;
   simulator: RunningSimulator | undefined;
   /**
    * Tells the parts that must reach this server over loopback (the simulator's push) where
@@ -99,48 +114,119 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
   // The relay's notifyHook carries no signature: an unguessable path token stands in for one.
   const relayToken = createHmac('sha256', secret).update('mj-proxy-notify-hook').digest('base64url').slice(0, 32);
   const http = new UpstreamHttpClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS });
-  const kind = upstreamKind(config);
-  const protocol = kind === 'simulator' ? config.SIM_PROTOCOL : kind;
+  const pooled = config.accounts !== undefined;
+  const specs: readonly AccountSpec[] = config.accounts ?? [singleAccount(config)];
+  const kind = pooled ? 'pool' : upstreamKind(config);
+  const usesSimulator = specs.some((spec) => spec.kind === 'simulator');
+  // The protocol the built-in simulator is spoken to with; a single account's, for the rest.
+  const single = pooled ? undefined : specs[0];
+  const singleProtocol = single?.kind === 'simulator' ? config.SIM_PROTOCOL : single?.kind;
 
-  // Where this server can be reached: PUBLIC_URL for a real relay; for the simulator, this
+  // Where this server can be reached: PUBLIC_URL for a real upstream; for the simulator, this
   // server's loopback address, known once it listens (bindOrigin).
   let ownOrigin: string | undefined;
-  const simPush = kind === 'simulator' && config.SIM_PUSH === 'on';
-  const simWebhookSecret = simPush && protocol === 'v7' ? `whsec_${randomBytes(32).toString('base64')}` : undefined;
-  const simulator =
-    kind === 'simulator' ? await startBuiltInSimulator(config, overrides, simWebhookSecret, simPush) : undefined;
-  const hookPath = `/hooks/mj-proxy/${relayToken}`;
-  const notifyHook = simulator
-    ? () => (simPush && ownOrigin ? `${ownOrigin}${hookPath}` : undefined)
-    : config.PUBLIC_URL
-      ? `${config.PUBLIC_URL.replace(/\/+$/, '')}${hookPath}`
-      : undefined;
+  const simPush = usesSimulator && config.SIM_PUSH === 'on';
+  // The simulator signs v7 webhooks for one account only: a pool of them is followed by checks
+  // (or by the relay protocol's per-task hooks).
+  const simWebhookSecret =
+    simPush && !pooled && singleProtocol === 'v7' ? `whsec_${randomBytes(32).toString('base64')}` : undefined;
+  const simulatorKeys = new Map<string, string>();
+  for (const spec of specs)
+    if (spec.kind === 'simulator') simulatorKeys.set(spec.name, randomBytes(24).toString('base64url'));
+  const simulator = usesSimulator
+    ? await startBuiltInSimulator(config, overrides, simWebhookSecret, simPush, specs, simulatorKeys)
+    : undefined;
+  // Unsigned notices (a relay's notifyHook, a paid API's callback) come to a secret path per
+  // account; the single relay keeps the path it always had.
+  const hookTokenOf = (spec: AccountSpec) =>
+    pooled
+      ? createHmac('sha256', secret).update(`account-hook:${spec.name}`).digest('base64url').slice(0, 32)
+      : relayToken;
+  const hookUrlOf = (spec: AccountSpec): (() => string | undefined) | string | undefined => {
+    const hookPath = pooled ? `/hooks/account/${hookTokenOf(spec)}` : `/hooks/mj-proxy/${relayToken}`;
+    if (spec.kind === 'simulator') return () => (simPush && ownOrigin ? `${ownOrigin}${hookPath}` : undefined);
+    return config.PUBLIC_URL ? `${config.PUBLIC_URL.replace(/\/+$/, '')}${hookPath}` : undefined;
+  };
   const v7WebhookSecret = simulator ? simWebhookSecret : config.WEBHOOK_SECRET;
-  const pushed = protocol === 'v7' ? Boolean(v7WebhookSecret) : Boolean(simulator ? simPush : notifyHook);
 
-  const configured =
-    protocol === 'mj-proxy'
-      ? createMjProxyAdapter({
-          baseUrl: simulator ? simulator.baseUrl.replace(/\/v1$/, '/mj') : (config.MJ_PROXY_BASE ?? ''),
-          secret: simulator ? simulator.engine.config.apiKey : (config.MJ_PROXY_SECRET ?? ''),
+  const adapterOf = (spec: AccountSpec): UpstreamAdapter => {
+    const secretOf = spec.kind === 'simulator' ? (simulatorKeys.get(spec.name) ?? '') : (spec.secret ?? '');
+    const simulated = spec.kind === 'simulator' && simulator ? { name: 'simulator' } : {};
+    const protocol = spec.kind === 'simulator' ? config.SIM_PROTOCOL : spec.kind;
+    const notifyHook = hookUrlOf(spec);
+    const simulatedBase = (face: string) => (simulator ? simulator.baseUrl.replace(/\/v1$/, face) : undefined);
+    const baseUrl = (face: string) => (spec.kind === 'simulator' ? simulatedBase(face) : spec.baseUrl) ?? '';
+    switch (protocol) {
+      case 'mj-proxy':
+        return createMjProxyAdapter({ baseUrl: baseUrl('/mj'), secret: secretOf, http, notifyHook, ...simulated });
+      case 'useapi':
+        return createUseapiAdapter({
+          baseUrl: baseUrl('/useapi'),
+          secret: secretOf,
           http,
-          notifyHook,
-          ...(simulator ? { name: 'simulator' } : {}),
-        })
-      : createV7Adapter({
-          baseUrl: simulator ? simulator.baseUrl : config.MIDJOURNEY_API_BASE,
-          apiKey: simulator ? simulator.engine.config.apiKey : (config.MIDJOURNEY_API_KEY ?? ''),
-          http,
-          ...(simulator ? { name: 'simulator' } : {}),
+          webhookUrl: notifyHook,
+          ...(spec.channel ? { channel: spec.channel } : {}),
+          ...simulated,
         });
-  const upstream = overrides.upstream ? overrides.upstream(configured, http) : configured;
+      case 'legnext':
+        return createLegnextAdapter({
+          baseUrl: baseUrl('/legnext'),
+          secret: secretOf,
+          http,
+          webhookUrl: notifyHook,
+          ...simulated,
+        });
+      case 'apiframe':
+        return createApiframeAdapter({
+          baseUrl: baseUrl('/apiframe'),
+          secret: secretOf,
+          http,
+          webhookUrl: notifyHook,
+          ...simulated,
+        });
+      default:
+        return createV7Adapter({
+          baseUrl: spec.kind === 'simulator' ? baseUrl('/v1') : (spec.baseUrl ?? config.MIDJOURNEY_API_BASE),
+          apiKey: secretOf,
+          http,
+          ...simulated,
+        });
+    }
+  };
 
   const now = overrides.now ?? Date.now;
+  const accounts = new AccountPool(
+    specs.map((spec): Account => {
+      const configured = adapterOf(spec);
+      return {
+        spec,
+        baseUrl: overrides.upstream
+          ? undefined
+          : ((spec.kind === 'simulator' ? simulator?.baseUrl : spec.baseUrl) ?? config.MIDJOURNEY_API_BASE),
+        adapter: overrides.upstream ? overrides.upstream(configured, http, spec) : configured,
+        budget: new KeyBudget({ limit: spec.perMinute, windowMs: config.BUDGET_WINDOW_MS, burst: config.BUDGET_BURST }),
+        health: new AccountHealth(spec.enabled),
+      };
+    }),
+    { pooled },
+  );
+  const first = accounts.first;
+  // With webhooks, planned checks are only a fallback. A pool is pushed only when all of it is.
+  const pushed = accounts
+    .all()
+    .every(({ spec, adapter }) =>
+      (spec.kind === 'simulator' ? config.SIM_PROTOCOL : spec.kind) === 'v7'
+        ? Boolean(v7WebhookSecret) && !pooled
+        : spec.kind === 'simulator'
+          ? simPush
+          : Boolean(adapter.parseWebhook && hookUrlOf(spec)),
+    );
+
   const store =
     overrides.store ??
     new SqliteJobStore(path.join(config.DATA_DIR, 'jobs.sqlite'), {
       // A relay's imagine is a grid; the v7 contract's, one image.
-      legacyImagineOutput: protocol === 'mj-proxy' ? 'grid' : 'image',
+      legacyImagineOutput: first.adapter.imagineOutput ?? 'image',
     });
   const images = overrides.images ?? new ImageFiles(path.join(config.DATA_DIR, 'images'));
   const uploads = new UploadService({
@@ -150,7 +236,7 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     // The built-in simulator fetches over loopback; a real upstream needs our public address.
     links: new MediaLinks({
       secret,
-      origin: () => (simulator ? ownOrigin : config.PUBLIC_URL),
+      origin: () => (simulator && specs.every((spec) => spec.kind === 'simulator') ? ownOrigin : config.PUBLIC_URL),
       ttlMs: MEDIA_LINK_TTL_MS,
       now,
     }),
@@ -161,14 +247,13 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     store,
     images,
     uploads,
-    upstream,
+    accounts,
     fetcher: createImageFetcher(http, config.IMAGE_MAX_BYTES, {
-      // Links on the upstream's own host are trusted wherever it runs (the simulator: loopback).
-      upstreamBase: simulator
-        ? simulator.baseUrl
-        : protocol === 'mj-proxy'
-          ? config.MJ_PROXY_BASE
-          : config.MIDJOURNEY_API_BASE,
+      // Links on an upstream's own host are trusted wherever it runs (the simulator: loopback).
+      upstreamBases: [
+        ...(simulator ? [simulator.baseUrl] : []),
+        ...specs.flatMap((spec) => (spec.kind !== 'simulator' && spec.baseUrl ? [spec.baseUrl] : [])),
+      ],
       allow: parseFetchAllow(config.UPSTREAM_FETCH_ALLOW),
       logger,
       videoMaxBytes: config.VIDEO_MAX_BYTES,
@@ -178,12 +263,7 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     deadlineMs: config.JOB_DEADLINE_MS,
     now,
   });
-  const budget = new KeyBudget({
-    limit: config.BUDGET_PER_MINUTE,
-    windowMs: config.BUDGET_WINDOW_MS,
-    burst: config.BUDGET_BURST,
-  });
-  const scheduler = new UpstreamScheduler(jobs, budget, logger, {
+  const scheduler = new UpstreamScheduler(jobs, accounts.all(), logger, {
     minGapMs: config.MIN_CHECK_GAP_MS,
     maxGapMs: config.MAX_CHECK_GAP_MS,
     // The simulator's own numbers are known; a real upstream's are learnt as jobs finish.
@@ -220,7 +300,6 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     jobs,
     uploads,
     scheduler,
-    budget,
     logger,
     now,
     limits: new ClientLimits(jobs, {
@@ -246,9 +325,24 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
       },
     },
     webhooks: {
-      intake: new WebhookIntake(jobs, scheduler, upstream),
-      v7Secret: protocol === 'v7' ? v7WebhookSecret : undefined,
-      relayToken: protocol === 'mj-proxy' ? relayToken : undefined,
+      v7:
+        !pooled && singleProtocol === 'v7' && v7WebhookSecret
+          ? { intake: new WebhookIntake(jobs, scheduler, first), secret: v7WebhookSecret }
+          : undefined,
+      tokens: accounts
+        .all()
+        .filter(
+          ({ spec, adapter }) =>
+            adapter.parseWebhook && (spec.kind === 'simulator' ? config.SIM_PROTOCOL : spec.kind) !== 'v7',
+        )
+        .map((account) => ({ token: hookTokenOf(account.spec), intake: new WebhookIntake(jobs, scheduler, account) }))
+        // Tasks a single relay was given before the pool still name its older hook path: the
+        // pool's first account (which inherits those jobs) answers it.
+        .concat(
+          pooled && first.adapter.parseWebhook
+            ? [{ token: relayToken, intake: new WebhookIntake(jobs, scheduler, first) }]
+            : [],
+        ),
     },
     ...(config.CLIENT_DIST ? { clientDist: config.CLIENT_DIST } : {}),
   });
@@ -258,7 +352,7 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     ownOrigin = origin;
     if (bound || !simulator?.notifier) return;
     bound = true;
-    simulator.notifier.resume(protocol === 'v7' ? { v7Url: `${origin}/hooks/v7` } : {});
+    simulator.notifier.resume(simWebhookSecret ? { v7Url: `${origin}/hooks/v7` } : {});
   };
 
   return {
@@ -269,11 +363,13 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     uploads,
     apiKeys,
     scheduler,
-    budget,
+    accounts,
+    budget: first.budget,
     store,
     images,
     upstreamKind: kind,
     relayToken,
+    simulatorKeys,
     simulator,
     bindOrigin,
     async listen(port, host) {
@@ -325,6 +421,8 @@ async function startBuiltInSimulator(
   overrides: ServerOverrides,
   v7Secret: string | undefined,
   push: boolean,
+  specs: readonly AccountSpec[],
+  keys: ReadonlyMap<string, string>,
 ): Promise<RunningSimulator> {
   // Loaded only when used: a server speaking to a real upstream never holds the simulator
   // (nor its PNG painter) in memory.
@@ -333,9 +431,15 @@ async function startBuiltInSimulator(
     import('./simulator/server'),
     import('./simulator/sim-store'),
   ]);
+  // One key per simulator account, each with its own rate limit: the account's, in a pool.
+  const accounts = specs.flatMap((spec) => {
+    const key = keys.get(spec.name);
+    return key ? [{ key, rateLimit: config.accounts ? spec.perMinute : config.SIM_RATE_LIMIT }] : [];
+  });
   return startSimulator(
     simulatorConfig({
-      apiKey: randomBytes(24).toString('base64url'),
+      apiKey: accounts[0]?.key ?? randomBytes(24).toString('base64url'),
+      keys: accounts,
       timeFactor: config.SIM_TIME_FACTOR,
       failureRate: config.SIM_FAILURE_RATE,
       rateLimit: config.SIM_RATE_LIMIT,

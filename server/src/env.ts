@@ -33,6 +33,8 @@ export const envSchema = z.object({
   /** Which upstream: the built-in simulator, the v7 REST contract, or a midjourney-proxy relay. */
   UPSTREAM: z.preprocess(emptyAsUndefined, z.enum(['simulator', 'v7', 'mj-proxy']).optional()),
   MIDJOURNEY_API_KEY: optionalString,
+  /** A JSON file listing several upstream accounts (a pool); replaces the single-account settings. */
+  ACCOUNTS_FILE: optionalString,
   MJ_PROXY_BASE: z.preprocess(
     emptyAsUndefined,
     z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
@@ -53,7 +55,10 @@ export const envSchema = z.object({
   ),
   /** The protocol the built-in simulator is spoken to with. */
   // The relay face by default: grids of four and every V7 action, out of the box.
-  SIM_PROTOCOL: z.preprocess(emptyAsUndefined, z.enum(['v7', 'mj-proxy']).default('mj-proxy')),
+  SIM_PROTOCOL: z.preprocess(
+    emptyAsUndefined,
+    z.enum(['v7', 'mj-proxy', 'useapi', 'legnext', 'apiframe']).default('mj-proxy'),
+  ),
   MIDJOURNEY_API_BASE: z.preprocess(
     emptyAsUndefined,
     z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://api.midjourney.com/v1'),

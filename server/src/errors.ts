@@ -51,11 +51,14 @@ export class DomainError extends Error {
 /**
  * `auth`: the credentials were refused. `account`: the account cannot take work now for a
  * reason of its own (out of credits, banned, waiting on a CAPTCHA or a moderation message),
- * so a pool takes it out of rotation until it answers again.
+ * so a pool takes it out of rotation until it answers again. `busy`: the account's queue of
+ * jobs is full (a relay's code 23, useapi.net's 429): no new job there for a while, but its
+ * status checks go on (unlike `rate_limited`, which pauses every call).
  */
 export type UpstreamFailure =
   | 'auth'
   | 'account'
+  | 'busy'
   | 'refused'
   | 'rejected'
   | 'rate_limited'

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type AccountSpec, loadAccountsFile } from './accounts/accounts-file';
 import { createServer } from './compose';
 import { EnvError, exposureProblem, parseEnv } from './env';
 
@@ -12,8 +13,11 @@ const envFile = path.join(root, '.env');
 if (existsSync(envFile)) process.loadEnvFile(envFile);
 
 let env: ReturnType<typeof parseEnv>;
+let accounts: AccountSpec[] | undefined;
 try {
   env = parseEnv(process.env);
+  // The file's `env:NAME` secrets are read from this process's environment.
+  accounts = env.ACCOUNTS_FILE ? loadAccountsFile(path.resolve(root, env.ACCOUNTS_FILE), process.env) : undefined;
 } catch (error) {
   if (!(error instanceof EnvError)) throw error;
   process.stderr.write(`${error.message}\n`);
@@ -31,10 +35,18 @@ const composed = await createServer({
   ...env,
   DATA_DIR: path.resolve(root, env.DATA_DIR),
   CLIENT_DIST: serveClient ? clientDist : undefined,
+  accounts,
 });
 const { logger } = composed;
 if (!serveClient) logger.info({ clientDist }, 'no client build found: serving the API only');
-if (composed.simulator) {
+if (accounts) {
+  logger.info(
+    {
+      accounts: accounts.map(({ name, kind, perMinute, enabled }) => ({ name, kind, per_minute: perMinute, enabled })),
+    },
+    `using a pool of ${accounts.length} upstream accounts`,
+  );
+} else if (composed.simulator) {
   logger.warn(
     { simulator: composed.simulator.baseUrl, protocol: env.SIM_PROTOCOL, time_factor: env.SIM_TIME_FACTOR },
     'No upstream configured (MIDJOURNEY_API_KEY or UPSTREAM): running against the built-in simulator, not the real Midjourney API',

@@ -1,6 +1,7 @@
 // msw handlers for our own API as the browser sees it. Happy path here; progressions and
 // failures are added inside tests with server.use(...) and { once: true }.
 
+import type { AccountList } from '@shared/schemas/account';
 import type { ErrorBody } from '@shared/schemas/error';
 import type { Job, JobList, Lineage } from '@shared/schemas/job';
 import type { Upload } from '@shared/schemas/upload';
@@ -47,6 +48,23 @@ export function makeUpload(rest: Partial<Upload> = {}): Upload {
 export const apiHandlers = [
   http.get(`${API}/session`, () => HttpResponse.json({ required: false, signed_in: true })),
   http.get(`${API}/budget`, () => HttpResponse.json({ limit: 60, window_s: 60, used: 0, queue_length: 0 })),
+  http.get(`${API}/accounts`, () =>
+    HttpResponse.json({
+      accounts: [
+        {
+          name: 'simulator',
+          kind: 'simulator',
+          state: 'ready',
+          limit: 60,
+          window_s: 60,
+          used: 0,
+          running: 0,
+          max_running: 10_000,
+          queued: 0,
+        },
+      ],
+    } satisfies AccountList),
+  ),
   http.get(`${API}/jobs`, () => HttpResponse.json({ jobs: [], next_cursor: null } satisfies JobList)),
   http.post(`${API}/imagine`, () => HttpResponse.json(makeJob('job_1'), { status: 202 })),
   http.post(`${API}/uploads`, () => HttpResponse.json(makeUpload(), { status: 201 })),

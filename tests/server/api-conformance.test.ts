@@ -93,15 +93,20 @@ test('the job routes answer as documented: list, read, lineage, favourites, canc
       agent.post(`/api/jobs/${running}/cancel`),
       agent.post('/api/jobs/no-such-job/cancel'),
       agent.get('/api/budget'),
+      agent.get('/api/accounts'),
       agent.delete(`/api/jobs/${done}`),
       agent.delete(`/api/jobs/${done}`),
     ),
-  ).toEqual([200, 200, 400, 200, 400, 404, 200, 404, 200, 404, 200, 404, 200, 409, 404, 200, 204, 404]);
+  ).toEqual([200, 200, 400, 200, 400, 404, 200, 404, 200, 404, 200, 404, 200, 409, 404, 200, 200, 204, 404]);
 });
 
 test('a submission answers 202, and each refusal as documented: input, JSON, size, media type, the upstream', async () => {
   const setup = await app();
   const slow = await app({ timeoutMs: 50 });
+  // Each account-level refusal takes the one account out of its turn (a 429 pauses it, a
+  // refused key takes it out of rotation): those two go to apps of their own.
+  const paused = await app();
+  const keyless = await app();
   const { agent } = setup;
   const onSubmit = (status: number, headers: Record<string, string> = {}) =>
     server.use(
@@ -122,12 +127,14 @@ test('a submission answers 202, and each refusal as documented: input, JSON, siz
   );
   onSubmit(422);
   const refused = await judged(imagine({ prompt: 'a fox' }));
-  onSubmit(429, { 'Retry-After': '17' });
-  const limited = await judged(imagine({ prompt: 'a fox' }));
-  onSubmit(401);
-  const badKey = await judged(imagine({ prompt: 'a fox' }));
   onSubmit(503);
   const down = await judged(imagine({ prompt: 'a fox' }));
+  onSubmit(429, { 'Retry-After': '17' });
+  const limited = await judged(paused.agent.post('/api/imagine').send({ prompt: 'a fox' }));
+  const waiting = await judged(paused.agent.post('/api/imagine').send({ prompt: 'a fox' }));
+  onSubmit(401);
+  const badKey = await judged(keyless.agent.post('/api/imagine').send({ prompt: 'a fox' }));
+  const outOfRotation = await judged(keyless.agent.post('/api/imagine').send({ prompt: 'a fox' }));
   server.use(
     http.post(`${UPSTREAM_BASE}/imagine`, async () => {
       await delay('infinite');
@@ -137,11 +144,15 @@ test('a submission answers 202, and each refusal as documented: input, JSON, siz
   const late = await judged(slow.agent.post('/api/imagine').send({ prompt: 'a fox' }));
 
   expect(local).toEqual([400, 400, 400, 415, 413, 409]);
-  expect([refused, limited, badKey, down, late].map((answer) => [answer.status, answer.body.error.code])).toEqual([
+  expect([waiting.status, waiting.body.status]).toEqual([202, 'queued']);
+  expect(
+    [refused, limited, down, badKey, outOfRotation, late].map((answer) => [answer.status, answer.body.error.code]),
+  ).toEqual([
     [422, 'content_refused'],
     [429, 'rate_limited'],
-    [502, 'upstream_auth'],
     [502, 'upstream_unavailable'],
+    [502, 'upstream_auth'],
+    [502, 'upstream_auth'],
     [504, 'upstream_timeout'],
   ]);
 });
@@ -351,13 +362,14 @@ test('the guards answer as documented on every kind of route: no credentials, a 
     await statuses(
       request(guarded.app).get('/api/jobs'),
       request(guarded.app).get('/api/budget'),
+      request(guarded.app).get('/api/accounts'),
       request(guarded.app).post('/api/imagine').send({ prompt: 'a fox' }),
       foreign('/api/budget'),
       foreign('/api/openapi.json'),
       foreign('/api/docs'),
       open.agent.post('/api/imagine').set('origin', 'https://evil.example').send({ prompt: 'a fox' }),
     ),
-  ).toEqual([401, 401, 401, 421, 421, 421, 403]);
+  ).toEqual([401, 401, 401, 401, 421, 421, 421, 403]);
 });
 
 test('the reference answers as documented: the document, the page and its files', async () => {

@@ -46,8 +46,12 @@ export interface TestAppOptions {
   webhookSecret?: string;
   /** A midjourney-proxy relay at this base URL (its /mj path included) instead of the mocked v7 API. */
   relay?: { baseUrl: string; secret: string; publicUrl?: string };
-  /** The configured upstream adapter wrapped or replaced. */
+  /** The configured upstream adapter wrapped or replaced (each account's, with a pool). */
   upstream?: ServerOverrides['upstream'];
+  /** A pool of accounts, as ACCOUNTS_FILE would list them, instead of the one upstream. */
+  accounts?: ServerConfig['accounts'];
+  /** PUBLIC_URL, where upstreams send their notices (with `relay`, its own publicUrl). */
+  publicUrl?: string;
   images?: ImageFiles;
   /** An existing data directory (a restart over the same store); a fresh one otherwise. */
   dataDir?: string;
@@ -103,6 +107,8 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     NEW_OWNERS_PER_HOUR_PER_ADDRESS: security.newOwnersPerHourPerAddress ?? 1_000_000,
     RUNNING_JOBS_PER_CLIENT: security.runningJobs ?? 1_000,
     SIGN_IN_ATTEMPTS: security.signInAttempts ?? 10,
+    accounts: options.accounts,
+    ...(options.publicUrl ? { PUBLIC_URL: options.publicUrl } : {}),
   };
   const server = await createServer(config, {
     logger,

@@ -266,13 +266,31 @@ test('a browser status poll answers from the store and never calls the upstream'
   expect(upstreamCalls.filter((url) => url.startsWith(`${UPSTREAM_BASE}/jobs/`))).toEqual([]);
 });
 
-test('GET /healthz answers ok and names the upstream', async () => {
-  const { agent } = await buildTestApp();
+test('GET /healthz answers ok, names the upstream and shows its one account, without its address or key', async () => {
+  const { agent } = await buildTestApp({ budgetPerMinute: 60 });
 
   const response = await agent.get('/healthz');
 
   expect(response.status).toBe(200);
-  expect(response.body).toEqual({ status: 'ok', upstream: 'v7' });
+  expect(response.body).toEqual({
+    status: 'ok',
+    upstream: 'v7',
+    accounts: [
+      {
+        name: 'v7',
+        kind: 'v7',
+        state: 'ready',
+        limit: 60,
+        window_s: 60,
+        used: 0,
+        running: 0,
+        max_running: 10_000,
+        queued: 0,
+      },
+    ],
+  });
+  expect(response.text).not.toContain(UPSTREAM_KEY);
+  expect(response.text).not.toContain(UPSTREAM_BASE);
   expect(response.headers['x-powered-by']).toBeUndefined();
 });
 

@@ -110,7 +110,7 @@ test.each([
 test.each([
   [
     { code: 23, description: 'queue full' },
-    { kind: 'rate_limited', retryAfterS: 30 },
+    { kind: 'busy', retryAfterS: 30 },
   ],
   [
     { code: 24, description: 'banned', properties: { bannedWord: 'gore' } },

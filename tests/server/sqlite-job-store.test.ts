@@ -52,6 +52,7 @@ test('closing and reopening the file keeps every job and field', () => {
     actionInput: null,
     offers: null,
     videoFile: null,
+    account: null,
   });
   expect(reopened.get('b')).toMatchObject({ parentId: 'a', action: 'upscale', actionIndex: 3, status: 'queued' });
   reopened.close();
@@ -67,7 +68,7 @@ test('migrations are idempotent: running them again changes nothing', () => {
   migrate(db);
 
   expect(db.prepare('SELECT sql FROM sqlite_master ORDER BY name').all()).toEqual(before);
-  expect(db.pragma('user_version', { simple: true })).toBe(8);
+  expect(db.pragma('user_version', { simple: true })).toBe(9);
   db.close();
 });
 

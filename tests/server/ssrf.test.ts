@@ -269,6 +269,52 @@ test('a relay on a private address may link to images on its own host and port, 
   expect(otherPort.hits).toBe(0);
 });
 
+test("in a pool, one account's links are trusted on its own host only: another account cannot point the server at it", async () => {
+  const lanRelay = 'http://10.9.8.7:8080/mj';
+  const otherRelay = 'https://relay-two.test/mj';
+  const links = new Map<string, string>([
+    [lanRelay, `${lanRelay}/image/grid.png`],
+    // The second account answers with a link on the first one's private host.
+    [otherRelay, `${lanRelay}/image/secret.png`],
+  ]);
+  for (const [base, link] of links) {
+    server.use(
+      http.post(`${base}/submit/imagine`, () => HttpResponse.json({ code: 1, description: 'ok', result: 'grid-1' })),
+      http.get(`${base}/task/:id/fetch`, ({ params }) =>
+        HttpResponse.json({ id: params.id, status: 'SUCCESS', progress: '100%', imageUrl: link }),
+      ),
+    );
+  }
+  const own = internalService(`${lanRelay}/image/grid.png`);
+  const secret = internalService(`${lanRelay}/image/secret.png`);
+  const relayAccount = (name: string, baseUrl: string, weight: number) => ({
+    name,
+    kind: 'mj-proxy' as const,
+    baseUrl,
+    secret: `relay-secret-${name}-4b8e1f`,
+    perMinute: 60,
+    maxRunning: 10,
+    weight,
+    modes: ['fast', 'relax', 'turbo'] as const,
+    enabled: true,
+    channel: undefined,
+  });
+  const app = await buildTestApp({
+    accounts: [relayAccount('lan', lanRelay, 2), relayAccount('two', otherRelay, 1)],
+  });
+
+  const first = await submitJob(app.agent);
+  const second = await submitJob(app.agent);
+  await app.jobs.refresh(first);
+  await app.jobs.refresh(second);
+
+  expect([app.store.get(first)?.account, app.store.get(second)?.account]).toEqual(['lan', 'two']);
+  expect((await app.agent.get(`/api/jobs/${first}`)).body.status).toBe('complete');
+  expect((await app.agent.get(`/api/jobs/${second}`)).body).toMatchObject({ status: 'failed', error: JOB_ERROR });
+  expect(own.hits).toBe(1);
+  expect(secret.hits).toBe(0);
+});
+
 test('an UPSTREAM_FETCH_ALLOW range lets links reach those private addresses, and only those', async () => {
   const app = await guardedApp({ allow: '10.20.0.0/16, fd00:abcd::/32' });
   const inside = internalService('http://10.20.3.4/x.png');

@@ -2,49 +2,12 @@ import { imagineRequestSchema } from '@shared/schemas/imagine';
 // The scheduler with fake timers and an in-memory upstream whose jobs finish on the (fake)
 // clock: every call it receives is recorded with its time.
 import { afterEach, expect, test, vi } from 'vitest';
-import { UpstreamError } from '../../server/src/errors';
-import type { UpstreamAdapter } from '../../server/src/upstream/adapter';
-import { CDN_BASE } from '../mocks/upstream';
+import { fakeUpstream } from '../support/fake-upstream';
 import { busiestWindow } from '../support/windows';
 import { buildTestApp, mockUpstreamForEachTest } from './helpers';
 
 mockUpstreamForEachTest();
 afterEach(() => vi.useRealTimers());
-
-interface Call {
-  at: number;
-  kind: 'submit' | 'status';
-  id: string;
-}
-
-function fakeUpstream(durationMs: (n: number) => number) {
-  const calls: Call[] = [];
-  const jobs = new Map<string, { start: number; duration: number }>();
-  const refusals: { retryAfterS: number }[] = [];
-  let count = 0;
-  const adapter: UpstreamAdapter = {
-    name: 'fake',
-    async submit() {
-      const refusal = refusals.shift();
-      const id = `up_${++count}`;
-      calls.push({ at: Date.now(), kind: 'submit', id });
-      if (refusal) throw new UpstreamError('rate_limited', 'slow down', { retryAfterS: refusal.retryAfterS });
-      jobs.set(id, { start: Date.now(), duration: durationMs(count) });
-      return { id, status: 'pending' };
-    },
-    async getJob(id) {
-      calls.push({ at: Date.now(), kind: 'status', id });
-      const refusal = refusals.shift();
-      if (refusal) throw new UpstreamError('rate_limited', 'slow down', { retryAfterS: refusal.retryAfterS });
-      const job = jobs.get(id);
-      if (!job) throw new UpstreamError('not_found', 'No such job');
-      const share = (Date.now() - job.start) / job.duration;
-      if (share >= 1) return { id, status: 'complete', progress: 100, imageUrl: `${CDN_BASE}/images/${id}.png` };
-      return { id, status: 'processing', progress: Math.max(1, Math.round(share * 100)) };
-    },
-  };
-  return { adapter, calls, refusals, finishOf: (id: string) => jobs.get(id) };
-}
 
 async function setUp(options: { limit?: number; queueMax?: number; durationMs?: (n: number) => number } = {}) {
   vi.useFakeTimers({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
@@ -128,8 +91,8 @@ test('an upstream 429 pauses the whole budget for its Retry-After', async () => 
   expect((next?.at ?? 0) - refusedAt).toBeGreaterThanOrEqual(20_000);
 });
 
-test('a job is asked about rarely: about twice per job when durations are steady, never after it ends', async () => {
-  const { calls, submit, store } = await setUp({ durationMs: () => 30_000 });
+test('with budget to spare, a steady job is seen done within two seconds of its finish for a few checks, and never asked about after', async () => {
+  const { calls, submit, store, finishOf } = await setUp({ durationMs: () => 30_000 });
 
   for (let i = 0; i < 10; i++) {
     await submit(`steady ${i}`);
@@ -139,9 +102,25 @@ test('a job is asked about rarely: about twice per job when durations are steady
 
   const statusCalls = calls.filter((call) => call.kind === 'status');
   expect(store.listActive()).toEqual([]);
-  expect(statusCalls.length / 10).toBeLessThanOrEqual(2.5);
+  expect(statusCalls.length / 10).toBeLessThanOrEqual(4);
   const lastCheck = new Map(statusCalls.map((call) => [call.id, call.at]));
+  for (const [id, at] of lastCheck) {
+    const job = finishOf(id);
+    expect(at - ((job?.start ?? 0) + (job?.duration ?? 0))).toBeLessThan(2_000);
+  }
   expect(Math.max(...lastCheck.values())).toBeLessThan(1_000_000 + 10 * 40_000);
+});
+
+test('when submissions wait for budget, no call goes to early checks: a steady job costs about two calls', async () => {
+  const { calls, submit, store } = await setUp({ limit: 6, durationMs: () => 30_000 });
+
+  for (let i = 0; i < 12; i++) await submit(`busy ${i}`);
+  await vi.advanceTimersByTimeAsync(20 * 60_000);
+
+  const statusCalls = calls.filter((call) => call.kind === 'status');
+  expect(store.listActive()).toEqual([]);
+  expect(calls.filter((call) => call.kind === 'submit')).toHaveLength(12);
+  expect(statusCalls.length / 12).toBeLessThanOrEqual(2.5);
 });
 
 test('a check is planned from progress: a job seen half done is next asked about when it should be done', async () => {

@@ -9,6 +9,7 @@
 import './zod-config';
 import { z } from 'zod';
 
+export { accountListSchema } from '@shared/schemas/account';
 export {
   API_KEY_NAME_MAX,
   apiKeyListSchema,

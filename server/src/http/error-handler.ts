@@ -22,6 +22,7 @@ const DOMAIN_TO_HTTP: Record<DomainFailure, { status: number; code: ErrorCode }>
 const UPSTREAM_TO_HTTP: Record<UpstreamFailure, { status: number; code: ErrorCode }> = {
   auth: { status: 502, code: 'upstream_auth' },
   account: { status: 502, code: 'upstream_auth' },
+  busy: { status: 429, code: 'rate_limited' },
   refused: { status: 422, code: 'content_refused' },
   rejected: { status: 400, code: 'invalid_request' },
   rate_limited: { status: 429, code: 'rate_limited' },

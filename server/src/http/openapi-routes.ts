@@ -3,6 +3,7 @@
 // error codes it can give, all from the shared schemas the routes validate with. A route the
 // router serves that is missing here, or listed here and not served, fails the tests
 // (tests/server/openapi-document.test.ts walks the router), so the two cannot drift apart.
+import { accountListSchema } from '@shared/schemas/account';
 import {
   apiKeyIdSchema,
   apiKeyListSchema,
@@ -224,9 +225,20 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/budget',
     operationId: 'getBudget',
     tag: 'jobs',
-    summary: 'The upstream key’s budget: calls used in the window, the submission queue',
+    summary: 'The upstream budget: calls used in the window by the accounts in rotation, the submission queue',
     access: 'owner',
     answers: { 200: { description: 'The budget now', json: budgetSchema } },
+    errors: {},
+  },
+  {
+    method: 'get',
+    path: '/accounts',
+    operationId: 'listAccounts',
+    tag: 'jobs',
+    summary: 'Each upstream account: state, why it is down, budget in use, running and queued jobs, last error',
+    description: 'Never an address or a secret. A single upstream (no `ACCOUNTS_FILE`) is one account.',
+    access: 'owner',
+    answers: { 200: { description: 'The accounts now', json: accountListSchema } },
     errors: {},
   },
   {

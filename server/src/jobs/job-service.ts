@@ -19,6 +19,7 @@ import type { PromptParams } from '@shared/schemas/params-values';
 import { paramCost, parsePrompt, validateParams } from '@shared/schemas/prompt-params';
 import type { BlendRequest, BlendShape, DescribeRequest, ImageReference, ReferenceRole } from '@shared/schemas/upload';
 import type { Logger } from 'pino';
+import type { Account, AccountPool } from '../accounts/account-pool';
 import { DomainError, UpstreamError } from '../errors';
 import { checkUpload, DEFAULT_UPLOAD_LIMITS } from '../media/upload-image';
 import { contentTypeFor, type ImageFiles } from '../store/image-files';
@@ -39,7 +40,8 @@ import type { UploadService } from './upload-service';
 export interface JobServiceDeps {
   store: JobStore;
   images: ImageFiles;
-  upstream: UpstreamAdapter;
+  /** The upstream accounts; each job is sent through its account's adapter. */
+  accounts: AccountPool;
   fetcher: ImageFetcher;
   uploads: UploadService;
   logger: Logger;
@@ -49,7 +51,7 @@ export interface JobServiceDeps {
 }
 
 // Refusals the upstream answered definitively: it did not take the job, so no record is kept.
-const NOT_ACCEPTED = new Set(['refused', 'rejected', 'rate_limited', 'auth', 'account']);
+const NOT_ACCEPTED = new Set(['refused', 'rejected', 'rate_limited', 'busy', 'auth', 'account']);
 
 /** The preview cache keeps at most this many previews, and at most this many bytes of them. */
 const PREVIEW_CACHE_SIZE = 64;
@@ -126,7 +128,67 @@ export class JobService {
     // Every change of a job passes through the store's updateActive: listeners hear each one.
     this.#deps = { ...deps, store: withChanges(deps.store, (job) => this.#changed(job)) };
     this.#now = deps.now ?? Date.now;
-    this.upstreamName = deps.upstream.name;
+    this.upstreamName = deps.accounts.first.adapter.name;
+  }
+
+  /** The adapter of the account a job was (or, for the first account, will be) sent through. */
+  #adapterOf(job: Pick<JobRecord, 'account'>): UpstreamAdapter {
+    const account = this.#deps.accounts.get(job.account);
+    if (!account) {
+      throw new UpstreamError('rejected', `The account "${job.account}" this job was sent to is no longer configured`);
+    }
+    return account.adapter;
+  }
+
+  /** The base URL of the account a job runs on: its links are trusted on that host alone. */
+  #sourceOf(job: Pick<JobRecord, 'account'>): string | undefined {
+    return this.#deps.accounts.get(job.account)?.baseUrl;
+  }
+
+  /** Accounts that may take new work, for what a submission can ask of the pool. */
+  #enabledAdapters(): UpstreamAdapter[] {
+    return this.#deps.accounts.enabled().map((account) => account.adapter);
+  }
+
+  /**
+   * Whether this account can run the job: an action goes only where its grid was made; a
+   * speed only where it is offered; describe and blend only where the upstream does them;
+   * images only as bytes where the upstream takes them so, or as links when we have an address.
+   */
+  suits(job: JobRecord, account: Account): boolean {
+    if (job.action) {
+      const parent = job.parentId ? this.#deps.store.get(job.parentId) : undefined;
+      const made = parent ? this.#deps.accounts.get(parent.account) : undefined;
+      // A parent gone (deleted) fails the job when sent; any account can say so.
+      return parent ? made === account : true;
+    }
+    if (!account.spec.modes.includes(job.params.speed ?? 'fast')) return false;
+    const { adapter } = account;
+    if (job.kind === 'describe' && !adapter.describe) return false;
+    if (job.kind === 'blend' && !adapter.blend) return false;
+    // Describe and blend take their images as bytes wherever the upstream does them at all.
+    const inline: readonly string[] = job.kind === 'imagine' ? (adapter.inlineRoles ?? []) : ['image'];
+    return job.refs.every((ref) => inline.includes(ref.role) || this.#deps.uploads.linksAvailable);
+  }
+
+  /** The accounts that could ever run this job (switched on, whether healthy now or not). */
+  suitableAccounts(job: JobRecord): Account[] {
+    return this.#deps.accounts.enabled().filter((account) => this.suits(job, account));
+  }
+
+  /**
+   * Asks a down account whether it answers again: a status check of a job no account has.
+   * "No such job" (or any readable refusal about the job) means it answers and takes the key.
+   */
+  async probe(account: Account): Promise<void> {
+    try {
+      await account.adapter.getJob(`mj-studio-probe-${randomBytes(6).toString('hex')}`);
+    } catch (error) {
+      if (error instanceof UpstreamError && ['not_found', 'rejected', 'refused'].includes(error.kind)) {
+        return;
+      }
+      throw error;
+    }
   }
 
   /** Calls `listener` with every job that changed (a status, a progress, a result). */
@@ -151,12 +213,15 @@ export class JobService {
       ...input.style_refs.map((ref) => ({ role: 'style' as const, ref })),
       ...(input.omni_ref ? [{ role: 'omni' as const, ref: input.omni_ref }] : []),
     ];
-    const refs = this.#deps.uploads.check(ownerId, named, this.#deps.upstream.inlineRoles ?? []);
+    const adapters = this.#enabledAdapters();
+    const inlineRoles = [...new Set(adapters.flatMap((adapter) => adapter.inlineRoles ?? []))];
+    const refs = this.#deps.uploads.check(ownerId, named, inlineRoles);
     return this.#deps.store.insert({
       id: newJobId(),
       ownerId,
       kind: 'imagine',
-      output: this.#deps.upstream.imagineOutput ?? 'image',
+      // What the pool's first account makes; set again from the account it is sent to.
+      output: adapters[0]?.imagineOutput ?? 'image',
       prompt: input.text,
       params: input.params,
       imageUrls: input.imageUrls,
@@ -177,7 +242,7 @@ export class JobService {
 
   /** Records a request for four candidate prompts of one of the owner's images. */
   recordDescribe(ownerId: string, request: DescribeRequest): JobRecord {
-    if (!this.#deps.upstream.describe) {
+    if (!this.#enabledAdapters().some((adapter) => adapter.describe)) {
       throw new DomainError('conflict', `The upstream in use (${this.upstreamName}) cannot describe images`);
     }
     const refs = this.#deps.uploads.check(ownerId, [{ role: 'image', ref: request.image }], ['image']);
@@ -196,7 +261,7 @@ export class JobService {
 
   /** Records a blend of 2 to 5 of the owner's images into one grid, in the shape asked. */
   recordBlend(ownerId: string, request: BlendRequest): JobRecord {
-    if (!this.#deps.upstream.blend) {
+    if (!this.#enabledAdapters().some((adapter) => adapter.blend)) {
       throw new DomainError('conflict', `The upstream in use (${this.upstreamName}) cannot blend images`);
     }
     const named = request.images.map((ref) => ({ role: 'image' as const, ref }));
@@ -219,8 +284,8 @@ export class JobService {
    * buttons), or, for a grid whose upstream said nothing (an older relay), the classic three.
    */
   offersFor(job: JobRecord): StoredOffer[] {
-    const { upstream } = this.#deps;
-    if (job.status !== 'complete' || !job.upstreamId || !upstream.act) return [];
+    const upstream = this.#deps.accounts.get(job.account)?.adapter;
+    if (job.status !== 'complete' || !job.upstreamId || !upstream?.act) return [];
     if (job.offers) return job.offers;
     if (job.output !== 'grid' || !upstream.gridActions?.length) return [];
     return upstream.gridActions.flatMap((action): StoredOffer[] =>
@@ -235,8 +300,10 @@ export class JobService {
 
   /** Why this job cannot take the action (a conflict), or undefined when it can. */
   #refusal(job: JobRecord, request: Pick<JobActionRequest, 'action' | 'index'>): string | undefined {
-    const { upstream } = this.#deps;
-    if (!upstream.act) return `The upstream in use (${this.upstreamName}) takes no actions`;
+    const upstream = this.#deps.accounts.get(job.account);
+    if (!upstream) return `The account "${job.account}" that made this job is no longer configured`;
+    if (!upstream.spec.enabled) return `The account "${upstream.spec.name}" that made this job is switched off`;
+    if (!upstream.adapter.act) return `The upstream in use (${upstream.adapter.name}) takes no actions`;
     if (job.status !== 'complete' || !job.upstreamId) return `Actions need a finished job; this one is ${job.status}`;
     if (job.kind === 'describe') return 'A describe job has no image to act on';
     const offers = this.offersFor(job);
@@ -384,11 +451,17 @@ export class JobService {
    * Sends a recorded job upstream while its submitter waits for the answer (an HTTP request):
    * a definitive refusal removes the record and is thrown to them, as if it never existed.
    */
-  sendNow(id: string): Promise<JobRecord | undefined> {
-    return this.#send(id, async () => {
+  sendNow(id: string, account: Account, requeue: (error: UpstreamError) => boolean): Promise<JobRecord | undefined> {
+    return this.#send(id, account, async (error) => {
+      if (requeue(error)) return this.#requeue(id);
       const job = this.#deps.store.get(id);
       if (job) await this.#forget(job);
     });
+  }
+
+  /** Puts a job the account did not take back to `queued`, for another account (or later). */
+  #requeue(id: string): void {
+    this.#deps.store.updateActive(id, { status: 'queued', account: null }, this.#now());
   }
 
   /**
@@ -396,21 +469,31 @@ export class JobService {
    * visible on the job, and an upstream 429 puts it back to `queued` and is thrown so the
    * caller can retry later.
    */
-  sendQueued(id: string): Promise<JobRecord | undefined> {
-    return this.#send(id, (error) => {
-      if (error.kind === 'rate_limited') this.#deps.store.updateActive(id, { status: 'queued' }, this.#now());
+  sendQueued(id: string, account: Account, requeue: (error: UpstreamError) => boolean): Promise<JobRecord | undefined> {
+    return this.#send(id, account, (error) => {
+      if (error.kind === 'rate_limited' || error.kind === 'busy' || requeue(error)) this.#requeue(id);
       else this.#finish(id, { status: 'failed', error: error.message });
     });
   }
 
   /** `refused`: what to do with the record when the upstream definitively did not take the job. */
-  async #send(id: string, refused: (error: UpstreamError) => void | Promise<void>): Promise<JobRecord | undefined> {
-    const { store, upstream } = this.#deps;
-    const job = store.updateActive(id, { status: 'submitting' }, this.#now());
+  async #send(
+    id: string,
+    account: Account,
+    refused: (error: UpstreamError) => void | Promise<void>,
+  ): Promise<JobRecord | undefined> {
+    const { store } = this.#deps;
+    const upstream = account.adapter;
+    const output = this.#deps.store.get(id)?.kind === 'imagine' ? { output: upstream.imagineOutput ?? 'image' } : {};
+    const job = store.updateActive(
+      id,
+      { status: 'submitting', account: this.#deps.accounts.recordedName(account), ...output },
+      this.#now(),
+    );
     if (!job) return store.get(id);
     let answer: Awaited<ReturnType<UpstreamAdapter['submit']>>;
     try {
-      answer = await this.#submit(job);
+      answer = await this.#submit(job, upstream);
     } catch (error) {
       if (error instanceof UpstreamError && NOT_ACCEPTED.has(error.kind)) {
         await refused(error);
@@ -429,9 +512,8 @@ export class JobService {
     return confirmed ?? store.get(id);
   }
 
-  async #submit(job: JobRecord): ReturnType<UpstreamAdapter['submit']> {
-    const { upstream } = this.#deps;
-    if (job.action) return this.#act(job);
+  async #submit(job: JobRecord, upstream: UpstreamAdapter): ReturnType<UpstreamAdapter['submit']> {
+    if (job.action) return this.#act(job, upstream);
     let images: ReturnType<UploadService['inputs']>;
     try {
       images = this.#deps.uploads.inputs(job.ownerId, job.refs);
@@ -459,8 +541,8 @@ export class JobService {
    * along, written as a submission's is, for a relay that asks for it (Remix, a region, a
    * zoom); the mask is read before anything is pressed.
    */
-  async #act(job: JobRecord): ReturnType<UpstreamAdapter['submit']> {
-    const { store, upstream, images } = this.#deps;
+  async #act(job: JobRecord, upstream: UpstreamAdapter): ReturnType<UpstreamAdapter['submit']> {
+    const { store, images } = this.#deps;
     const parent = job.parentId ? store.get(job.parentId) : undefined;
     if (!parent?.upstreamId || !upstream.act || !job.action) {
       throw new UpstreamError('rejected', 'The job this action was taken on is gone (deleted) or cannot take actions');
@@ -538,8 +620,8 @@ export class JobService {
   }
 
   /** Our job for the upstream's id, for a webhook that names only the latter. */
-  findByUpstreamId(upstreamId: string): JobRecord | undefined {
-    return this.#deps.store.getByUpstreamId(upstreamId);
+  findByUpstreamId(upstreamId: string, account: Account): JobRecord | undefined {
+    return this.#deps.store.getByUpstreamId(upstreamId, account.spec.name, account === this.#deps.accounts.first);
   }
 
   /** Whether a webhook delivery id was already dealt with (applied, or refused for good). */
@@ -586,14 +668,14 @@ export class JobService {
     const job = this.get(ownerId, id);
     if (!isActive(job.status)) throw new DomainError('conflict', `The job is already ${job.status}`);
     const cancelled = this.#finish(id, { status: 'cancelled', error: 'Cancelled' });
-    if (job.upstreamId) this.#cancelUpstream(job.upstreamId);
+    if (job.upstreamId) this.#cancelUpstream(job, job.upstreamId);
     return cancelled ?? this.#mustGet(id);
   }
 
   async remove(ownerId: string, id: string): Promise<void> {
     const job = this.get(ownerId, id);
     await this.#forget(job);
-    if (isActive(job.status) && job.upstreamId) this.#cancelUpstream(job.upstreamId);
+    if (isActive(job.status) && job.upstreamId) this.#cancelUpstream(job, job.upstreamId);
   }
 
   /** A kept image of one of this owner's jobs: where its file is and what it is. */
@@ -623,7 +705,7 @@ export class JobService {
     if (!job.previewUrl || !isActive(job.status)) return undefined;
     const cached = this.#previews.get(id);
     if (cached?.url === job.previewUrl) return cached.image;
-    const image = this.#deps.fetcher.fetch(job.previewUrl);
+    const image = this.#deps.fetcher.fetch(job.previewUrl, this.#sourceOf(job));
     const entry: CachedPreview = { url: job.previewUrl, image, bytes: 0 };
     this.#forgetPreview(id);
     this.#previews.set(id, entry);
@@ -693,7 +775,7 @@ export class JobService {
   }
 
   async #refresh(id: string): Promise<JobRecord | undefined> {
-    const { store, upstream } = this.#deps;
+    const { store } = this.#deps;
     const job = store.get(id);
     if (!job || !isActive(job.status) || !job.upstreamId) return job;
     if (this.isOverdue(job)) {
@@ -705,7 +787,7 @@ export class JobService {
     }
     let answer: Awaited<ReturnType<UpstreamAdapter['getJob']>>;
     try {
-      answer = await upstream.getJob(job.upstreamId);
+      answer = await this.#adapterOf(job).getJob(job.upstreamId);
     } catch (error) {
       if (error instanceof UpstreamError && error.kind === 'not_found') {
         return this.#finish(id, { status: 'failed', error: 'The upstream no longer knows this job' });
@@ -782,19 +864,19 @@ export class JobService {
       let videoFile: string | null = null;
       try {
         if (answer.videoUrl && video) {
-          const clip = await this.#deps.fetcher.fetchVideo(answer.videoUrl);
+          const clip = await this.#deps.fetcher.fetchVideo(answer.videoUrl, this.#sourceOf(job));
           videoFile = await this.#deps.images.save(job.id, clip.body, clip.ext);
           kept.push(videoFile);
         }
         // A video's first frame is its poster, where the upstream gives one (a clip is kept
         // without it); an image job needs its image.
         if (!video) {
-          const image = await this.#deps.fetcher.fetch(answer.imageUrl ?? '');
+          const image = await this.#deps.fetcher.fetch(answer.imageUrl ?? '', this.#sourceOf(job));
           imageFile = await this.#deps.images.save(job.id, image.body, image.ext);
           kept.push(imageFile);
         } else if (answer.imageUrl) {
           try {
-            const poster = await this.#deps.fetcher.fetch(answer.imageUrl);
+            const poster = await this.#deps.fetcher.fetch(answer.imageUrl, this.#sourceOf(job));
             imageFile = await this.#deps.images.save(job.id, poster.body, poster.ext);
             kept.push(imageFile);
           } catch (error) {
@@ -836,10 +918,13 @@ export class JobService {
     return this.#deps.store.updateActive(id, { ...patch, finishedAt: now, checkedAt: now, previewUrl: null }, now);
   }
 
-  #cancelUpstream(upstreamId: string): void {
-    this.#deps.upstream.cancel?.(upstreamId).catch((error: unknown) => {
-      this.#deps.logger.info({ err: error }, 'the upstream could not cancel a job');
-    });
+  #cancelUpstream(job: Pick<JobRecord, 'account'>, upstreamId: string): void {
+    this.#deps.accounts
+      .get(job.account)
+      ?.adapter.cancel?.(upstreamId)
+      .catch((error: unknown) => {
+        this.#deps.logger.info({ err: error }, 'the upstream could not cancel a job');
+      });
   }
 
   #mustGet(id: string): JobRecord {

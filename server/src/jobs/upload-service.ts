@@ -85,6 +85,11 @@ export class UploadService {
     await this.#deps.files.remove(upload.file);
   }
 
+  /** Whether this server can hand an upstream a link to one of our images (it has an address). */
+  get linksAvailable(): boolean {
+    return this.#deps.links.available;
+  }
+
   /**
    * Checks the images a submission names, in their roles, before the job is recorded: each
    * must be the owner's (an upload, or a finished job with a kept image). `inlineRoles`: the

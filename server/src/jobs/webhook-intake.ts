@@ -3,6 +3,7 @@
 // each delivery counts once; a hint (unsigned) only brings the job's next status check forward.
 // A delivery id is remembered only once the delivery is dealt with (applied, or about nothing
 // of ours), never when its body was refused: the sender's retry under that id must still count.
+import type { Account } from '../accounts/account-pool';
 import { DomainError, UpstreamError } from '../errors';
 import type { UpstreamAdapter } from '../upstream/adapter';
 import type { JobService } from './job-service';
@@ -14,14 +15,17 @@ export type WebhookOutcome = 'applied' | 'repeat' | 'unknown_job' | 'ignored';
 export class WebhookIntake {
   readonly #jobs: JobService;
   readonly #scheduler: UpstreamScheduler;
+  readonly #account: Account;
   readonly #upstream: UpstreamAdapter;
   /** Deliveries being dealt with, by id: a repeat arriving meanwhile waits for the first. */
   readonly #receiving = new Map<string, Promise<unknown>>();
 
-  constructor(jobs: JobService, scheduler: UpstreamScheduler, upstream: UpstreamAdapter) {
+  /** One account's notices: its adapter reads them, and upstream ids are that account's. */
+  constructor(jobs: JobService, scheduler: UpstreamScheduler, account: Account) {
     this.#jobs = jobs;
     this.#scheduler = scheduler;
-    this.#upstream = upstream;
+    this.#account = account;
+    this.#upstream = account.adapter;
   }
 
   /** Whether the upstream in use sends webhooks this server can read. */
@@ -61,7 +65,7 @@ export class WebhookIntake {
     }
     if (!notice) return 'ignored';
     const upstreamId = notice.kind === 'report' ? notice.job.id : notice.upstreamId;
-    const job = this.#jobs.findByUpstreamId(upstreamId);
+    const job = this.#jobs.findByUpstreamId(upstreamId, this.#account);
     if (!job) return 'unknown_job';
     if (notice.kind === 'hint') {
       // An (unverifiable) end is looked at as soon as the budget allows; mere progress only

@@ -1,9 +1,9 @@
 // The owner's jobs: list (cursor pages, newest first, searched and filtered), read, preview,
-// lineage, favourite, cancel, delete, and the budget line. Ids are checked against the shared strict pattern first; another owner's job
+// lineage, favourite, cancel, delete, the budget line and the accounts. Ids are checked against the shared strict pattern first; another owner's job
 // is a 404 like a missing one.
-import { type Budget, type JobList, jobIdSchema, jobListQuerySchema, type Lineage } from '@shared/schemas/job';
+import type { AccountList } from '@shared/schemas/account';
+import { type JobList, jobIdSchema, jobListQuerySchema, type Lineage } from '@shared/schemas/job';
 import type { Router } from 'express';
-import type { KeyBudget } from '../budget/key-budget';
 import { AppError } from '../errors';
 import { sendFreshJson } from '../http/fresh-json';
 import type { JobPresenter } from '../http/job-view';
@@ -15,11 +15,10 @@ import type { UpstreamScheduler } from '../jobs/upstream-scheduler';
 export interface JobRouteDeps {
   jobs: JobService;
   scheduler: UpstreamScheduler;
-  budget: KeyBudget;
   present: JobPresenter;
 }
 
-export function jobRoutes(router: Router, { jobs, scheduler, budget, present }: JobRouteDeps): void {
+export function jobRoutes(router: Router, { jobs, scheduler, present }: JobRouteDeps): void {
   router.get('/jobs', (req, res) => {
     const query = parseOrThrow(jobListQuerySchema, req.query, 'query');
     const page = jobs.list(ownerOf(req), query);
@@ -74,15 +73,12 @@ export function jobRoutes(router: Router, { jobs, scheduler, budget, present }: 
   });
 
   router.get('/budget', (_req, res) => {
-    const paused = budget.pausedUntil;
-    const body: Budget = {
-      limit: budget.limit,
-      window_s: budget.windowMs / 1000,
-      used: budget.usedInWindow(),
-      queue_length: scheduler.queueLength,
-    };
-    // The budget keeps the wall clock, whatever clock the jobs are on.
-    if (paused !== undefined) body.paused_for_s = Math.ceil((paused - Date.now()) / 1000);
+    sendFreshJson(res, scheduler.budget());
+  });
+
+  // The admin view: every account's state and load (never an address or a secret).
+  router.get('/accounts', (_req, res) => {
+    const body: AccountList = { accounts: scheduler.accounts() };
     sendFreshJson(res, body);
   });
 }

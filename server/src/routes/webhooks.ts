@@ -1,7 +1,8 @@
 // Push instead of poll: the routes check who is speaking, the intake (jobs/webhook-intake.ts)
 // does the rest. POST /hooks/v7 takes Standard Webhooks signed by the v7 upstream (verified
-// over the raw body). POST /hooks/mj-proxy/:token takes midjourney-proxy's unsigned notifyHook:
-// the unguessable token in the URL keeps strangers out.
+// over the raw body). POST /hooks/account/:token (and /hooks/mj-proxy/:token, the single
+// relay's older path) take unsigned notices (a relay's notifyHook, a paid API's callback):
+// each account has its own unguessable token in the URL, which keeps strangers out.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
 import { AppError } from '../errors';
@@ -9,11 +10,10 @@ import type { WebhookIntake } from '../jobs/webhook-intake';
 import { verify } from '../webhooks/standard-webhooks';
 
 export interface WebhookOptions {
-  intake: WebhookIntake;
-  /** The v7 upstream's Standard Webhooks secret (whsec_…); without it /hooks/v7 is off. */
-  v7Secret?: string | undefined;
-  /** The secret path token of the midjourney-proxy notifyHook; without it that hook is off. */
-  relayToken?: string | undefined;
+  /** The v7 upstream's Standard Webhooks secret (whsec_…) and its account; without it /hooks/v7 is off. */
+  v7?: { intake: WebhookIntake; secret: string } | undefined;
+  /** The secret path token of each account whose upstream sends unsigned notices. */
+  tokens: readonly { token: string; intake: WebhookIntake }[];
 }
 
 const raw = express.raw({ type: () => true, limit: '64kb' });
@@ -24,14 +24,15 @@ const bodyOf = (body: unknown): Buffer => (Buffer.isBuffer(body) ? body : Buffer
 const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest();
 const sameToken = (given: string, expected: string) => timingSafeEqual(digest(given), digest(expected));
 
-export function webhookRoutes({ intake, v7Secret, relayToken }: WebhookOptions): Router {
+export function webhookRoutes({ v7, tokens }: WebhookOptions): Router {
   const router = express.Router();
 
   router.post('/v7', raw, async (req, res) => {
-    if (!v7Secret || !intake.enabled) throw new AppError(404, 'not_found', 'Webhooks are not configured');
+    if (!v7?.intake.enabled) throw new AppError(404, 'not_found', 'Webhooks are not configured');
+    const { intake } = v7;
     const body = bodyOf(req.body);
     const verdict = verify(
-      v7Secret,
+      v7.secret,
       { id: req.get('webhook-id'), timestamp: req.get('webhook-timestamp'), signature: req.get('webhook-signature') },
       body,
     );
@@ -41,14 +42,18 @@ export function webhookRoutes({ intake, v7Secret, relayToken }: WebhookOptions):
     else res.status(204).end();
   });
 
-  router.post('/mj-proxy/:token', raw, async (req, res) => {
+  const unsigned: express.RequestHandler = async (req, res) => {
+    const given = String(req.params.token);
+    // Every token is compared, so the time taken does not tell which account came close.
+    let intake: WebhookIntake | undefined;
+    for (const entry of tokens) if (sameToken(given, entry.token)) intake = entry.intake;
     // A wrong token looks exactly like no hook at all.
-    if (!relayToken || !intake.enabled || !sameToken(String(req.params.token), relayToken)) {
-      throw new AppError(404, 'not_found', 'No such hook');
-    }
+    if (!intake?.enabled) throw new AppError(404, 'not_found', 'No such hook');
     await intake.receive(bodyOf(req.body));
     res.status(204).end();
-  });
+  };
+  router.post('/account/:token', raw, unsigned);
+  router.post('/mj-proxy/:token', raw, unsigned);
 
   return router;
 }

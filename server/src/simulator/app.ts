@@ -1,10 +1,14 @@
-// The built-in simulator's HTTP face: mounts the v7 contract and the images under /v1 and the
-// midjourney-proxy relay under /mj, then answers anything else in one JSON error shape.
+// The built-in simulator's HTTP face: mounts the v7 contract and the images under /v1, the
+// midjourney-proxy relay under /mj and the paid APIs' protocols under /useapi, /legnext and
+// /apiframe, then answers anything else in one JSON error shape.
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { apiframeRoutes } from './apiframe-routes';
 import type { SimulatorEngine } from './engine';
 import { imageRoutes } from './image-routes';
+import { legnextRoutes } from './legnext-routes';
 import type { SimulatorNotifier } from './notifier';
 import { relayRoutes } from './relay-routes';
+import { useapiRoutes } from './useapi-routes';
 import { v7Routes } from './v7-routes';
 
 export function createSimulatorApp(engine: SimulatorEngine, notifier?: SimulatorNotifier): express.Express {
@@ -13,6 +17,9 @@ export function createSimulatorApp(engine: SimulatorEngine, notifier?: Simulator
   app.use('/v1', v7Routes(engine, notifier));
   app.use('/v1', imageRoutes(engine));
   app.use('/mj', relayRoutes(engine, notifier));
+  app.use('/useapi', useapiRoutes(engine, notifier));
+  app.use('/legnext', legnextRoutes(engine, notifier));
+  app.use('/apiframe', apiframeRoutes(engine, notifier));
 
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: 'Not found' });

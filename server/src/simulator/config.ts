@@ -1,7 +1,10 @@
 // Every number the simulator behaves by. One time factor scales all durations and the rate
 // limit window, so a test or benchmark can run the same behaviour many times faster.
 export interface SimulatorConfig {
+  /** The key of the first account (the only one, unless `keys` lists more). */
   apiKey: string;
+  /** Every account the simulator plays, each its own key and rate limit (`apiKey`'s included). */
+  keys: readonly { key: string; rateLimit: number }[];
   /** Multiplies every duration and the rate-limit window: 0.01 runs a hundred times faster. */
   timeFactor: number;
   queueMs: number;
@@ -41,6 +44,7 @@ export function simulatorConfig(overrides: Partial<SimulatorConfig> & { apiKey: 
     imageScale: 1,
     changeRoute: true,
     remixMode: false,
+    keys: [],
     ...overrides,
   };
 }

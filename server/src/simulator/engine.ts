@@ -154,6 +154,8 @@ const FAIL_REASONS = [
   'The moderation pass flagged the finished image',
 ];
 
+export type SimFault = 'refuse' | '429' | 'silent';
+
 export interface EngineDeps {
   now?: () => number;
   random?: () => number;
@@ -166,6 +168,7 @@ export class SimulatorEngine {
   readonly #random: () => number;
   readonly #jobs = new Map<string, SimJob>();
   readonly #calls = new Map<string, number[]>();
+  readonly #faults = new Map<string, SimFault>();
   readonly #persistence: SimJobPersistence | undefined;
 
   constructor(config: SimulatorConfig, deps: EngineDeps = {}) {
@@ -176,12 +179,32 @@ export class SimulatorEngine {
     for (const job of this.#persistence?.loadNewest(config.maxJobs) ?? []) this.#jobs.set(job.id, job);
   }
 
+  /** The rate limit of a key the simulator knows, or undefined for a key it does not. */
+  rateLimitOf(key: string): number | undefined {
+    const account = this.config.keys.find((entry) => entry.key === key);
+    if (account) return account.rateLimit;
+    return key === this.config.apiKey ? this.config.rateLimit : undefined;
+  }
+
+  /**
+   * Makes one account misbehave, as real ones do: `refuse` its key (401), answer only `429`s,
+   * or go `silent` (never answer, so callers time out). Undefined: behave again.
+   */
+  setFault(key: string, fault: SimFault | undefined): void {
+    if (fault) this.#faults.set(key, fault);
+    else this.#faults.delete(key);
+  }
+
+  faultOf(key: string): SimFault | undefined {
+    return this.#faults.get(key);
+  }
+
   /** Records one call against the key's budget; answers the seconds to wait when over it. */
   takeRateToken(key: string): { ok: true } | { ok: false; retryAfterS: number } {
     const now = this.#now();
     const windowMs = this.config.rateWindowMs * this.config.timeFactor;
     const calls = (this.#calls.get(key) ?? []).filter((at) => at > now - windowMs);
-    if (calls.length >= this.config.rateLimit) {
+    if (calls.length >= (this.rateLimitOf(key) ?? this.config.rateLimit)) {
       this.#calls.set(key, calls);
       const oldest = calls[0] ?? now;
       return { ok: false, retryAfterS: Math.max(1, Math.ceil((oldest + windowMs - now) / 1000)) };

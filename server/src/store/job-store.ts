@@ -85,6 +85,11 @@ export interface JobRecord {
   offers: StoredOffer[] | null;
   /** A video job's kept clip (its first frame is `imageFile`). */
   videoFile: string | null;
+  /**
+   * The upstream account the job was sent to (null: not sent yet, or sent before accounts
+   * were recorded, i.e. by the pool's first account). Its actions go to the same account.
+   */
+  account: string | null;
 }
 
 export type NewJob = Pick<
@@ -108,6 +113,8 @@ export type JobPatch = Partial<
     | 'descriptions'
     | 'offers'
     | 'videoFile'
+    | 'account'
+    | 'output'
   >
 >;
 
@@ -194,7 +201,11 @@ export interface JobStore {
   /** Marks or unmarks a job of any status; undefined when there is no such job. */
   setFavourite(id: string, favourite: boolean, now: number): JobRecord | undefined;
   listActive(): JobRecord[];
-  getByUpstreamId(upstreamId: string): JobRecord | undefined;
+  /**
+   * Our job for an upstream's id on one account (ids are the account's own: two accounts may
+   * both have a job 17). Jobs recorded before accounts were count as the first account's.
+   */
+  getByUpstreamId(upstreamId: string, account: string, firstAccount: boolean): JobRecord | undefined;
   /** Whether this webhook delivery id was remembered (applied, or refused for good) before. */
   hasDelivery(id: string): boolean;
   /** Records a webhook delivery id; false when it was seen before (a repeat to ignore). */

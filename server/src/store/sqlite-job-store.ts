@@ -140,6 +140,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE TRIGGER task_numbers_forget AFTER DELETE ON jobs BEGIN
      DELETE FROM task_numbers WHERE job_id = old.id;
    END;`,
+  // The upstream account each job was sent to (account pools); older rows keep null.
+  `ALTER TABLE jobs ADD COLUMN account TEXT;`,
 ];
 
 /** A JSON column, parsed and then checked like any other input. */
@@ -255,6 +257,7 @@ const rowSchema = z.object({
   // action since renamed) leaves the job without offers rather than making it unreadable.
   offers: json(z.array(offerRowSchema)).nullable().catch(null),
   video_file: z.string().nullable(),
+  account: z.string().nullable(),
 });
 
 function toRecord(row: unknown): JobRecord {
@@ -289,6 +292,7 @@ function toRecord(row: unknown): JobRecord {
     actionInput: r.action_input,
     offers: r.offers,
     videoFile: r.video_file,
+    account: r.account,
   };
 }
 
@@ -305,6 +309,8 @@ const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
   descriptions: 'descriptions',
   offers: 'offers',
   videoFile: 'video_file',
+  account: 'account',
+  output: 'output',
 };
 
 /** Columns kept as JSON text. */
@@ -588,9 +594,11 @@ export class SqliteJobStore implements JobStore {
     return this.#statements.active.all().map(toRecord);
   }
 
-  getByUpstreamId(upstreamId: string): JobRecord | undefined {
-    const row = this.#statements.byUpstream.get(upstreamId);
-    return row ? toRecord(row) : undefined;
+  getByUpstreamId(upstreamId: string, account: string, firstAccount: boolean): JobRecord | undefined {
+    return this.#statements.byUpstream
+      .all(upstreamId)
+      .map(toRecord)
+      .find((job) => job.account === account || (job.account === null && firstAccount));
   }
 
   hasDelivery(id: string): boolean {

@@ -19,15 +19,20 @@ export interface FetchedVideo {
   body: Uint8Array;
 }
 
+/**
+ * `source`: the base URL of the upstream account whose answer gave the link: only its host is
+ * trusted beyond the public internet (a pool's other accounts' hosts are not). Absent: every
+ * configured upstream's host.
+ */
 export interface ImageFetcher {
-  fetch(url: string): Promise<FetchedImage>;
+  fetch(url: string, source?: string): Promise<FetchedImage>;
   /** A video clip (WebM or MP4 by its bytes), within the video size bound. */
-  fetchVideo(url: string): Promise<FetchedVideo>;
+  fetchVideo(url: string, source?: string): Promise<FetchedVideo>;
 }
 
 export interface ImageFetcherOptions {
-  /** The configured upstream's base URL: links on its host (and port) are its own, wherever it runs. */
-  upstreamBase?: string | undefined;
+  /** The configured upstreams' base URLs: links on their hosts (and ports) are their own, wherever they run. */
+  upstreamBases?: readonly string[];
   /** UPSTREAM_FETCH_ALLOW: hosts and ranges allowed although not public. */
   allow?: FetchAllow;
   resolve?: HostResolver;
@@ -48,17 +53,30 @@ export function createImageFetcher(
   maxBytes: number,
   options: ImageFetcherOptions = {},
 ): ImageFetcher {
-  const upstreamHost = options.upstreamBase ? hostOf(options.upstreamBase) : undefined;
+  const upstreamHosts = new Set((options.upstreamBases ?? []).map(hostOf));
   const videoSlots = slots(VIDEO_DOWNLOADS);
-  const policy = {
-    // The upstream's own host: the one configured, and any the client speaks to as its API.
-    isUpstreamHost: (host: string) => host === upstreamHost || http.isUpstreamHost(host),
-    allow: options.allow ?? { hosts: new Set<string>(), ranges: [] },
-    resolve: options.resolve ?? systemResolver,
+  const allow = options.allow ?? { hosts: new Set<string>(), ranges: [] };
+  const resolve = options.resolve ?? systemResolver;
+  const policyFor = (source: string | undefined) => {
+    const own = source === undefined ? undefined : hostOf(source);
+    return {
+      // The upstream's own host: the account's that gave the link, else any configured one
+      // and any the client speaks to as its API.
+      isUpstreamHost: (host: string) =>
+        source === undefined ? upstreamHosts.has(host) || http.isUpstreamHost(host) : host === own,
+      allow,
+      resolve,
+    };
   };
-  async function download(url: string, bound: number, what: string, timeoutMs = http.timeoutMs): Promise<Uint8Array> {
+  async function download(
+    url: string,
+    bound: number,
+    what: string,
+    source: string | undefined,
+    timeoutMs = http.timeoutMs,
+  ): Promise<Uint8Array> {
     try {
-      return (await fetchLink(url, { policy, timeoutMs, maxBytes: bound })).body;
+      return (await fetchLink(url, { policy: policyFor(source), timeoutMs, maxBytes: bound })).body;
     } catch (error) {
       if (!(error instanceof LinkFailure)) throw error;
       options.logger?.warn({ link: withoutQuery(url), reason: error.reason, detail: error.message }, LINK_FAILED);
@@ -69,18 +87,18 @@ export function createImageFetcher(
     }
   }
   return {
-    async fetch(url) {
-      const body = await download(url, maxBytes, 'image');
+    async fetch(url, source) {
+      const body = await download(url, maxBytes, 'image', source);
       const image = sniffImage(body);
       if (!image) throw new UpstreamError('bad_response', 'The upstream image link did not answer with an image');
       return { ext: image.ext, contentType: image.type, body };
     },
-    async fetchVideo(url) {
+    async fetchVideo(url, source) {
       // A clip is tens of megabytes: more time than a call, and few at once (each is held in memory).
       await videoSlots.take();
       let body: Uint8Array;
       try {
-        body = await download(url, options.videoMaxBytes ?? maxBytes, 'video', videoTimeoutMs(http.timeoutMs));
+        body = await download(url, options.videoMaxBytes ?? maxBytes, 'video', source, videoTimeoutMs(http.timeoutMs));
       } finally {
         videoSlots.give();
       }

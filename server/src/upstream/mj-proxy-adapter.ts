@@ -21,12 +21,18 @@ import type {
   WebhookNotice,
 } from './adapter';
 import {
-  MAX_JSON_BYTES,
-  parseJsonReply,
-  parseRetryAfter,
-  type UpstreamHttpClient,
-  type UpstreamReply,
-} from './http-client';
+  type CallbackUrl,
+  callbackUrlNow,
+  httpUrl,
+  isFinal,
+  lenientList,
+  rateLimited,
+  readHint,
+  type Scrub,
+  secretScrubber,
+  unexpectedHttp,
+} from './adapter-kit';
+import { MAX_JSON_BYTES, parseJsonReply, type UpstreamHttpClient, type UpstreamReply } from './http-client';
 import { dataUrl, preparePrompt } from './prompt-text';
 
 const QUEUE_FULL_RETRY_S = 30;
@@ -40,7 +46,6 @@ const STATUSES: Record<string, UpstreamStatus> = {
   FAILURE: 'failed',
   CANCEL: 'cancelled',
 };
-const FINAL_STATUSES: ReadonlySet<UpstreamStatus> = new Set(['complete', 'failed', 'cancelled']);
 
 /** Our status for a relay status, or undefined for one the protocol does not define. */
 const relayStatus = (status: string): UpstreamStatus | undefined =>
@@ -129,13 +134,13 @@ const taskSchema = z.object({
     }),
   // Relays send "" while there is no image yet.
   imageUrl: z
-    .union([z.literal(''), z.url({ protocol: /^https?$/ })])
+    .union([z.literal(''), httpUrl])
     .nullish()
     .transform((value) => value || undefined),
   failReason: z.string().nullish(),
   // A video task's clip: `videoUrl`, or the first of `videoUrls` (relays spell it both ways).
   videoUrl: z
-    .union([z.literal(''), z.url({ protocol: /^https?$/ })])
+    .union([z.literal(''), httpUrl])
     .nullish()
     .catch(undefined)
     .transform((value) => value || undefined),
@@ -144,18 +149,7 @@ const taskSchema = z.object({
     .nullish()
     .catch(undefined),
   // A malformed button list offers nothing rather than failing the task.
-  buttons: z
-    .array(z.unknown())
-    .nullish()
-    .catch(undefined)
-    .transform((items) =>
-      items === null || items === undefined
-        ? undefined
-        : items.flatMap((item) => {
-            const button = buttonSchema.safeParse(item);
-            return button.success ? [button.data] : [];
-          }),
-    ),
+  buttons: lenientList(buttonSchema),
   action: z.string().nullish(),
   prompt: z.string().nullish(),
   promptEn: z.string().nullish(),
@@ -199,21 +193,13 @@ function failureForStatus(reply: UpstreamReply): UpstreamError | undefined {
       "The relay rejected this server's mj-api-secret; the operator should check MJ_PROXY_SECRET",
     );
   }
-  if (reply.status === 429) {
-    const retryAfterS = parseRetryAfter(reply.headers.get('retry-after')) ?? QUEUE_FULL_RETRY_S;
-    return new UpstreamError('rate_limited', `The relay is rate limiting; try again in ${retryAfterS} s`, {
-      retryAfterS,
-    });
-  }
-  if (reply.status >= 500) return new UpstreamError('unavailable', `The relay failed with HTTP ${reply.status}`);
-  if (reply.status < 200 || reply.status >= 300) {
-    return new UpstreamError('bad_response', `The relay answered with unexpected HTTP ${reply.status}`);
-  }
+  if (reply.status === 429) return rateLimited('The relay', reply.headers.get('retry-after'));
+  if (reply.status < 200 || reply.status >= 300) return unexpectedHttp('The relay', reply.status);
   return undefined;
 }
 
 /** The task id of an accepted submission; every refusal `code` becomes our error. */
-function acceptedTaskId(reply: UpstreamReply, scrub: (text: string) => string): string {
+function acceptedTaskId(reply: UpstreamReply, scrub: Scrub): string {
   const answer = parseJsonReply(reply, submitAnswerSchema, 'The relay');
   const description = scrub(answer.description ?? '');
   switch (answer.code) {
@@ -226,7 +212,7 @@ function acceptedTaskId(reply: UpstreamReply, scrub: (text: string) => string): 
       return id;
     }
     case 23:
-      throw new UpstreamError('rate_limited', `The relay's queue is full; try again in ${QUEUE_FULL_RETRY_S} s`, {
+      throw new UpstreamError('busy', `The relay's queue is full; try again in ${QUEUE_FULL_RETRY_S} s`, {
         retryAfterS: QUEUE_FULL_RETRY_S,
       });
     case 24: {
@@ -249,7 +235,7 @@ function acceptedTaskId(reply: UpstreamReply, scrub: (text: string) => string): 
 }
 
 /** A fetched task in our terms: a finished task must name its image; a running one may show a preview. */
-function toUpstreamJob(id: string, task: z.infer<typeof taskSchema>, scrub: (text: string) => string): UpstreamJob {
+function toUpstreamJob(id: string, task: z.infer<typeof taskSchema>, scrub: Scrub): UpstreamJob {
   const status = relayStatus(task.status) ?? 'pending';
   const job: UpstreamJob = { id, status };
   if (task.progress !== undefined) job.progress = task.progress;
@@ -257,8 +243,7 @@ function toUpstreamJob(id: string, task: z.infer<typeof taskSchema>, scrub: (tex
   const describing =
     status === 'complete' &&
     (task.action === 'DESCRIBE' || (!task.imageUrl && !task.videoUrl && !task.videoUrls?.length));
-  const videoUrl =
-    task.videoUrl ?? task.videoUrls?.find((url) => z.url({ protocol: /^https?$/ }).safeParse(url).success);
+  const videoUrl = task.videoUrl ?? task.videoUrls?.find((url) => httpUrl.safeParse(url).success);
   if (status === 'complete' && !describing) {
     if (!task.imageUrl && !videoUrl) {
       throw new UpstreamError('bad_response', 'The relay reported a finished task without an image');
@@ -295,15 +280,10 @@ function toUpstreamJob(id: string, task: z.infer<typeof taskSchema>, scrub: (tex
  * believed. An end (or an unknown status) is worth an early look; mere progress is not.
  */
 function readNotifyHook(body: Buffer): WebhookNotice | undefined {
-  let hint: z.infer<typeof notifyHookSchema>;
-  try {
-    hint = notifyHookSchema.parse(JSON.parse(body.toString('utf8')));
-  } catch {
-    return undefined;
-  }
-  const status = hint.status === undefined ? undefined : relayStatus(hint.status);
-  const final = hint.status === undefined || (status !== undefined && FINAL_STATUSES.has(status));
-  return { kind: 'hint', upstreamId: hint.id, final };
+  return readHint(body, notifyHookSchema, (hint) => ({
+    upstreamId: hint.id,
+    final: hint.status === undefined || isFinal(relayStatus(hint.status)),
+  }));
 }
 
 export interface MjProxyAdapterOptions {
@@ -316,19 +296,19 @@ export interface MjProxyAdapterOptions {
    * Where the relay should POST task changes (our /hooks/mj-proxy/<token>); a function when
    * the address is known only once the server listens.
    */
-  notifyHook?: string | (() => string | undefined) | undefined;
+  notifyHook?: CallbackUrl;
 }
 
 export function createMjProxyAdapter(options: MjProxyAdapterOptions): UpstreamAdapter {
   const base = options.baseUrl.replace(/\/+$/, '');
   const hook = () => {
-    const value = typeof options.notifyHook === 'function' ? options.notifyHook() : options.notifyHook;
+    const value = callbackUrlNow(options.notifyHook);
     return value ? { notifyHook: value } : {};
   };
   let changeMissing = false;
   // The secret, and the relay's button ids (they name Discord messages), never leave in our words.
-  const scrub = (text: string) =>
-    (options.secret ? text.split(options.secret).join('[redacted]') : text).replace(/MJ::\S+/g, '[button]');
+  const withoutSecret = secretScrubber(options.secret);
+  const scrub: Scrub = (text) => withoutSecret(text).replace(/MJ::\S+/g, '[button]');
 
   async function call(path: string, init: RequestInit, accept404 = false): Promise<UpstreamReply> {
     const reply = await options.http.request(`${base}${path}`, {

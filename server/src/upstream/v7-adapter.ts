@@ -7,16 +7,9 @@ import { DEFAULT_MODEL, type Model } from '@shared/schemas/params-values';
 import { z } from 'zod';
 import { UpstreamError } from '../errors';
 import type { SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus, WebhookNotice } from './adapter';
-import {
-  MAX_JSON_BYTES,
-  parseJsonReply,
-  parseRetryAfter,
-  type UpstreamHttpClient,
-  type UpstreamReply,
-} from './http-client';
+import { httpUrl, jsonOf, parseJsonBody, rateLimited, type Scrub, secretScrubber, unexpectedHttp } from './adapter-kit';
+import { MAX_JSON_BYTES, parseJsonReply, type UpstreamHttpClient, type UpstreamReply } from './http-client';
 import { preparePrompt } from './prompt-text';
-
-const DEFAULT_RETRY_AFTER_S = 30;
 
 const STATUS_SPELLINGS: Record<string, UpstreamStatus> = {
   pending: 'pending',
@@ -53,7 +46,7 @@ const submitAnswerSchema = z.object({
 const jobAnswerSchema = z.object({
   status: statusSchema,
   progress: progressSchema.nullish(),
-  image_url: z.url({ protocol: /^https?$/ }).nullish(),
+  image_url: httpUrl.nullish(),
   error: z.unknown().optional(),
 });
 
@@ -67,7 +60,7 @@ export interface V7AdapterOptions {
 export function createV7Adapter(options: V7AdapterOptions): UpstreamAdapter {
   const base = options.baseUrl.replace(/\/+$/, '');
   const headers = { authorization: `Bearer ${options.apiKey}`, accept: 'application/json' };
-  const scrub = (text: string) => text.split(options.apiKey).join('[redacted]');
+  const scrub = secretScrubber(options.apiKey);
 
   async function call(path: string, init: RequestInit): Promise<UpstreamReply> {
     const reply = await options.http.request(`${base}${path}`, {
@@ -102,12 +95,8 @@ export function createV7Adapter(options: V7AdapterOptions): UpstreamAdapter {
     },
 
     parseWebhook(body: Buffer): WebhookNotice {
-      let payload: z.infer<typeof webhookSchema>;
-      try {
-        payload = webhookSchema.parse(JSON.parse(body.toString('utf8')));
-      } catch {
-        throw new UpstreamError('bad_response', 'The webhook body is not a job');
-      }
+      const payload = parseJsonBody(body, webhookSchema);
+      if (!payload) throw new UpstreamError('bad_response', 'The webhook body is not a job');
       return { kind: 'report', job: toUpstreamJob(payload.job_id, payload, scrub) };
     },
   };
@@ -136,7 +125,7 @@ export function v7Body(input: SubmitInput) {
 function toUpstreamJob(
   id: string,
   answer: z.infer<typeof jobAnswerSchema>,
-  scrub: (text: string) => string = (text) => text,
+  scrub: Scrub = (text) => text,
 ): UpstreamJob {
   const status = mapStatus(answer.status);
   const job: UpstreamJob = { id, status };
@@ -181,14 +170,8 @@ function describeError(value: unknown): string | undefined {
   return text ? text.slice(0, 500) : undefined;
 }
 
-function failureFor(reply: UpstreamReply, scrub: (text: string) => string): UpstreamError {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(reply.body).toString('utf8'));
-  } catch {
-    json = undefined;
-  }
-  const reason = describeError(json);
+function failureFor(reply: UpstreamReply, scrub: Scrub): UpstreamError {
+  const reason = describeError(jsonOf(reply.body));
   const extra = { upstreamStatus: reply.status };
   switch (true) {
     case reply.status === 401 || reply.status === 403:
@@ -205,22 +188,15 @@ function failureFor(reply: UpstreamReply, scrub: (text: string) => string): Upst
         scrub(reason ? `The prompt was refused: ${reason}` : 'The prompt was refused by the content filter'),
         extra,
       );
-    case reply.status === 429: {
-      const retryAfterS = parseRetryAfter(reply.headers.get('retry-after')) ?? DEFAULT_RETRY_AFTER_S;
-      return new UpstreamError('rate_limited', `The upstream is rate limiting; try again in ${retryAfterS} s`, {
-        ...extra,
-        retryAfterS,
-      });
-    }
+    case reply.status === 429:
+      return rateLimited('The upstream', reply.headers.get('retry-after'), extra);
     case reply.status === 400:
       return new UpstreamError(
         'rejected',
         scrub(reason ? `The upstream rejected the request: ${reason}` : 'The upstream rejected the request'),
         extra,
       );
-    case reply.status >= 500:
-      return new UpstreamError('unavailable', `The upstream failed with HTTP ${reply.status}`, extra);
     default:
-      return new UpstreamError('bad_response', `The upstream answered with unexpected HTTP ${reply.status}`, extra);
+      return unexpectedHttp('The upstream', reply.status, extra);
   }
 }
