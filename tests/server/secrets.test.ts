@@ -39,18 +39,29 @@ test('the upstream key appears in no response, header or log line across every u
   record(await agent.get(`/api/jobs/${id}`));
   record(await agent.get(`/api/images/${id}.png`));
   for (const [, resolver] of failures) {
+    // Servers of their own per outcome: a refused key or a time-out takes the one account out
+    // of its turn, and each outcome must reach the upstream, on a submission and on a check.
+    const submitting = await buildTestApp({ timeoutMs: 50 });
     server.use(http.post(`${UPSTREAM_BASE}/imagine`, resolver));
-    record(await agent.post('/api/imagine').set('authorization', 'Bearer browser-token').send({ prompt: 'a fox' }));
+    record(
+      await submitting.agent
+        .post('/api/imagine')
+        .set('authorization', 'Bearer browser-token')
+        .send({ prompt: 'a fox' }),
+    );
+    record(await submitting.agent.get('/api/jobs?limit=100'));
     server.resetHandlers(...upstreamHandlers);
-    const running = await submitJob(agent);
+    const checking = await buildTestApp({ timeoutMs: 50 });
+    const running = await submitJob(checking.agent);
     server.use(http.get(`${UPSTREAM_BASE}/jobs/:jobId`, resolver));
-    await jobs.refresh(running).catch(() => undefined);
-    record(await agent.get(`/api/jobs/${running}`));
+    await checking.jobs.refresh(running).catch(() => undefined);
+    record(await checking.agent.get(`/api/jobs/${running}`));
     server.resetHandlers(...upstreamHandlers);
+    logs.push(...submitting.logs, ...checking.logs);
   }
   record(await agent.get('/api/jobs?limit=100'));
 
-  expect(seen.length).toBe(2 * 2 + failures.length * 4 + 2);
+  expect(seen.length).toBe(2 * 2 + failures.length * 6 + 2);
   expect(logs.length).toBeGreaterThan(failures.length * 3);
   for (const text of [...seen, ...logs]) expect(text).not.toContain(UPSTREAM_KEY);
   // The browser's own Authorization header and cookies never reach the request log lines.
