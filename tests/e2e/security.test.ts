@@ -51,8 +51,8 @@ test('a whole generate cycle, done with the keyboard only, runs without a single
   await page.clock.install();
   await page.goto(open.baseUrl);
 
-  // Keyboard only: Tab to the prompt, type, Ctrl+Enter.
-  for (let i = 0; i < 10; i++) {
+  // Keyboard only: Tab to the prompt (past the header's controls), type, Ctrl+Enter.
+  for (let i = 0; i < 20; i++) {
     const focused = await page.evaluate(() => document.activeElement?.tagName);
     if (focused === 'TEXTAREA') break;
     await page.keyboard.press('Tab');
