@@ -9,9 +9,10 @@ import { HttpResponse, http, passthrough } from 'msw';
 import { afterAll, afterEach, beforeAll, expect, test, vi } from 'vitest';
 import { DomainError } from '../../server/src/errors';
 import { createLogger } from '../../server/src/logger';
-import { type HostResolver, LinkFailure, parseFetchAllow, postJson } from '../../server/src/upstream/safe-fetch';
+import { LinkFailure, parseFetchAllow, postJson } from '../../server/src/upstream/safe-fetch';
 import { NotifyHooks, type NotifyHooksOptions } from '../../server/src/webhooks/notify-hooks';
 import { server } from '../mocks/node';
+import { resolverOf } from '../support/resolver';
 
 // Stricter than mockHttpForEachTest: not even loopback passes unannounced, so a hook that
 // reached a socket the test did not open itself fails the test.
@@ -97,17 +98,6 @@ function letThrough(link: string): void {
   server.use(
     http.post(new RegExp(`^${new URL(link).origin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), () => passthrough()),
   );
-}
-
-function resolverOf(names: Record<string, string[]>): HostResolver & { asked: string[] } {
-  const asked: string[] = [];
-  const resolve = async (hostname: string) => {
-    asked.push(hostname);
-    const addresses = names[hostname];
-    if (!addresses) throw Object.assign(new Error(`no such host ${hostname}`), { code: 'ENOTFOUND' });
-    return addresses.map((address) => ({ address, family: address.includes(':') ? (6 as const) : (4 as const) }));
-  };
-  return Object.assign(resolve, { asked });
 }
 
 /** NotifyHooks with a logger whose lines the test reads; closed after the test. */

@@ -15,6 +15,7 @@ import { LINK_FAILED } from '../../server/src/upstream/image-fetcher';
 import { addressRefusal, type HostResolver } from '../../server/src/upstream/safe-fetch';
 import { server } from '../mocks/node';
 import { CDN_BASE, tinyPng, UPSTREAM_BASE, UPSTREAM_KEY } from '../mocks/upstream';
+import { resolverOf } from '../support/resolver';
 import { buildTestApp, mockUpstreamForEachTest, submitJob, tempDir } from './helpers';
 
 mockUpstreamForEachTest();
@@ -74,18 +75,6 @@ async function closedPort(): Promise<number> {
 /** A link on a host only the test's resolver knows reaches the socket: msw lets it through. */
 function letThrough(link: string): void {
   server.use(http.get(startingWith(new URL(link).origin), () => passthrough()));
-}
-
-/** A resolver that knows only the names given, and counts what it was asked. */
-function resolverOf(names: Record<string, string[]>): HostResolver & { asked: string[] } {
-  const asked: string[] = [];
-  const resolve = async (hostname: string) => {
-    asked.push(hostname);
-    const addresses = names[hostname];
-    if (!addresses) throw Object.assign(new Error(`no such host ${hostname}`), { code: 'ENOTFOUND' });
-    return addresses.map((address) => ({ address, family: address.includes(':') ? (6 as const) : (4 as const) }));
-  };
-  return Object.assign(resolve, { asked });
 }
 
 /**

@@ -11,6 +11,10 @@ export const REASON_MAX = 300;
 /** A 429 without a usable Retry-After is tried again after this long. */
 export const DEFAULT_RETRY_AFTER_S = 30;
 
+/** A table's own entry for an upstream's word (a status name), never an inherited one (`constructor`). */
+export const ownEntry = <T>(table: Readonly<Record<string, T>>, key: string): T | undefined =>
+  Object.hasOwn(table, key) ? table[key] : undefined;
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 

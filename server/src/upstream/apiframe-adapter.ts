@@ -20,6 +20,7 @@ import {
   cleanLine,
   httpUrl,
   isFinal,
+  ownEntry,
   parseJsonBody,
   rateLimited,
   readHint,
@@ -46,8 +47,7 @@ const STATUSES: Record<string, UpstreamStatus> = {
   CANCELLED: 'cancelled',
 };
 
-const knownStatus = (raw: string): UpstreamStatus | undefined =>
-  Object.hasOwn(STATUSES, raw) ? STATUSES[raw] : undefined;
+const knownStatus = (raw: string): UpstreamStatus | undefined => ownEntry(STATUSES, raw);
 
 /** How Apiframe words a job its provider moderated: a FAILED job, not an HTTP refusal. */
 const MODERATED = /content[\s_-]*policy|moderat|banned|prohibited|nsfw|inappropriate|sensitive|safety/i;

@@ -20,6 +20,7 @@ import {
   httpUrl,
   isFinal,
   lenientList,
+  ownEntry,
   parseJsonBody,
   rateLimited,
   readHint,
@@ -45,8 +46,7 @@ const STATUSES: Record<string, UpstreamStatus> = {
   completed: 'complete',
   failed: 'failed',
 };
-const legnextStatus = (status: string): UpstreamStatus | undefined =>
-  Object.hasOwn(STATUSES, status) ? STATUSES[status] : undefined;
+const legnextStatus = (status: string): UpstreamStatus | undefined => ownEntry(STATUSES, status);
 
 /**
  * The task types whose result is a grid of four, on which `available_actions` names grid

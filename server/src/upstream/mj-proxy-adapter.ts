@@ -26,6 +26,7 @@ import {
   httpUrl,
   isFinal,
   lenientList,
+  ownEntry,
   rateLimited,
   readHint,
   type Scrub,
@@ -48,8 +49,7 @@ const STATUSES: Record<string, UpstreamStatus> = {
 };
 
 /** Our status for a relay status, or undefined for one the protocol does not define. */
-const relayStatus = (status: string): UpstreamStatus | undefined =>
-  Object.hasOwn(STATUSES, status) ? STATUSES[status] : undefined;
+const relayStatus = (status: string): UpstreamStatus | undefined => ownEntry(STATUSES, status);
 
 /** The actions /submit/change takes, by the relay's names. */
 const CHANGE_ACTIONS: Partial<Record<JobAction, string>> = {

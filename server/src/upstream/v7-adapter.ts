@@ -7,7 +7,16 @@ import { DEFAULT_MODEL, type Model } from '@shared/schemas/params-values';
 import { z } from 'zod';
 import { UpstreamError } from '../errors';
 import type { SubmitInput, UpstreamAdapter, UpstreamJob, UpstreamStatus, WebhookNotice } from './adapter';
-import { httpUrl, jsonOf, parseJsonBody, rateLimited, type Scrub, secretScrubber, unexpectedHttp } from './adapter-kit';
+import {
+  httpUrl,
+  jsonOf,
+  ownEntry,
+  parseJsonBody,
+  rateLimited,
+  type Scrub,
+  secretScrubber,
+  unexpectedHttp,
+} from './adapter-kit';
 import { MAX_JSON_BYTES, parseJsonReply, type UpstreamHttpClient, type UpstreamReply } from './http-client';
 import { preparePrompt } from './prompt-text';
 
@@ -150,7 +159,7 @@ function toUpstreamJob(
 const webhookSchema = z.object({ job_id: z.string().regex(JOB_ID_PATTERN) }).and(jobAnswerSchema);
 
 function mapStatus(raw: string): UpstreamStatus {
-  const status = Object.hasOwn(STATUS_SPELLINGS, raw) ? STATUS_SPELLINGS[raw] : undefined;
+  const status = ownEntry(STATUS_SPELLINGS, raw);
   if (!status) throw new UpstreamError('bad_response', `The upstream sent an unknown job status "${raw}"`);
   return status;
 }
