@@ -43,7 +43,7 @@ export default defineConfig({
           root: '.',
           include: ['tests/server/**/*.test.ts', 'tests/simulator/**/*.test.ts'],
           // Tests that run the real server as child processes go alone, after the rest.
-          exclude: ['tests/server/crash-recovery.test.ts'],
+          exclude: ['tests/server/crash-recovery.test.ts', 'tests/server/several-instances.test.ts'],
           environment: 'node',
         },
       },
@@ -52,7 +52,7 @@ export default defineConfig({
         test: {
           name: 'processes',
           root: '.',
-          include: ['tests/server/crash-recovery.test.ts'],
+          include: ['tests/server/crash-recovery.test.ts', 'tests/server/several-instances.test.ts'],
           environment: 'node',
           fileParallelism: false,
         },

@@ -2,6 +2,7 @@
 // tutorial's (every client poll forwarded upstream every 3 s), side by side in one run, at
 // saturation and at light load, and how a pool of such keys scales; against the built-in
 // simulator over real HTTP with time compressed. Prints; asserts nothing.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,7 @@ import { type RunningSimulator, startSimulator } from '../server/src/simulator/s
 import type { UpstreamAdapter } from '../server/src/upstream/adapter';
 import { UpstreamHttpClient } from '../server/src/upstream/http-client';
 import { createV7Adapter } from '../server/src/upstream/v7-adapter';
+import { startCluster } from '../tests/support/instances';
 
 /** Real milliseconds per simulated millisecond. */
 const F = Number(process.env.BENCH_TIME_FACTOR ?? 0.2);
@@ -30,6 +32,9 @@ const LIGHT_GAP_MS = Number(process.env.BENCH_LIGHT_GAP_MS ?? 6_000);
 /** The pool mode's sizes, each a 60-per-minute simulator account, with this many users each. */
 const POOL_SIZES = (process.env.BENCH_POOL_ACCOUNTS ?? '1,2,4').split(',').map(Number);
 const POOL_USERS_PER_ACCOUNT = Number(process.env.BENCH_POOL_USERS ?? 20);
+/** The instances mode: one account of 60 a minute served by 1 process alone, then by this many sharing it. */
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 3);
+const INSTANCES_USERS = Number(process.env.BENCH_INSTANCES_USERS ?? 20);
 const PER_MINUTE = 60;
 const QUEUE_MS = 4_000;
 const RENDER_MS = 20_000;
@@ -377,6 +382,74 @@ async function runOurs({
   return result;
 }
 
+/**
+ * One account served by real server processes (the compiled `npm start`) behind a round-robin
+ * proxy: one instance as it runs by default (SQLite, budget in memory), or `instances` sharing
+ * PostgreSQL and Redis. The simulator runs in this process and counts every call it receives.
+ */
+async function runInstances(instances: number): Promise<ModeResult & { instances: number; busiest: number }> {
+  const shared = instances > 1;
+  const cluster = await startCluster({
+    instances,
+    shared,
+    simulator: { timeFactor: F, queueMs: QUEUE_MS, renderMs: RENDER_MS, rateLimit: PER_MINUTE },
+    env: {
+      BUDGET_PER_MINUTE: String(PER_MINUTE),
+      BUDGET_WINDOW_MS: String(sim(60_000)),
+      MIN_CHECK_GAP_MS: String(sim(1_000)),
+      MAX_CHECK_GAP_MS: String(sim(60_000)),
+      EXPECTED_JOB_MS: String(sim(QUEUE_MS + RENDER_MS)),
+      JOB_DEADLINE_MS: String(sim(10 * 60_000)),
+    },
+  });
+  const label = shared ? `${instances} instances, PostgreSQL + Redis` : '1 instance, SQLite + memory (default)';
+  const result = { ...emptyResult(label, INSTANCES_USERS), instances, busiest: 0 };
+  try {
+    const { url } = cluster;
+    const end = Date.now() + sim(SIM_MINUTES * 60_000);
+    const measuredFrom = cluster.calls.length;
+    const user = async (n: number) => {
+      const cookie = String((await fetch(`${url}/api/jobs`)).headers.get('set-cookie')).split(';')[0] ?? '';
+      const headers = { cookie, 'content-type': 'application/json' };
+      while (Date.now() < end) {
+        const submitted = await fetch(`${url}/api/imagine`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ prompt: `user ${n} job at ${Date.now()} ${randomBytes(3).toString('hex')}` }),
+        });
+        if (submitted.status === 429) {
+          result.userVisible429 += 1;
+          await sleep(sim(Number(submitted.headers.get('retry-after') ?? 5) * 1000));
+          continue;
+        }
+        const { job_id: id } = jobSchema.parse(await submitted.json());
+        for (;;) {
+          await sleep(sim(1_000));
+          const response = await fetch(`${url}/api/jobs/${id}`, { headers });
+          if (response.status === 429) {
+            result.userVisible429 += 1;
+            continue;
+          }
+          const job = jobSchema.parse(await response.json());
+          if (job.status === 'complete' || job.status === 'failed' || job.status === 'cancelled') {
+            if (job.status === 'complete' && Date.now() <= end) result.completed += 1;
+            break;
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: INSTANCES_USERS }, (_, n) => user(n)));
+    const calls = cluster.calls.slice(measuredFrom).filter((at) => at <= end);
+    result.totalCalls = calls.length;
+    result.callsPerJob = [calls.length / Math.max(1, result.completed)];
+    result.busiest = busiestWindow(cluster.calls, sim(60_000));
+    result.upstream429 = cluster.refused();
+  } finally {
+    await cluster.close();
+  }
+  return result;
+}
+
 /** The tutorial's design: a thin proxy, every client poll (every 3 s) forwarded upstream. */
 async function runTutorial(): Promise<ModeResult> {
   const { simulator, http, apiKey } = await startUpstream();
@@ -449,7 +522,9 @@ console.log(
   `simulated jobs take ${(QUEUE_MS + RENDER_MS) / 1000} s ±30% (no failures); ${SIM_MINUTES} simulated minutes per mode at ${F}x real time.\n`,
 );
 // Webhooks lift the ceiling: twice the users, so that demand exceeds what polling allows.
-const modes = (process.env.BENCH_MODES ?? 'polling,light,tutorial,webhooks,relay,relay-clients,pool').split(',');
+const modes = (process.env.BENCH_MODES ?? 'polling,light,tutorial,webhooks,relay,relay-clients,pool,instances').split(
+  ',',
+);
 const results: ModeResult[] = [];
 if (modes.includes('polling')) results.push(await runOurs({ push: 'none', users: USERS }));
 if (modes.includes('light')) {
@@ -470,6 +545,14 @@ if (modes.includes('pool')) {
     const label = `pool of ${size}`;
     pools.push(await runOurs({ push: 'none', users: POOL_USERS_PER_ACCOUNT * size, pool: size, label }));
   }
+}
+// One account served by one process, then by several sharing PostgreSQL and Redis.
+const clusters: Awaited<ReturnType<typeof runInstances>>[] = [];
+if (modes.includes('instances')) {
+  const built = spawnSync('npm', ['run', 'build:server', '--silent'], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('the server build failed');
+  clusters.push(await runInstances(1));
+  clusters.push(await runInstances(INSTANCES));
 }
 
 if (results.length > 0) {
@@ -514,4 +597,18 @@ if (pools.length > 0) {
   console.log(
     `\nBusiest sliding minute at the simulator, any account, any pool: ${busiest} calls (limit ${PER_MINUTE}${busiest > PER_MINUTE ? ': EXCEEDED' : ''}).`,
   );
+}
+
+if (clusters.length > 0) {
+  const [alone] = clusters;
+  console.log(
+    `\n| one account of ${PER_MINUTE}/min served by | users | jobs/min | ratio to 1 instance (target >= 0.95) | upstream calls/job | user-visible 429s | upstream 429s | busiest sliding minute at the simulator (limit ${PER_MINUTE}) |`,
+  );
+  console.log('| --- | --: | --: | --: | --: | --: | --: | --: |');
+  for (const r of clusters) {
+    const ratio = alone && alone.completed > 0 ? r.completed / alone.completed : Number.NaN;
+    console.log(
+      `| ${r.mode} | ${r.users} | ${fmt(r.completed / SIM_MINUTES)} | ${fmt(ratio, 2)} | ${fmt(meanOf(r.callsPerJob), 2)} | ${r.userVisible429} | ${r.upstream429} | ${r.busiest}${r.busiest > PER_MINUTE ? ' EXCEEDED' : ''} |`,
+    );
+  }
 }

@@ -19,11 +19,13 @@ import { series } from './http/series';
 import { signedCookies } from './http/signed-cookies';
 import type { ClientLimits } from './jobs/client-limits';
 import type { JobService } from './jobs/job-service';
+import type { Scheduling } from './jobs/scheduling';
 import type { UploadService } from './jobs/upload-service';
-import type { UpstreamScheduler } from './jobs/upstream-scheduler';
 import { ShareLinks } from './media/share-links';
+import type { LimiterFactory } from './rate-limiter';
 import { relayAuthenticator } from './relay/auth';
-import { type PendingModal, relayRoutes, relayTaskOf } from './relay/routes';
+import { MemoryModalBook, type ModalBook } from './relay/modal-book';
+import { relayRoutes, relayTaskOf } from './relay/routes';
 import { apiKeyRoutes } from './routes/api-keys';
 import { imageRoutes } from './routes/images';
 import { imagineRoutes } from './routes/imagine';
@@ -47,7 +49,11 @@ const RELAY_PREFIXES: readonly [string, Speed | undefined][] = [
 export interface AppDeps {
   jobs: JobService;
   uploads: UploadService;
-  scheduler: UpstreamScheduler;
+  scheduler: Scheduling;
+  /** The relay protocol's open windows: in memory unless several instances share them. */
+  modals?: ModalBook;
+  /** Several instances: how often the jobs of relay clients' hooks are read again (a lost message). */
+  hooksResyncMs?: number;
   limits: ClientLimits;
   sessions: SessionService;
   /** API keys made in the studio (GET/POST/DELETE /api/keys). */
@@ -73,6 +79,8 @@ export interface SecurityOptions {
   trustProxy?: string | undefined;
   /** Wrong access tokens allowed per address in 15 minutes. */
   signInAttempts?: number;
+  /** Where wrong guesses are counted (memory unless several instances share them). */
+  limiters?: LimiterFactory;
   /** Host names answered besides loopback ones (ALLOWED_HOSTS, PUBLIC_URL's, HOST's). */
   hosts?: HostAllowListOptions;
   /** Where this server is reached from outside: the origin of the links relay clients get. */
@@ -113,6 +121,7 @@ export function createApp(deps: AppDeps): express.Express {
     adopt: (from, to) => deps.jobs.adoptOwner(from, to),
     apiKey,
     ...(security.signInAttempts !== undefined ? { signInAttempts: security.signInAttempts } : {}),
+    ...(security.limiters ? { limiters: security.limiters } : {}),
   });
   // The OpenAPI document and its reference page need no credentials and make no owner.
   referenceRoutes(api, allowHost);
@@ -196,6 +205,22 @@ export function createApp(deps: AppDeps): express.Express {
     notifyHooks.changed(job.id, task(at, job));
   };
   jobs.onChange(notify);
+  // With several instances, another may change a job whose hook this one was given: it says
+  // so (`changed`), and now and then the hooks' jobs are read again in case a message was lost.
+  jobs.followsElsewhere((id) => hookOrigins.has(id));
+  if (deps.hooksResyncMs) {
+    setInterval(() => {
+      for (const id of [...hookOrigins.keys()]) {
+        try {
+          const job = jobs.find(id);
+          if (job) notify(job);
+          else hookOrigins.delete(id);
+        } catch (error) {
+          deps.logger.warn({ err: error, job_id: id }, 'a hook’s job could not be read again');
+        }
+      }
+    }, deps.hooksResyncMs).unref();
+  }
   const relayDeps = {
     jobs,
     scheduler,
@@ -210,7 +235,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
     origin,
     links,
-    modals: new Map<number, PendingModal>(),
+    modals: deps.modals ?? new MemoryModalBook(),
     ...(notifyHooks
       ? {
           hooks: {

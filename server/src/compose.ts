@@ -3,7 +3,7 @@
 // (which accounts and upstreams, the simulator and its push, webhook secrets, fallback timing)
 // lives here.
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -16,9 +16,13 @@ import { type Account, AccountPool } from './accounts/account-pool';
 import { type AccountSpec, singleAccount } from './accounts/accounts-file';
 import { createApp } from './app';
 import { KeyBudget } from './budget/key-budget';
-import { type Env, upstreamKind } from './env';
+import type { Coordination } from './cluster/coordination';
+import { RedisModalBook } from './cluster/redis-modal-book';
+import { type Env, EnvError, upstreamKind } from './env';
 import { ClientLimits } from './jobs/client-limits';
 import { JobService } from './jobs/job-service';
+import type { Scheduling } from './jobs/scheduling';
+import { SharedScheduler } from './jobs/shared-scheduler';
 import { UploadService } from './jobs/upload-service';
 import { UpstreamScheduler } from './jobs/upstream-scheduler';
 import { WebhookIntake } from './jobs/webhook-intake';
@@ -77,7 +81,9 @@ export interface ComposedServer {
   uploads: UploadService;
   /** API keys made in the studio; the /mj routes authenticate with it. */
   apiKeys: ApiKeyService;
-  scheduler: UpstreamScheduler;
+  scheduler: Scheduling;
+  /** With REDIS_URL: what this instance shares with the others (Redis). */
+  coordination: Coordination | undefined;
   /** The upstream accounts: one unless ACCOUNTS_FILE lists several. */
   accounts: AccountPool;
   /** The first account's budget (the only one, without a pool). */
@@ -104,6 +110,12 @@ export interface ComposedServer {
 
 /** Planned status checks come this many times later when the upstream pushes its news. */
 const PUSHED_FALLBACK_FACTOR = 3;
+/** Several instances: the jobs of relay clients' hooks are read again this often, in case a message was lost. */
+const HOOKS_RESYNC_MS = 10_000;
+/** The most upstream calls one submission makes (a relay action: change, fetch, action, modal), and one spare. */
+const SUBMISSION_CALLS_MAX = 5;
+/** How far the instances' clocks may disagree (a claim's time is the claimer's). */
+const CLOCK_MARGIN_MS = 5_000;
 /** How long a signed link to one of our images works: a queued job is sent well within it. */
 const MEDIA_LINK_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -118,6 +130,21 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
   const specs: readonly AccountSpec[] = config.accounts ?? [singleAccount(config)];
   const kind = pooled ? 'pool' : upstreamKind(config);
   const usesSimulator = specs.some((spec) => spec.kind === 'simulator');
+  if (config.REDIS_URL && usesSimulator) {
+    throw new EnvError(
+      [
+        'REDIS_URL (several instances) needs an upstream every instance reaches: the built-in simulator lives inside one process.',
+        'Run it on its own (npm run simulator) and point each instance at it (UPSTREAM=v7, MIDJOURNEY_API_BASE, MIDJOURNEY_API_KEY),',
+        'or name a real upstream.',
+      ].join('\n'),
+    );
+  }
+  // Several instances: budgets, limits and the scheduler's lease in Redis (loaded only then).
+  const coordination = config.REDIS_URL
+    ? await import('./cluster/coordination').then(({ Coordination }) =>
+        Coordination.connect({ url: config.REDIS_URL ?? '', prefix: config.REDIS_PREFIX, logger }),
+      )
+    : undefined;
   // The protocol the built-in simulator is spoken to with; a single account's, for the rest.
   const single = pooled ? undefined : specs[0];
   const singleProtocol = single?.kind === 'simulator' ? config.SIM_PROTOCOL : single?.kind;
@@ -204,7 +231,14 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
           ? undefined
           : ((spec.kind === 'simulator' ? simulator?.baseUrl : spec.baseUrl) ?? config.MIDJOURNEY_API_BASE),
         adapter: overrides.upstream ? overrides.upstream(configured, http, spec) : configured,
-        budget: new KeyBudget({ limit: spec.perMinute, windowMs: config.BUDGET_WINDOW_MS, burst: config.BUDGET_BURST }),
+        budget: new KeyBudget({
+          limit: spec.perMinute,
+          windowMs: config.BUDGET_WINDOW_MS,
+          burst: config.BUDGET_BURST,
+          ...(coordination
+            ? { shared: { redis: coordination.redis, key: coordination.key(`budget:${spec.name}`) } }
+            : {}),
+        }),
         health: new AccountHealth(spec.enabled),
       };
     }),
@@ -222,16 +256,19 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
           : Boolean(adapter.parseWebhook && hookUrlOf(spec)),
     );
 
-  const store =
+  // A relay's imagine is a grid; the v7 contract's, one image.
+  const storeOptions = { legacyImagineOutput: first.adapter.imagineOutput ?? 'image' } as const;
+  const store: JobStore =
     overrides.store ??
-    new SqliteJobStore(path.join(config.DATA_DIR, 'jobs.sqlite'), {
-      // A relay's imagine is a grid; the v7 contract's, one image.
-      legacyImagineOutput: first.adapter.imagineOutput ?? 'image',
-    });
-  const images = overrides.images ?? new ImageFiles(path.join(config.DATA_DIR, 'images'));
+    (config.DATABASE_URL
+      ? new (await loadPgJobStore())(config.DATABASE_URL, storeOptions)
+      : new SqliteJobStore(path.join(config.DATA_DIR, 'jobs.sqlite'), storeOptions));
+  // With several instances DATA_DIR is one shared folder: another instance may be writing in it.
+  const sharedFiles = { shared: coordination !== undefined };
+  const images = overrides.images ?? new ImageFiles(path.join(config.DATA_DIR, 'images'), sharedFiles);
   const uploads = new UploadService({
     store,
-    files: overrides.uploadFiles ?? new ImageFiles(path.join(config.DATA_DIR, 'uploads')),
+    files: overrides.uploadFiles ?? new ImageFiles(path.join(config.DATA_DIR, 'uploads'), sharedFiles),
     images,
     // The built-in simulator fetches over loopback; a real upstream needs our public address.
     links: new MediaLinks({
@@ -263,7 +300,7 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     deadlineMs: config.JOB_DEADLINE_MS,
     now,
   });
-  const scheduler = new UpstreamScheduler(jobs, accounts.all(), logger, {
+  const schedulerOptions = {
     minGapMs: config.MIN_CHECK_GAP_MS,
     maxGapMs: config.MAX_CHECK_GAP_MS,
     // The simulator's own numbers are known; a real upstream's are learnt as jobs finish.
@@ -275,7 +312,22 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     finishMarginMs: config.MIN_CHECK_GAP_MS / 4,
     fallbackFactor: pushed ? PUSHED_FALLBACK_FACTOR : 1,
     now,
-  });
+  };
+  const makeScheduler = () => new UpstreamScheduler(jobs, accounts.all(), logger, schedulerOptions);
+  const scheduler: Scheduling = coordination
+    ? new SharedScheduler({
+        service: jobs,
+        accounts: accounts.all(),
+        coordinator: coordination,
+        logger,
+        makeScheduler,
+        queueMax: config.SUBMIT_QUEUE_MAX,
+        // Longer than a submission can take (a relay's action is up to four calls, each with
+        // its time-out), and a margin for the hosts' clocks.
+        abandonAfterMs: SUBMISSION_CALLS_MAX * config.UPSTREAM_TIMEOUT_MS + CLOCK_MARGIN_MS,
+        now,
+      })
+    : makeScheduler();
 
   // Relay clients' notifyHooks, through the same address checks as upstream links, with an
   // allow-list of their own (hooks come from clients, not from the upstream).
@@ -290,13 +342,19 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
   // outlive the access token its creator signed in with.
   const apiKeys = new ApiKeyService({ store, secret, token: config.ACCESS_TOKEN, now });
 
-  const interrupted = jobs.recoverInterrupted();
-  const resumed = jobs.listActive().length;
-  if (interrupted || resumed) logger.info({ interrupted, resumed }, 'recovered jobs from the previous run');
-  scheduler.resume();
+  if (scheduler instanceof UpstreamScheduler) {
+    const interrupted = jobs.recoverInterrupted();
+    const resumed = jobs.listActive().length;
+    if (interrupted || resumed) logger.info({ interrupted, resumed }, 'recovered jobs from the previous run');
+    scheduler.resume();
+  }
+  // Several instances: the one that takes the scheduler's lease recovers and resumes.
   scheduler.start();
 
   const app = createApp({
+    ...(coordination
+      ? { modals: new RedisModalBook(coordination.redis, config.REDIS_PREFIX), hooksResyncMs: HOOKS_RESYNC_MS }
+      : {}),
     jobs,
     uploads,
     scheduler,
@@ -307,8 +365,9 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
       submitsPerMinutePerAddress: config.SUBMITS_PER_MINUTE_PER_ADDRESS,
       runningJobs: config.RUNNING_JOBS_PER_CLIENT,
       newOwnersPerHourPerAddress: config.NEW_OWNERS_PER_HOUR_PER_ADDRESS,
+      ...(coordination ? { limiters: coordination.limiters } : {}),
     }),
-    sessions: new SessionService({ store, token: config.ACCESS_TOKEN, secret, now }),
+    sessions: new SessionService({ store, token: config.ACCESS_TOKEN, secret, remember: !coordination, now }),
     apiKeys,
     notifyHooks,
     cookieSecret: secret,
@@ -318,6 +377,7 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
       allowedOrigins: splitList(config.CORS_ORIGINS),
       trustProxy: config.TRUST_PROXY,
       signInAttempts: config.SIGN_IN_ATTEMPTS,
+      ...(coordination ? { limiters: coordination.limiters } : {}),
       hosts: {
         allowedHosts: splitList(config.ALLOWED_HOSTS),
         publicUrl: config.PUBLIC_URL,
@@ -363,6 +423,7 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
     uploads,
     apiKeys,
     scheduler,
+    coordination,
     accounts,
     budget: first.budget,
     store,
@@ -383,9 +444,27 @@ export async function createServer(config: ServerConfig, overrides: ServerOverri
       scheduler.stop();
       await notifyHooks.close();
       await simulator?.close();
+      await coordination?.close();
       store.close();
     },
   };
+}
+
+/**
+ * The PostgreSQL store, loaded only with DATABASE_URL. Its client (pg-native, compiled against
+ * libpq) is an optional dependency: a machine without libpq's headers still installs and runs
+ * the default mode, and is told here what DATABASE_URL needs.
+ */
+async function loadPgJobStore() {
+  try {
+    return (await import('./store/pg-job-store')).PgJobStore;
+  } catch (error) {
+    const missing = error instanceof Error && /pg-native|libpq/.test(error.message);
+    if (!missing) throw error;
+    throw new EnvError(
+      'DATABASE_URL needs the PostgreSQL client, which was not installed: install libpq and its headers (Debian: apt-get install libpq-dev), then run npm ci again',
+    );
+  }
 }
 
 /** A comma-separated setting as its trimmed, non-empty entries. */
@@ -405,10 +484,32 @@ function loopbackOrigin(address: AddressInfo): string {
 /** The cookie-signing secret when SESSION_SECRET is not set: made once and kept in DATA_DIR. */
 function keptSecret(dataDir: string): string {
   const file = path.join(dataDir, 'session-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const kept = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  if (kept) return kept;
+  if (existsSync(file)) throw new Error(`${file} is empty: remove it (or set SESSION_SECRET) and start again`);
+  // Written whole under a name of its own, then linked into place: another instance on the
+  // same DATA_DIR either finds no file or the whole secret, and the first link wins.
   const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
-  return secret;
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(temporary, secret, { mode: 0o600, flag: 'wx' });
+  const code = (error: unknown) => (error instanceof Error && 'code' in error ? error.code : undefined);
+  try {
+    linkSync(temporary, file);
+    return secret;
+  } catch (error) {
+    if (code(error) === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    // A file system without hard links (FAT, some network mounts): an exclusive write instead.
+    if (!['EPERM', 'ENOTSUP', 'ENOSYS', 'EOPNOTSUPP'].includes(String(code(error)))) throw error;
+    try {
+      writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+      return secret;
+    } catch (again) {
+      if (code(again) === 'EEXIST') return readFileSync(file, 'utf8').trim();
+      throw again;
+    }
+  } finally {
+    rmSync(temporary, { force: true });
+  }
 }
 
 /**

@@ -134,6 +134,30 @@ export const envSchema = z.object({
   SIM_RATE_LIMIT: int(60, 1, 100_000),
   SIM_BLOCKED_WORDS: optionalString,
   SIM_PUSH: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')),
+  /** The job store in PostgreSQL instead of SQLite in DATA_DIR (several instances share it). */
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+      .optional(),
+  ),
+  /** Budgets, limits and the scheduler's work shared in Redis: several instances behind one address. */
+  REDIS_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
+  ),
+  /** Prefix of every Redis key (two studios on one Redis keep apart). */
+  REDIS_PREFIX: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, colons, dashes and underscores, at most 64')
+      .default('mj-studio:'),
+  ),
 });
 export type Env = z.infer<typeof envSchema>;
 
@@ -153,6 +177,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     }
     if (kind === 'mj-proxy' && !result.data.MJ_PROXY_BASE) {
       throw new EnvError('Invalid environment configuration:\n  MJ_PROXY_BASE: required when UPSTREAM=mj-proxy');
+    }
+    if (result.data.REDIS_URL && !result.data.DATABASE_URL) {
+      throw new EnvError(
+        'Invalid environment configuration:\n  REDIS_URL: several instances share one history: set DATABASE_URL too',
+      );
     }
     return result.data;
   }

@@ -31,12 +31,20 @@ if (exposure) {
 
 const clientDist = path.resolve(root, env.CLIENT_DIST ?? 'dist/client');
 const serveClient = existsSync(path.join(clientDist, 'index.html'));
-const composed = await createServer({
-  ...env,
-  DATA_DIR: path.resolve(root, env.DATA_DIR),
-  CLIENT_DIST: serveClient ? clientDist : undefined,
-  accounts,
-});
+let composed: Awaited<ReturnType<typeof createServer>>;
+try {
+  composed = await createServer({
+    ...env,
+    DATA_DIR: path.resolve(root, env.DATA_DIR),
+    CLIENT_DIST: serveClient ? clientDist : undefined,
+    accounts,
+  });
+} catch (error) {
+  // A setting that cannot work, or PostgreSQL or Redis out of reach: say so, without a stack.
+  if (error instanceof EnvError) process.stderr.write(`${error.message}\n`);
+  else process.stderr.write(`Could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
 const { logger } = composed;
 if (!serveClient) logger.info({ clientDist }, 'no client build found: serving the API only');
 if (accounts) {

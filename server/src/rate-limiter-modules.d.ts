@@ -1,4 +1,4 @@
-// Types for the two files of rate-limiter-flexible that server/src/rate-limiter.ts loads directly.
+// Types for the files of rate-limiter-flexible that server/src/rate-limiter.ts loads directly.
 declare module 'rate-limiter-flexible/lib/RateLimiterMemory.js' {
   import type { RateLimiterMemory } from 'rate-limiter-flexible';
 
@@ -10,4 +10,10 @@ declare module 'rate-limiter-flexible/lib/RateLimiterRes.js' {
 
   const LimiterAnswer: typeof RateLimiterRes;
   export default LimiterAnswer;
+}
+declare module 'rate-limiter-flexible/lib/RateLimiterRedis.js' {
+  import type { RateLimiterRedis } from 'rate-limiter-flexible';
+
+  const RedisLimiter: typeof RateLimiterRedis;
+  export default RedisLimiter;
 }

@@ -1,6 +1,7 @@
 // API keys made in the studio, through the API as a browser would use it (the secret shown once,
-// owned like jobs, capped, revoked at once), the service the /mj routes authenticate with, and
-// the store underneath: keys kept as keyed hashes, and relay-style task numbers.
+// owned like jobs, capped, revoked at once), the service the /mj routes authenticate with, and what
+// the SQLite file alone keeps: keyed hashes, task numbers across a reopen and from older files.
+// What every store does with keys and task numbers is in store-contract.test.ts.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { apiKeyListSchema, createdApiKeySchema, MAX_LIVE_API_KEYS } from '@shared/schemas/api-key';
@@ -14,6 +15,7 @@ import { errorHandler } from '../../server/src/http/error-handler';
 import { setOwner } from '../../server/src/http/owner';
 import { apiKeyRoutes } from '../../server/src/routes/api-keys';
 import { migrate, SqliteJobStore } from '../../server/src/store/sqlite-job-store';
+import { newJob } from '../support/job-records';
 import { buildTestApp, cookieOf, mockUpstreamForEachTest, tempDir } from './helpers';
 
 mockUpstreamForEachTest();
@@ -38,17 +40,6 @@ function openStore(file = path.join(tempDir(), 'jobs.sqlite')) {
   stores.push(store);
   return store;
 }
-
-const newJob = (id: string) => ({
-  id,
-  ownerId: 'owner-a',
-  kind: 'imagine' as const,
-  output: 'grid' as const,
-  prompt: `prompt ${id}`,
-  params: {},
-  aspectRatio: '1:1',
-  createdAt: 1_000,
-});
 
 async function createKey(agent: request.Agent, name = 'my script') {
   const response = await agent.post('/api/keys').send({ name });
@@ -336,90 +327,11 @@ test('a request authenticated by an API key may not list, create or revoke keys'
   expect(apiKeys.list('key-owner-of-its-own')).toEqual([]);
 });
 
-test('the store reads a key back by its hash, lists a creator its own, and revokes only its own live keys', () => {
-  const store = openStore();
-  const key = (id: string, creatorId: string, createdAt: number) => ({
-    id,
-    creatorId,
-    ownerId: `key-${id}`,
-    name: id,
-    hash: `hash-${id}`,
-    createdAt,
-    lastUsedAt: null,
-    revokedAt: null,
-  });
-  store.insertApiKey(key('a', 'alice', 1));
-  store.insertApiKey(key('b', 'alice', 2));
-  store.insertApiKey(key('c', 'bob', 3));
-
-  const byHash = store.getApiKeyByHash('hash-b');
-  const bobRevokesAlices = store.revokeApiKey('a', 'bob', 10);
-  const aliceRevokes = store.revokeApiKey('a', 'alice', 11);
-  const aliceRevokesAgain = store.revokeApiKey('a', 'alice', 12);
-  store.touchApiKey('b', 20);
-
-  expect(byHash).toEqual(key('b', 'alice', 2));
-  expect(store.getApiKeyByHash('hash-none')).toBeUndefined();
-  expect([bobRevokesAlices, aliceRevokes, aliceRevokesAgain]).toEqual([false, true, false]);
-  expect(store.listApiKeys('alice')).toEqual([
-    { ...key('b', 'alice', 2), lastUsedAt: 20 },
-    { ...key('a', 'alice', 1), revokedAt: 11 },
-  ]);
-  expect(store.listApiKeys('bob').map((k) => k.id)).toEqual(['c']);
-});
-
-test("the store lists the creators of live keys and revokes all of one creator's live keys at once", () => {
-  const store = openStore();
-  const key = (id: string, creatorId: string) => ({
-    id,
-    creatorId,
-    ownerId: `key-${id}`,
-    name: id,
-    hash: `hash-${id}`,
-    createdAt: 1,
-    lastUsedAt: null,
-    revokedAt: null,
-  });
-  for (const [id, creator] of [
-    ['a', 'alice'],
-    ['b', 'alice'],
-    ['c', 'bob'],
-    ['d', 'carol'],
-  ] as const)
-    store.insertApiKey(key(id, creator));
-  store.revokeApiKey('d', 'carol', 5);
-
-  const creators = store.listApiKeyCreators().sort();
-  const revoked = store.revokeApiKeysOf('alice', 10);
-
-  expect(creators).toEqual(['alice', 'bob']);
-  expect(revoked).toBe(2);
-  expect(store.listApiKeys('alice').map((one) => one.revokedAt)).toEqual([10, 10]);
-  expect(store.listApiKeyCreators()).toEqual(['bob']);
-});
-
-test('task numbers have 16 digits, start at 1700000000000000, increase, and are safe integers', () => {
-  const store = openStore();
-  for (const id of ['a', 'b', 'c']) store.insert(newJob(id));
-
-  const numbers = ['a', 'b', 'c'].map((id) => store.taskNumberOf(id));
-
-  expect(numbers[0]).toBe(1_700_000_000_000_000);
-  expect(numbers).toEqual([...numbers].sort((x, y) => x - y));
-  expect(new Set(numbers).size).toBe(3);
-  for (const number of numbers) {
-    expect(String(number)).toMatch(/^\d{16}$/);
-    expect(Number.isSafeInteger(number)).toBe(true);
-    // A client that parses the JSON number keeps the same digits.
-    expect(JSON.parse(JSON.stringify({ id: number })).id).toBe(number);
-  }
-});
-
 test("a job's task number is made on first use and stays the same, across a reopen too", () => {
   const file = path.join(tempDir(), 'jobs.sqlite');
   const store = new SqliteJobStore(file);
-  store.insert(newJob('a'));
-  store.insert(newJob('b'));
+  store.insert(newJob('a', 1_000));
+  store.insert(newJob('b', 1_000));
   const b = store.taskNumberOf('b');
   const a = store.taskNumberOf('a');
   store.close();
@@ -431,39 +343,6 @@ test("a job's task number is made on first use and stays the same, across a reop
   expect(reopened.jobIdOfTaskNumber(a)).toBe('a');
   expect(reopened.jobIdOfTaskNumber(b)).toBe('b');
   expect(a).toBeGreaterThan(b);
-});
-
-test("a deleted job's number is unknown from then on and never given to another job", () => {
-  const file = path.join(tempDir(), 'jobs.sqlite');
-  const store = new SqliteJobStore(file);
-  store.insert(newJob('a'));
-  store.insert(newJob('b'));
-  store.taskNumberOf('a');
-  const b = store.taskNumberOf('b');
-
-  store.delete('b');
-  store.close();
-  const reopened = openStore(file);
-  reopened.insert(newJob('c'));
-  reopened.insert(newJob('b'));
-  const c = reopened.taskNumberOf('c');
-  const bAgain = reopened.taskNumberOf('b');
-
-  expect(reopened.jobIdOfTaskNumber(b)).toBeUndefined();
-  expect(c).toBeGreaterThan(b);
-  expect(bAgain).toBeGreaterThan(c);
-});
-
-test('a number no job has, or one that is not a safe integer, stands for no job; a job that does not exist gets no number', () => {
-  const store = openStore();
-  store.insert(newJob('a'));
-  const a = store.taskNumberOf('a');
-
-  const unknown = [a + 1, 0, -1, 1.5, Number.MAX_SAFE_INTEGER + 2, Number.NaN].map((n) => store.jobIdOfTaskNumber(n));
-
-  expect(unknown).toEqual(unknown.map(() => undefined));
-  expect(() => store.taskNumberOf('no-such-job')).toThrow(expect.objectContaining({ kind: 'not_found' }));
-  expect(store.taskNumberOf('a')).toBe(a);
 });
 
 test('a store from before API keys is upgraded in place and numbers its old jobs from 1700000000000000', () => {

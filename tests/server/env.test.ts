@@ -1,5 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect, test } from 'vitest';
+import { createServer } from '../../server/src/compose';
 import { EnvError, parseEnv, upstreamKind } from '../../server/src/env';
+import { createLogger } from '../../server/src/logger';
 
 test('an empty environment gives the documented defaults and simulator mode', () => {
   const env = parseEnv({});
@@ -54,4 +59,26 @@ test.each([
   [{ UPSTREAM: 'dall-e' }, /UPSTREAM:/],
 ])('an incomplete upstream choice %j stops start-up naming what is missing', (source, message) => {
   expect(() => parseEnv(source)).toThrow(message);
+});
+
+test('REDIS_URL without DATABASE_URL is refused: several instances need one shared history', () => {
+  expect(() => parseEnv({ REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/REDIS_URL: .*set DATABASE_URL too/);
+  expect(() => parseEnv({ DATABASE_URL: 'mysql://db/x' })).toThrow(/DATABASE_URL: must be a postgresql:\/\/ URL/);
+  expect(() => parseEnv({ REDIS_PREFIX: 'has space' })).toThrow(/REDIS_PREFIX/);
+  expect(parseEnv({ DATABASE_URL: 'postgresql://db/mj', REDIS_URL: 'rediss://cache:6380' })).toMatchObject({
+    DATABASE_URL: 'postgresql://db/mj',
+    REDIS_URL: 'rediss://cache:6380',
+    REDIS_PREFIX: 'mj-studio:',
+  });
+});
+
+test('several instances refuse the built-in simulator, which lives inside one process, before connecting anywhere', async () => {
+  const config = {
+    ...parseEnv({ DATABASE_URL: 'postgresql://nowhere.invalid/mj', REDIS_URL: 'redis://nowhere.invalid:6379' }),
+    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'mj-env-')),
+  };
+
+  await expect(createServer(config, { logger: createLogger({ level: 'silent' }) })).rejects.toThrow(
+    /built-in simulator lives inside one process.*\n.*npm run simulator/,
+  );
 });

@@ -1,7 +1,7 @@
 // What a hostile look at the server found, each tried the way an attacker would: parameters
 // smuggled in a prompt, odd hook tokens, webhook retries, crashes mid-save, malformed upstream
 // answers, odd ranges and numbers, and a preview cache filled with large images.
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { imagineRequestSchema } from '@shared/schemas/imagine';
 import { jobSchema } from '@shared/schemas/job';
@@ -180,6 +180,20 @@ test('a temporary file left by a save killed midway is removed when the image fi
 
   expect(readdirSync(dir).sort()).toEqual([kept, 'notes.txt']);
   expect(reopened.pathOf(kept)).toBe(path.join(dir, kept));
+});
+
+test('in a folder several instances share, a recent temporary file is another save in progress and stays; an old one goes', async () => {
+  const dir = tempDir();
+  const recent = `.job_saving.png.${'a1b2c3d4e5f6'}.tmp`;
+  const old = `.job_killed.png.${'0f1e2d3c4b5a'}.tmp`;
+  writeFileSync(path.join(dir, recent), Buffer.alloc(16));
+  writeFileSync(path.join(dir, old), Buffer.alloc(16));
+  const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+  utimesSync(path.join(dir, old), twoHoursAgo, twoHoursAgo);
+
+  new ImageFiles(dir, { shared: true });
+
+  expect(readdirSync(dir)).toEqual([recent]);
 });
 
 // Item 10: a malformed status answer retried every 5 s until the deadline.

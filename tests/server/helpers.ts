@@ -8,6 +8,7 @@ import { createServer, type ServerConfig, type ServerOverrides } from '../../ser
 import { parseEnv } from '../../server/src/env';
 import { createLogger } from '../../server/src/logger';
 import type { ImageFiles } from '../../server/src/store/image-files';
+import type { JobStore } from '../../server/src/store/job-store';
 import { mockHttpForEachTest } from '../mocks/node';
 import { UPSTREAM_BASE, UPSTREAM_KEY } from '../mocks/upstream';
 
@@ -55,6 +56,11 @@ export interface TestAppOptions {
   images?: ImageFiles;
   /** An existing data directory (a restart over the same store); a fresh one otherwise. */
   dataDir?: string;
+  /**
+   * One of several instances: this store (shared with the others) and Redis under this prefix
+   * (REDIS_URL set, so budgets, limits and the scheduler's lease are shared).
+   */
+  shared?: { store: JobStore; redisUrl: string; redisPrefix: string; databaseUrl: string };
 }
 
 /**
@@ -90,6 +96,13 @@ export async function buildTestApp(options: TestAppOptions = {}) {
       CORS_ORIGINS: security.allowedOrigins?.join(','),
       TRUST_PROXY: security.trustProxy,
       ALLOWED_HOSTS: security.allowedHosts,
+      ...(options.shared
+        ? {
+            DATABASE_URL: options.shared.databaseUrl,
+            REDIS_URL: options.shared.redisUrl,
+            REDIS_PREFIX: options.shared.redisPrefix,
+          }
+        : {}),
     }),
     // Set directly: some tests go beyond the bounds the environment allows (a 50 ms time-out).
     UPSTREAM_TIMEOUT_MS: options.timeoutMs ?? 2_000,
@@ -115,6 +128,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     ...(options.now ? { now: options.now } : {}),
     ...(options.upstream ? { upstream: options.upstream } : {}),
     ...(options.images ? { images: options.images } : {}),
+    ...(options.shared ? { store: options.shared.store } : {}),
   });
   return { ...server, logs, dataDir, agent: request.agent(server.app) };
 }

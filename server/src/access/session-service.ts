@@ -17,6 +17,11 @@ export interface SessionServiceOptions {
   token: string | undefined;
   /** Keys the token's fingerprint, so the store never holds anything derived from the token alone. */
   secret: string;
+  /**
+   * Keep sessions checked recently in memory (default). Off with several instances: another
+   * instance may end a session (signing out), and only the store knows at once.
+   */
+  remember?: boolean;
   now?: () => number;
 }
 
@@ -25,10 +30,12 @@ export class SessionService {
   readonly #tokenId: string;
   readonly #now: () => number;
   readonly #known = new Map<string, SessionRecord>();
+  readonly #remember: boolean;
 
   constructor(options: SessionServiceOptions) {
     this.#store = options.store;
     this.#now = options.now ?? Date.now;
+    this.#remember = options.remember ?? true;
     this.#tokenId = createHmac('sha256', options.secret)
       .update(`session-token:${options.token ?? ''}`)
       .digest('base64url')
@@ -58,8 +65,10 @@ export class SessionService {
     if (!session) {
       session = this.#store.getSession(idHash);
       if (!session) return undefined;
-      if (this.#known.size >= REMEMBERED) this.#known.delete(this.#known.keys().next().value ?? '');
-      this.#known.set(idHash, session);
+      if (this.#remember) {
+        if (this.#known.size >= REMEMBERED) this.#known.delete(this.#known.keys().next().value ?? '');
+        this.#known.set(idHash, session);
+      }
     }
     if (session.tokenId !== this.#tokenId || session.expiresAt <= this.#now()) {
       this.close(id);

@@ -6,8 +6,13 @@
 // sliding window of length W meets at most W/D + 1 short windows of length D, so with
 // D = W * burst / E and E = limit - burst (rounded down to a multiple of burst), no sliding
 // window sees more than E + burst <= limit calls, while E calls per window get through.
-// The same limiter API has Redis and Postgres implementations, for several server
-// instances sharing one key later.
+// With `shared` (several instances), the short windows are counted in Redis by the same
+// limiter, so the proof holds for the calls of every instance together; a 429's pause and the
+// log of recent calls are kept there too, so an instance taking over the scheduling knows
+// what the others already spent. The proof then counts grants on Redis's clock, and needs
+// Redis to keep the window keys while they live (no eviction of them: `noeviction`, or a
+// Redis of the studio's own); a restarted Redis forgets at most the windows then open.
+import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRes } from '../rate-limiter';
 
 export interface BudgetOptions {
@@ -17,11 +22,31 @@ export interface BudgetOptions {
   /** Calls allowed back to back; also the safety margin kept below the limit. */
   burst: number;
   now?: () => number;
+  /** One key's budget for several instances: counted in Redis under `key` (a prefix of its own). */
+  shared?: { redis: Redis; key: string };
 }
 
 export type TakeResult = { ok: true } | { ok: false; waitMs: number };
 
 const KEY = 'upstream-key';
+/** How long to wait for a call when the shared count cannot be read. */
+const SHARED_RETRY_MS = 1_000;
+
+/**
+ * One short window counted in Redis, to the millisecond: the same fixed window as the memory
+ * limiter (it opens at its first call and lasts the window), refusing without counting once
+ * full. (rate-limiter-flexible's Redis store counts whole seconds: it rounds a 2.07 s window
+ * down to 2 s, which breaks the proof above, and keeps a window under 1 s for ever.)
+ * Answers {1: counted, or 0: full; ms until the window closes}.
+ */
+const SHORT_WINDOW_SCRIPT = `local calls = tonumber(redis.call('get', KEYS[1]) or '0')
+if calls >= tonumber(ARGV[2]) then
+  return {0, redis.call('pttl', KEYS[1])}
+end
+if redis.call('incr', KEYS[1]) == 1 then
+  redis.call('pexpire', KEYS[1], ARGV[1])
+end
+return {1, redis.call('pttl', KEYS[1])}`;
 
 export class KeyBudget {
   readonly limit: number;
@@ -29,8 +54,11 @@ export class KeyBudget {
   /** Calls per window this budget actually lets through. */
   readonly effective: number;
   readonly #limiter: RateLimiterMemory;
+  readonly #burst: number;
+  readonly #shortWindowMs: number;
   readonly #now: () => number;
   readonly #recent: number[] = [];
+  readonly #shared: BudgetOptions['shared'];
   #pausedUntil = 0;
 
   constructor(options: BudgetOptions) {
@@ -40,27 +68,93 @@ export class KeyBudget {
     this.effective = Math.floor((options.limit - burst) / burst) * burst;
     if (this.effective < 1) throw new Error('The budget limit is too small for its burst');
     const shortWindowMs = (options.windowMs * burst) / this.effective;
+    this.#shared = options.shared;
+    this.#burst = burst;
+    this.#shortWindowMs = shortWindowMs;
     this.#limiter = new RateLimiterMemory({ points: burst, duration: shortWindowMs / 1000 });
     this.#now = options.now ?? Date.now;
   }
 
   /** Takes one call from the budget if it has one now; otherwise says how long to wait. */
   async tryTake(): Promise<TakeResult> {
-    const pausedFor = this.#pausedUntil - this.#now();
-    if (pausedFor > 0) return { ok: false, waitMs: pausedFor };
     try {
-      await this.#limiter.consume(KEY, 1);
+      if (this.#shared) await this.#readSharedPause(this.#shared);
+      const pausedFor = this.#pausedUntil - this.#now();
+      if (pausedFor > 0) return { ok: false, waitMs: pausedFor };
+      if (this.#shared) {
+        const waitMs = await this.#takeShared(this.#shared);
+        if (waitMs !== undefined) return { ok: false, waitMs };
+      } else {
+        await this.#limiter.consume(KEY, 1);
+      }
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) return { ok: false, waitMs: Math.max(1, rejection.msBeforeNext) };
+      // Redis unreachable: no call is counted, so none is made (never over the limit).
+      if (this.#shared) return { ok: false, waitMs: SHARED_RETRY_MS };
       throw rejection;
     }
-    this.#recent.push(this.#now());
+    const at = this.#now();
+    this.#recent.push(at);
+    if (this.#shared) {
+      const { redis, key } = this.#shared;
+      // The log only informs (the limiter above keeps the limit): written without waiting.
+      void redis
+        .multi()
+        .zadd(`${key}:calls`, at, `${at}:${Math.random().toString(36).slice(2, 10)}`)
+        .zremrangebyscore(`${key}:calls`, '-inf', at - this.windowMs)
+        .pexpire(`${key}:calls`, this.windowMs)
+        .exec()
+        .catch(() => undefined);
+    }
     return { ok: true };
   }
 
   /** After an upstream 429 nobody may call until its Retry-After has passed. */
   pause(ms: number): void {
     this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + ms);
+    if (this.#shared && ms > 0) {
+      const { redis, key } = this.#shared;
+      // The pause is the key's time to live, so other hosts' clocks do not matter.
+      void redis.set(`${key}:paused`, '1', 'PX', Math.ceil(this.#pausedUntil - this.#now())).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Learns what the other instances spent in the last window (their calls' log), so that
+   * one taking over the scheduling does not plan as if the window were empty.
+   */
+  async catchUp(): Promise<void> {
+    if (!this.#shared) return;
+    const { redis, key } = this.#shared;
+    const since = this.#now() - this.windowMs;
+    const scores = await redis.zrangebyscore(`${key}:calls`, since + 1, '+inf', 'WITHSCORES');
+    const times = scores.filter((_, index) => index % 2 === 1).map(Number);
+    // The log holds this instance's calls too (it may lag a write or two behind them).
+    const mine = this.#recent.filter((at) => at > since);
+    this.#recent.length = 0;
+    this.#recent.push(...(times.length >= mine.length ? times.sort((a, b) => a - b) : mine));
+    await this.#readSharedPause(this.#shared);
+  }
+
+  /** Counts one call in the shared short window; answers how long to wait when it is full. */
+  async #takeShared({ redis, key }: NonNullable<BudgetOptions['shared']>): Promise<number | undefined> {
+    const answer: unknown = await redis.eval(
+      SHORT_WINDOW_SCRIPT,
+      1,
+      `${key}:window`,
+      String(Math.ceil(this.#shortWindowMs)),
+      String(this.#burst),
+    );
+    if (!Array.isArray(answer) || typeof answer[0] !== 'number' || typeof answer[1] !== 'number') {
+      throw new Error('Redis answered the budget script with something else');
+    }
+    const [counted, ttl] = answer;
+    return counted === 1 ? undefined : Math.max(1, ttl);
+  }
+
+  async #readSharedPause({ redis, key }: NonNullable<BudgetOptions['shared']>): Promise<void> {
+    const left = await redis.pttl(`${key}:paused`);
+    if (left > 0) this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + left);
   }
 
   get pausedUntil(): number | undefined {

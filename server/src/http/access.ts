@@ -14,7 +14,7 @@ import type { ApiKeyVerdict } from '../access/api-key-service';
 import type { SessionService } from '../access/session-service';
 import { tokenOwnerId } from '../access/token-owner';
 import { AppError } from '../errors';
-import { RateLimiterMemory, RateLimiterRes } from '../rate-limiter';
+import { type LimiterFactory, memoryLimiters, RateLimiterRes } from '../rate-limiter';
 import { clientAddress, ownerFromCookie, setOwner } from './owner';
 import { signedCookie } from './signed-cookies';
 import { parseOrThrow } from './validate';
@@ -30,6 +30,8 @@ export interface AccessOptions {
   sessions: SessionService;
   /** Wrong tokens allowed per address in 15 minutes (sign-in and bearer alike). */
   signInAttempts?: number;
+  /** Where wrong guesses are counted (memory unless several instances share them). */
+  limiters?: LimiterFactory;
   /** Moves an owner's jobs, uploads and API keys to another (a browser's history, at sign-in). */
   adopt?: (from: string, to: string) => void;
   /** Judges a secret as one of our API keys (and marks the request as the key's when it is live). */
@@ -58,7 +60,7 @@ export function accessRoutes(options: AccessOptions): {
 } {
   const { token, sessions } = options;
   const allowed = options.signInAttempts ?? 10;
-  const failures = new RateLimiterMemory({ points: allowed, duration: FAILURE_WINDOW_S });
+  const failures = (options.limiters ?? memoryLimiters)('wrong-secrets-by-address', allowed, FAILURE_WINDOW_S);
 
   const tooMany = (msBeforeNext: number) => {
     const retryAfterS = Math.max(1, Math.ceil(msBeforeNext / 1000));

@@ -2,8 +2,8 @@
 // again is worthwhile. The upstream's id and links stay on the server.
 import { type Job, POLL_MAX_MS, POLL_MIN_MS } from '@shared/schemas/job';
 import type { JobService } from '../jobs/job-service';
+import type { Scheduling } from '../jobs/scheduling';
 import type { UploadService } from '../jobs/upload-service';
-import type { UpstreamScheduler } from '../jobs/upstream-scheduler';
 import { isActive, type JobRecord } from '../store/job-store';
 
 /** With webhooks, news can come at any moment: browsers ask at least this often (a store read). */
@@ -14,7 +14,7 @@ export type JobPresenter = (job: JobRecord) => Job;
 /** The job as its owner sees it, with its actions, queue position and a hint for the next poll. */
 export function jobPresenter(
   jobs: JobService,
-  scheduler: UpstreamScheduler,
+  scheduler: Scheduling,
   uploads: UploadService,
   now: () => number,
 ): JobPresenter {

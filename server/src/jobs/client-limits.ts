@@ -5,7 +5,7 @@
 // `limit_reached` domain error that says when to try again.
 
 import { DomainError } from '../errors';
-import { RateLimiterMemory, RateLimiterRes } from '../rate-limiter';
+import { type LimiterFactory, memoryLimiters, type RateLimiterAbstract, RateLimiterRes } from '../rate-limiter';
 import type { JobService } from './job-service';
 
 export interface ClientLimitOptions {
@@ -15,6 +15,8 @@ export interface ClientLimitOptions {
   runningJobs: number;
   /** New owners (cookie-less first visits) one address may start in an hour. */
   newOwnersPerHourPerAddress: number;
+  /** Where the counts live (memory unless several instances share them). */
+  limiters?: LimiterFactory;
 }
 
 const RUNNING_RETRY_S = 10;
@@ -27,16 +29,17 @@ export interface Client {
 export class ClientLimits {
   readonly #jobs: JobService;
   readonly #options: ClientLimitOptions;
-  readonly #byOwner: RateLimiterMemory;
-  readonly #byAddress: RateLimiterMemory;
-  readonly #newOwners: RateLimiterMemory;
+  readonly #byOwner: RateLimiterAbstract;
+  readonly #byAddress: RateLimiterAbstract;
+  readonly #newOwners: RateLimiterAbstract;
 
   constructor(jobs: JobService, options: ClientLimitOptions) {
     this.#jobs = jobs;
     this.#options = options;
-    this.#byOwner = new RateLimiterMemory({ points: options.submitsPerMinute, duration: 60 });
-    this.#byAddress = new RateLimiterMemory({ points: options.submitsPerMinutePerAddress, duration: 60 });
-    this.#newOwners = new RateLimiterMemory({ points: options.newOwnersPerHourPerAddress, duration: 60 * 60 });
+    const limiter = options.limiters ?? memoryLimiters;
+    this.#byOwner = limiter('submits-by-owner', options.submitsPerMinute, 60);
+    this.#byAddress = limiter('submits-by-address', options.submitsPerMinutePerAddress, 60);
+    this.#newOwners = limiter('new-owners-by-address', options.newOwnersPerHourPerAddress, 60 * 60);
   }
 
   /**
@@ -92,7 +95,7 @@ export class ClientLimits {
 }
 
 async function take(
-  limiter: RateLimiterMemory,
+  limiter: RateLimiterAbstract,
   key: string,
   points: number,
   message: (retryAfterS: number) => string,

@@ -25,6 +25,7 @@ import { checkUpload, DEFAULT_UPLOAD_LIMITS } from '../media/upload-image';
 import { contentTypeFor, type ImageFiles } from '../store/image-files';
 import {
   type ActionInputRecord,
+  type ActiveStatus,
   isActive,
   type JobFilter,
   type JobPatch,
@@ -122,7 +123,8 @@ export class JobService {
   readonly #previews = new Map<string, CachedPreview>();
   #previewBytes = 0;
 
-  readonly #listeners: ((job: JobRecord) => void)[] = [];
+  readonly #listeners: ((job: JobRecord, where: 'here' | 'elsewhere') => void)[] = [];
+  readonly #followed: ((id: string) => boolean)[] = [];
 
   constructor(deps: JobServiceDeps) {
     // Every change of a job passes through the store's updateActive: listeners hear each one.
@@ -191,15 +193,33 @@ export class JobService {
     }
   }
 
-  /** Calls `listener` with every job that changed (a status, a progress, a result). */
-  onChange(listener: (job: JobRecord) => void): void {
+  /**
+   * Calls `listener` with every job that changed (a status, a progress, a result): `here`, or
+   * (several instances) `elsewhere`, when another instance says it changed one.
+   */
+  onChange(listener: (job: JobRecord, where: 'here' | 'elsewhere') => void): void {
     this.#listeners.push(listener);
   }
 
-  #changed(job: JobRecord): void {
+  /**
+   * Another instance changed this job: the listeners here hear of it too (a relay client's
+   * hook), read from the store only when something here follows it (`followsElsewhere`).
+   */
+  changedElsewhere(id: string): void {
+    if (!this.#followed.some((follows) => follows(id))) return;
+    const job = this.#deps.store.get(id);
+    if (job) this.#changed(job, 'elsewhere');
+  }
+
+  /** Says which jobs something here wants to hear of when another instance changes them. */
+  followsElsewhere(follows: (id: string) => boolean): void {
+    this.#followed.push(follows);
+  }
+
+  #changed(job: JobRecord, where: 'here' | 'elsewhere' = 'here'): void {
     for (const listener of this.#listeners) {
       try {
-        listener(job);
+        listener(job, where);
       } catch (error) {
         this.#deps.logger.warn({ job_id: job.id, err: error }, 'a job change listener failed');
       }
@@ -485,10 +505,12 @@ export class JobService {
     const { store } = this.#deps;
     const upstream = account.adapter;
     const output = this.#deps.store.get(id)?.kind === 'imagine' ? { output: upstream.imagineOutput ?? 'image' } : {};
+    // Claimed only from `queued`: a job another instance is already sending is not sent twice.
     const job = store.updateActive(
       id,
       { status: 'submitting', account: this.#deps.accounts.recordedName(account), ...output },
       this.#now(),
+      ['queued'],
     );
     if (!job) return store.get(id);
     let answer: Awaited<ReturnType<UpstreamAdapter['submit']>>;
@@ -760,16 +782,29 @@ export class JobService {
     return this.#finish(id, { status: 'failed', error: reason });
   }
 
-  /** At start-up: a submission the upstream never answered cannot be resumed; say so. */
-  recoverInterrupted(): number {
+  /**
+   * At start-up: a submission the upstream never answered cannot be resumed; say so. With
+   * several instances, `claimedBefore`: only those claimed before then (their sender is gone).
+   */
+  recoverInterrupted(
+    claimedBefore = Number.POSITIVE_INFINITY,
+    sendingHere: (id: string) => boolean = () => false,
+  ): number {
     let count = 0;
     for (const job of this.#deps.store.listActive()) {
-      if (job.status !== 'submitting') continue;
-      this.#finish(job.id, {
-        status: 'failed',
-        error: 'The server stopped before the upstream confirmed this submission, so it was not tracked; try again',
-      });
-      count += 1;
+      // `claimedBefore` (several instances): only claims too old to be still on their way, and
+      // never one this instance is sending. Still `submitting` when failed: a confirmation
+      // that came in meanwhile wins.
+      if (job.status !== 'submitting' || job.updatedAt >= claimedBefore || sendingHere(job.id)) continue;
+      const failed = this.#finish(
+        job.id,
+        {
+          status: 'failed',
+          error: 'The server stopped before the upstream confirmed this submission, so it was not tracked; try again',
+        },
+        ['submitting'],
+      );
+      if (failed) count += 1;
     }
     return count;
   }
@@ -912,10 +947,15 @@ export class JobService {
     }
   }
 
-  #finish(id: string, patch: JobPatch): JobRecord | undefined {
+  #finish(id: string, patch: JobPatch, from?: readonly ActiveStatus[]): JobRecord | undefined {
     const now = this.#now();
     this.#forgetPreview(id);
-    return this.#deps.store.updateActive(id, { ...patch, finishedAt: now, checkedAt: now, previewUrl: null }, now);
+    return this.#deps.store.updateActive(
+      id,
+      { ...patch, finishedAt: now, checkedAt: now, previewUrl: null },
+      now,
+      from,
+    );
   }
 
   #cancelUpstream(job: Pick<JobRecord, 'account'>, upstreamId: string): void {
@@ -939,8 +979,8 @@ function withChanges(store: JobStore, changed: (job: JobRecord) => void): JobSto
   return new Proxy(store, {
     get(target, property) {
       if (property === 'updateActive') {
-        return (id: string, patch: JobPatch, now: number) => {
-          const job = target.updateActive(id, patch, now);
+        return (...args: Parameters<JobStore['updateActive']>) => {
+          const job = target.updateActive(...args);
           if (job) changed(job);
           return job;
         };

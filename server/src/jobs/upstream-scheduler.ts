@@ -39,6 +39,8 @@ const SPARE_RESERVE_MIN = 4;
  * submission that timed out may have run, so it never goes twice.)
  */
 const ACCOUNT_TROUBLE: ReadonlySet<string> = new Set(['auth', 'account', 'rate_limited', 'busy']);
+/** After the scheduling loop itself failed (the store out of reach), it runs again this much later. */
+const LOOP_RETRY_MS = 1_000;
 /** How often the queue is swept of jobs no account can run any more, or waiting past the deadline. */
 const SWEEP_EVERY_MS = 1_000;
 
@@ -108,6 +110,8 @@ export class UpstreamScheduler {
   readonly #lanes: Lane[];
   readonly #laneOf = new Map<string, Lane>();
   readonly #queue: string[] = [];
+  /** Jobs this scheduler is sending now (their submission's calls may take a while). */
+  readonly #sendingIds = new Set<string>();
   #sweptAt = Number.NEGATIVE_INFINITY;
   #stopped = false;
 
@@ -165,7 +169,7 @@ export class UpstreamScheduler {
     const suitable = this.#service.suitableAccounts(job);
     if (suitable.length === 0) {
       this.#service.discard(job.id);
-      throw new DomainError('conflict', this.#unsuitable(job));
+      throw new DomainError('conflict', this.unsuitable(job));
     }
     // Every account that could run it is out of rotation for a reason of its own (a refused
     // key, no credits): say so now rather than keep the job waiting on it.
@@ -186,6 +190,8 @@ export class UpstreamScheduler {
         // First come, first served: an account with suitable jobs waiting takes those first.
         if (this.#firstQueued(lane) !== undefined) continue;
         const token = await lane.account.budget.tryTake();
+        // Stopped meanwhile: the job stays queued in the store for whoever schedules now.
+        if (this.#stopped) return job;
         if (!token.ok) continue;
         const sent = await this.#sendVia(lane, job.id, 'now');
         this.#wakeAll();
@@ -207,6 +213,60 @@ export class UpstreamScheduler {
     this.#queue.push(job.id);
     this.#wakeAll();
     return job;
+  }
+
+  /**
+   * A job another instance recorded and queued (several instances): it joins the queue here
+   * unless it is there already or no longer waiting.
+   */
+  enqueue(id: string): void {
+    if (this.#queue.includes(id) || this.#service.find(id)?.status !== 'queued') return;
+    this.#queue.push(id);
+    this.#wakeAll();
+  }
+
+  /**
+   * Brings the plan in line with the store, which other instances also change: queued jobs
+   * missing from the queue join it (oldest first), running jobs nobody follows are followed,
+   * and jobs that ended elsewhere stop being followed. `active`: the store's active jobs.
+   */
+  reconcile(active: readonly JobRecord[]): void {
+    const now = this.#now();
+    const live = new Set<string>();
+    let joined = false;
+    for (const job of active) {
+      live.add(job.id);
+      if (job.status === 'queued') {
+        if (!this.#queue.includes(job.id)) {
+          this.#queue.push(job.id);
+          joined = true;
+        }
+        continue;
+      }
+      const lane = job.upstreamId ? this.#laneFor(job) : undefined;
+      if (lane && !lane.timings.has(job.id)) {
+        lane.timings.set(job.id, this.#timing(job.updatedAt, now));
+        joined = true;
+      }
+    }
+    for (const lane of this.#lanes)
+      for (const [id, timing] of lane.timings) if (!live.has(id) && !timing.inFlight) lane.timings.delete(id);
+    if (joined) this.#wakeAll();
+  }
+
+  /** A job that ended elsewhere (another instance applied a webhook, a user cancelled it there). */
+  forget(id: string): void {
+    for (const lane of this.#lanes) {
+      const timing = lane.timings.get(id);
+      if (timing && !timing.inFlight) lane.timings.delete(id);
+    }
+  }
+
+  /** The queue and every followed job's next check, for the instances that do not schedule. */
+  plan(): { queue: string[]; next: Record<string, number> } {
+    const next: Record<string, number> = {};
+    for (const lane of this.#lanes) for (const [id, timing] of lane.timings) next[id] = timing.nextAt;
+    return { queue: [...this.#queue], next };
   }
 
   /** 1-based place in the submission queue, for the card's "queued, position N". */
@@ -328,9 +388,17 @@ export class UpstreamScheduler {
         lane.again = false;
         await this.#drain(lane);
       } while (lane.again && !this.#stopped);
+    } catch (error) {
+      this.#loopFailed(lane, error);
     } finally {
       lane.pumping = false;
     }
+  }
+
+  /** The store out of reach (a networked one restarting): the loop tries again soon rather than stop. */
+  #loopFailed(lane: Lane, error: unknown): void {
+    this.#logger.error({ err: error, account: lane.account.spec.name }, 'the scheduling loop failed; retrying');
+    this.#sleepUntil(lane, this.#now() + LOOP_RETRY_MS);
   }
 
   async #drain(lane: Lane): Promise<void> {
@@ -348,9 +416,11 @@ export class UpstreamScheduler {
       if (work.kind === 'check') work.timing.inFlight = true;
       if (work.kind === 'probe') lane.probing = true;
       const token = await lane.account.budget.tryTake();
-      if (!token.ok) {
+      if (!token.ok || this.#stopped) {
         if (work.kind === 'check') work.timing.inFlight = false;
         if (work.kind === 'probe') lane.probing = false;
+        // Stopped meanwhile (another instance schedules now): nothing more from this one.
+        if (token.ok) return;
         return this.#sleepUntil(lane, this.#now() + token.waitMs);
       }
       if (work.kind === 'send') {
@@ -359,11 +429,15 @@ export class UpstreamScheduler {
         const id = this.#hasRoom(lane) ? this.#firstQueued(lane, true) : undefined;
         if (id === undefined) continue;
         this.#queue.splice(this.#queue.indexOf(id), 1);
-        void this.#sendVia(lane, id, 'queued').then(() => this.#wakeAll());
+        void this.#sendVia(lane, id, 'queued')
+          .then(() => this.#wakeAll())
+          .catch((error: unknown) => this.#loopFailed(lane, error));
       } else if (work.kind === 'probe') {
-        void this.#probe(lane);
+        void this.#probe(lane).catch((error: unknown) => this.#loopFailed(lane, error));
       } else {
-        void this.#refresh(lane, work.id, work.timing, work.spare === true);
+        void this.#refresh(lane, work.id, work.timing, work.spare === true).catch((error: unknown) =>
+          this.#loopFailed(lane, error),
+        );
       }
     }
   }
@@ -454,7 +528,7 @@ export class UpstreamScheduler {
       if (this.#service.isOverdue(job)) {
         // Giving up a stuck job needs no upstream call.
         lane.timings.delete(id);
-        void this.#service.refresh(id);
+        void this.#service.refresh(id).catch((error: unknown) => this.#loopFailed(lane, error));
         continue;
       }
       return { kind: 'check', id, timing, at: timing.nextAt };
@@ -557,6 +631,7 @@ export class UpstreamScheduler {
   async #sendVia(lane: Lane, id: string, mode: 'now' | 'queued'): Promise<JobRecord | undefined> {
     const { account } = lane;
     lane.sending += 1;
+    this.#sendingIds.add(id);
     lane.sends.push(this.#now());
     let requeued = false;
     const requeue = (error: UpstreamError) => {
@@ -588,7 +663,13 @@ export class UpstreamScheduler {
       return this.#service.find(id);
     } finally {
       lane.sending -= 1;
+      this.#sendingIds.delete(id);
     }
+  }
+
+  /** Whether this scheduler is sending the job right now. */
+  isSending(id: string): boolean {
+    return this.#sendingIds.has(id);
   }
 
   async #probe(lane: Lane): Promise<void> {
@@ -764,7 +845,8 @@ export class UpstreamScheduler {
     return rate > 0 ? 1 / rate : (this.#lanes[0]?.account.budget.intervalMs ?? 1_000);
   }
 
-  #unsuitable(job: JobRecord): string {
+  /** Why no account in use can run this job (when none can). */
+  unsuitable(job: JobRecord): string {
     if (job.action) return 'The account that made this job is switched off or no longer configured';
     const { speed, ...params } = job.params;
     if (this.#service.suitableAccounts({ ...job, params }).length === 0) return 'No account in use can run this job';

@@ -7,21 +7,21 @@ import type { Account } from '../accounts/account-pool';
 import { DomainError, UpstreamError } from '../errors';
 import type { UpstreamAdapter } from '../upstream/adapter';
 import type { JobService } from './job-service';
-import type { UpstreamScheduler } from './upstream-scheduler';
+import type { Scheduling } from './scheduling';
 
 /** `applied` and `repeat` are acknowledged alike; `unknown_job`: about no job of ours. */
 export type WebhookOutcome = 'applied' | 'repeat' | 'unknown_job' | 'ignored';
 
 export class WebhookIntake {
   readonly #jobs: JobService;
-  readonly #scheduler: UpstreamScheduler;
+  readonly #scheduler: Scheduling;
   readonly #account: Account;
   readonly #upstream: UpstreamAdapter;
   /** Deliveries being dealt with, by id: a repeat arriving meanwhile waits for the first. */
   readonly #receiving = new Map<string, Promise<unknown>>();
 
   /** One account's notices: its adapter reads them, and upstream ids are that account's. */
-  constructor(jobs: JobService, scheduler: UpstreamScheduler, account: Account) {
+  constructor(jobs: JobService, scheduler: Scheduling, account: Account) {
     this.#jobs = jobs;
     this.#scheduler = scheduler;
     this.#account = account;

@@ -15,16 +15,17 @@ import type { JobPresenter } from '../http/job-view';
 import { clientAddress } from '../http/owner';
 import type { ClientLimits } from '../jobs/client-limits';
 import { costOfRequest, type JobService } from '../jobs/job-service';
+import type { Scheduling } from '../jobs/scheduling';
 import type { UploadService } from '../jobs/upload-service';
-import type { UpstreamScheduler } from '../jobs/upstream-scheduler';
 import type { JobRecord } from '../store/job-store';
 import { accepted, answerFor, type RelayAnswer, refused } from './answers';
 import { MODAL_ACTIONS, readCustomId } from './buttons';
+import type { ModalBook } from './modal-book';
 import { type RelayTask, toRelayTask } from './task-view';
 
 export interface RelayRouteDeps {
   jobs: JobService;
-  scheduler: UpstreamScheduler;
+  scheduler: Scheduling;
   limits: ClientLimits;
   uploads: UploadService;
   present: JobPresenter;
@@ -35,7 +36,7 @@ export interface RelayRouteDeps {
   /** Absolute links that open a job's kept image and clip without a cookie. */
   links: (origin: string, job: JobRecord) => { imageUrl?: string | undefined; videoUrl?: string | undefined };
   /** Actions waiting for their modal's input, shared by every prefix's router. */
-  modals: Map<number, PendingModal>;
+  modals: ModalBook;
   /** The clients' notifyHooks: what is wrong with one, and following a job for it. */
   hooks?: {
     problem: (url: string) => string | undefined;
@@ -140,10 +141,6 @@ export interface PendingModal {
   /** The prompt the window starts from (a client shows it for editing). */
   prompt: string;
 }
-/** Waiting modals are free to open: each owner may keep this many, its oldest go first. */
-const MODALS_PER_OWNER = 20;
-/** Modal numbers live far above task numbers (which start at 1.7e15), and below 2^53. */
-let nextModal = 8_000_000_000_000_000;
 
 /** The prompt with the prefix's speed, unless it names one itself (read with the shared table). */
 function withSpeed(prompt: string, speed: Speed | undefined): string {
@@ -337,10 +334,7 @@ export function relayRoutes(deps: RelayRouteDeps, speed?: Speed): Router {
       if (MODAL_ACTIONS.has(wanted.offer.action)) {
         // Midjourney opens a window for these: answer 21 and wait for /submit/modal.
         jobs.checkAction(owner, parent.id, wanted.offer.action);
-        const number = nextModal++;
-        const mine = [...modals].filter(([, modal]) => modal.owner === owner);
-        for (const [old] of mine.slice(0, Math.max(0, mine.length - MODALS_PER_OWNER + 1))) modals.delete(old);
-        modals.set(number, {
+        const number = await modals.open({
           owner,
           parentId: parent.id,
           action: wanted.offer.action,
@@ -365,10 +359,13 @@ export function relayRoutes(deps: RelayRouteDeps, speed?: Speed): Router {
     image,
     submit(async (req, owner) => {
       const body = modalSchema.safeParse(req.body);
-      const pending = body.success ? modals.get(body.data.taskId) : undefined;
+      // Taken at once: a retry reaching another instance meanwhile finds no window.
+      const pending = body.success ? await modals.take(body.data.taskId) : undefined;
       if (!body.success || !pending || pending.owner !== owner) {
+        if (body.success && pending) await modals.restore(body.data.taskId, pending);
         return refused('Validation error: taskId of a task waiting for its window');
       }
+      const taskId = body.data.taskId;
       const text = body.data.prompt ?? '';
       const zoom = /--zoom\s+(\d+(?:\.\d+)?)/.exec(text)?.[1];
       const prompt = text.replace(/--zoom\s+\S+/g, ' ').trim();
@@ -381,9 +378,13 @@ export function relayRoutes(deps: RelayRouteDeps, speed?: Speed): Router {
         ...(pending.action === 'vary_region' && mask ? { mask } : {}),
         ...(pending.action === 'zoom_custom' && zoom ? { zoom: Number(zoom) } : {}),
       });
-      const answer = await act(req, owner, jobs.get(owner, pending.parentId), request, pending.state, pending.hook);
-      modals.delete(body.data.taskId);
-      return answer;
+      try {
+        return await act(req, owner, jobs.get(owner, pending.parentId), request, pending.state, pending.hook);
+      } catch (error) {
+        // Not confirmed after all (a limit, an invalid mask): the window stays open for a retry.
+        await modals.restore(taskId, pending);
+        throw error;
+      }
     }),
   );
 
@@ -428,7 +429,7 @@ export function relayRoutes(deps: RelayRouteDeps, speed?: Speed): Router {
     const number = taskNumberSchema.safeParse(req.params.taskId);
     const id = number.success ? jobs.jobIdOfTaskNumber(number.data) : undefined;
     const job = id ? jobs.find(id) : undefined;
-    const pending = number.success ? modals.get(number.data) : undefined;
+    const pending = number.success ? await modals.get(number.data) : undefined;
     // A relay answers an unknown id with an empty body, not a 404.
     if (job && job.ownerId === owner) res.json(taskOf(req, job));
     else if (pending && pending.owner === owner) res.json(modalTask(number.data as number, pending));

@@ -11,11 +11,11 @@ import { clientAddress, ownerOf } from '../http/owner';
 import { parseOrThrow } from '../http/validate';
 import type { ClientLimits } from '../jobs/client-limits';
 import { costOfRequest, type JobService } from '../jobs/job-service';
-import type { UpstreamScheduler } from '../jobs/upstream-scheduler';
+import type { Scheduling } from '../jobs/scheduling';
 
 export interface ImagineRouteDeps {
   jobs: JobService;
-  scheduler: UpstreamScheduler;
+  scheduler: Scheduling;
   limits: ClientLimits;
   present: JobPresenter;
   jsonLimit: string;

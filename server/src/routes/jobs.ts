@@ -10,11 +10,11 @@ import type { JobPresenter } from '../http/job-view';
 import { ownerOf } from '../http/owner';
 import { parseOrThrow } from '../http/validate';
 import type { JobService } from '../jobs/job-service';
-import type { UpstreamScheduler } from '../jobs/upstream-scheduler';
+import type { Scheduling } from '../jobs/scheduling';
 
 export interface JobRouteDeps {
   jobs: JobService;
-  scheduler: UpstreamScheduler;
+  scheduler: Scheduling;
   present: JobPresenter;
 }
 

@@ -1,8 +1,9 @@
 // Result images (and video clips, and Vary (Region) masks) kept as files beside the database, so the gallery never depends on an
-// upstream link staying alive. Writes are atomic (temp file, then rename); the temp files a
-// crash left mid-save are removed when the folder is opened at start-up.
+// upstream link staying alive. Writes are atomic (temp file of a random name, then rename); the
+// temp files a crash left mid-save are removed when the folder is opened at start-up (in a
+// folder several instances share, only those old enough that no live save can own them).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGE_NAME_PATTERN } from '@shared/schemas/job';
@@ -78,15 +79,25 @@ const TEMPORARY_PATTERN = /^\.[A-Za-z0-9_-]{1,128}\.(png|jpg|webp|gif|webm|mp4)\
 /** A kept file's name: a job's id (or `<id>-mask`) and its type. */
 const FILE_PATTERN = /^[A-Za-z0-9_-]{1,140}\.(png|jpg|webp|gif|webm|mp4)$/;
 
+/** In a shared folder, a temp file this old is a crash's leftover (a save takes seconds). */
+const SHARED_LEFTOVER_AGE_MS = 60 * 60 * 1000;
+
 export class ImageFiles {
   readonly dir: string;
 
-  /** Opens (creating) the folder; one process owns it, so any temp file in it is a crash's leftover. */
-  constructor(dir: string) {
+  /**
+   * Opens (creating) the folder. `shared`: other instances use it too, so a recent temp file
+   * may be one of their saves in progress; otherwise any temp file is a crash's leftover.
+   */
+  constructor(dir: string, options: { shared?: boolean } = {}) {
     this.dir = dir;
     mkdirSync(dir, { recursive: true });
+    const before = Date.now() - SHARED_LEFTOVER_AGE_MS;
     for (const entry of readdirSync(dir)) {
-      if (TEMPORARY_PATTERN.test(entry)) rmSync(path.join(dir, entry), { force: true });
+      if (!TEMPORARY_PATTERN.test(entry)) continue;
+      const file = path.join(dir, entry);
+      if (options.shared && (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0) > before) continue;
+      rmSync(file, { force: true });
     }
   }
 

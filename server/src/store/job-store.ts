@@ -16,6 +16,7 @@ export const ACTIVE_STATUSES = ['queued', 'submitting', 'pending', 'processing']
 export const FINAL_STATUSES = ['complete', 'failed', 'cancelled'] as const;
 export const STORED_STATUSES = [...ACTIVE_STATUSES, ...FINAL_STATUSES] as const;
 export type StoredStatus = (typeof STORED_STATUSES)[number];
+export type ActiveStatus = (typeof ACTIVE_STATUSES)[number];
 
 /** A list cursor this store did not make (or made by another version of it). */
 export class InvalidCursorError extends DomainError {
@@ -185,9 +186,10 @@ export interface JobStore {
   /**
    * Applies the patch only while the job is still active, so a late upstream answer can
    * never overwrite a cancellation or a finished result. Answers the updated record, or
-   * undefined when the job is gone or already finished.
+   * undefined when the job is gone or already finished. `from`: only while its status is one
+   * of these (active ones), so that of several instances only one claims a queued job.
    */
-  updateActive(id: string, patch: JobPatch, now: number): JobRecord | undefined;
+  updateActive(id: string, patch: JobPatch, now: number, from?: readonly ActiveStatus[]): JobRecord | undefined;
   /**
    * Newest first; the cursor is opaque and stays valid while new jobs arrive. A cursor the
    * store did not make throws InvalidCursorError.

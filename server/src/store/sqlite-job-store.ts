@@ -1,15 +1,20 @@
-// The embedded job store: one SQLite file in DATA_DIR through better-sqlite3, WAL mode,
-// schema migrations applied in order at open. Only this file knows SQL.
+// The embedded job store: one SQLite file in DATA_DIR through better-sqlite3, WAL mode, schema
+// migrations applied in order at open. Its SQL is here; what its rows mean is in job-columns.ts.
 
-import { qualitySchema } from '@shared/schemas/imagine';
-import { JOB_KINDS, JOB_OUTPUTS, type JobStatus, jobActionSchema, paramsSchema } from '@shared/schemas/job';
-import type { PromptParams } from '@shared/schemas/params-values';
-import { REFERENCE_ROLES } from '@shared/schemas/upload';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { DomainError } from '../errors';
 import {
-  ACTIVE_STATUSES,
+  ACTIVE_SQL,
+  decodeCursor,
+  distinct,
+  encodeCursor,
+  patchColumns,
+  qualityOf,
+  rowSchemas,
+  storedStatusesOf,
+} from './job-columns';
+import {
   type ApiKeyRecord,
   FINAL_STATUSES,
   InvalidCursorError,
@@ -20,10 +25,10 @@ import {
   type JobStore,
   type NewJob,
   type SessionRecord,
-  STORED_STATUSES,
   type StoredStatus,
   type UploadRecord,
 } from './job-store';
+import { SEARCH_MAX_WORDS, splitWords } from './prompt-words';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE jobs (
@@ -144,230 +149,32 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE jobs ADD COLUMN account TEXT;`,
 ];
 
-/** A JSON column, parsed and then checked like any other input. */
-const json = <T extends z.ZodType>(schema: T) =>
-  z
-    .string()
-    .transform((text, context) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        context.addIssue({ code: 'custom', message: 'not JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
-
-const referenceRowSchema = z.union([
-  z.object({ role: z.enum(REFERENCE_ROLES), uploadId: z.string() }),
-  z.object({ role: z.enum(REFERENCE_ROLES), jobId: z.string() }),
-]);
-
-const uploadRowSchema = z.object({
-  id: z.string(),
-  owner_id: z.string(),
-  file: z.string(),
-  content_type: z.enum(['image/png', 'image/jpeg', 'image/webp']),
-  width: z.number().int(),
-  height: z.number().int(),
-  bytes: z.number().int(),
-  created_at: z.number(),
+/** better-sqlite3 hands back INTEGER and REAL columns as numbers, and a flag as 0 or 1. */
+const ROWS = rowSchemas({
+  time: z.number(),
+  integer: z.number().int(),
+  real: z.number(),
+  boolean: z.literal([0, 1]).transform((value) => value === 1),
 });
-
-const sessionRowSchema = z.object({
-  id_hash: z.string(),
-  owner_id: z.string(),
-  token_id: z.string(),
-  created_at: z.number(),
-  expires_at: z.number(),
-});
-
-const apiKeyRowSchema = z.object({
-  id: z.string(),
-  creator_id: z.string(),
-  owner_id: z.string(),
-  name: z.string(),
-  hash: z.string(),
-  created_at: z.number(),
-  last_used_at: z.number().nullable(),
-  revoked_at: z.number().nullable(),
-});
-
-function toApiKey(row: unknown): ApiKeyRecord {
-  const r = apiKeyRowSchema.parse(row);
-  return {
-    id: r.id,
-    creatorId: r.creator_id,
-    ownerId: r.owner_id,
-    name: r.name,
-    hash: r.hash,
-    createdAt: r.created_at,
-    lastUsedAt: r.last_used_at,
-    revokedAt: r.revoked_at,
-  };
-}
-
-const taskNumberRowSchema = z.object({ task_number: z.number().int() });
-const taskJobRowSchema = z.object({ job_id: z.string() });
-
-const offerRowSchema = z.object({
-  action: jobActionSchema,
-  index: z.number().int().min(1).max(4).optional(),
-  customId: z.string().optional(),
-});
-
-const actionInputRowSchema = z.object({
-  prompt: z.string().optional(),
-  zoom: z.number().optional(),
-  maskFile: z.string().optional(),
-});
-
-/** `status IN (…the active statuses…)`, written once from the shared list. */
-const ACTIVE_SQL = `status IN (${ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')})`;
-
-const rowSchema = z.object({
-  id: z.string(),
-  owner_id: z.string(),
-  kind: z.enum(JOB_KINDS),
-  output: z.enum(JOB_OUTPUTS),
-  favourite: z.literal([0, 1]).transform((value) => value === 1),
-  prompt: z.string(),
-  params: json(paramsSchema),
-  image_urls: json(z.array(z.string())),
-  refs: json(z.array(referenceRowSchema)),
-  final_prompt: z.string().nullable(),
-  descriptions: json(z.array(z.string())).nullable(),
-  aspect_ratio: z.string(),
-  quality: qualitySchema,
-  status: z.enum(STORED_STATUSES),
-  progress: z.number().nullable(),
-  upstream_id: z.string().nullable(),
-  error: z.string().nullable(),
-  image_file: z.string().nullable(),
-  created_at: z.number(),
-  updated_at: z.number(),
-  finished_at: z.number().nullable(),
-  checked_at: z.number().nullable(),
-  preview_url: z.string().nullable(),
-  parent_id: z.string().nullable(),
-  action: jobActionSchema.nullable(),
-  action_index: z.number().int().nullable(),
-  action_input: json(actionInputRowSchema).nullable(),
-  // The upstream's offers are a convenience: a list this version cannot read (not JSON, an
-  // action since renamed) leaves the job without offers rather than making it unreadable.
-  offers: json(z.array(offerRowSchema)).nullable().catch(null),
-  video_file: z.string().nullable(),
-  account: z.string().nullable(),
-});
-
-function toRecord(row: unknown): JobRecord {
-  const r = rowSchema.parse(row);
-  return {
-    id: r.id,
-    ownerId: r.owner_id,
-    kind: r.kind,
-    output: r.output,
-    favourite: r.favourite,
-    prompt: r.prompt,
-    params: r.params,
-    imageUrls: r.image_urls,
-    refs: r.refs,
-    finalPrompt: r.final_prompt,
-    descriptions: r.descriptions,
-    aspectRatio: r.aspect_ratio,
-    quality: r.quality,
-    status: r.status,
-    progress: r.progress,
-    upstreamId: r.upstream_id,
-    error: r.error,
-    imageFile: r.image_file,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    finishedAt: r.finished_at,
-    checkedAt: r.checked_at,
-    previewUrl: r.preview_url,
-    parentId: r.parent_id,
-    action: r.action,
-    actionIndex: r.action_index,
-    actionInput: r.action_input,
-    offers: r.offers,
-    videoFile: r.video_file,
-    account: r.account,
-  };
-}
-
-const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
-  status: 'status',
-  progress: 'progress',
-  upstreamId: 'upstream_id',
-  error: 'error',
-  imageFile: 'image_file',
-  finishedAt: 'finished_at',
-  checkedAt: 'checked_at',
-  previewUrl: 'preview_url',
-  finalPrompt: 'final_prompt',
-  descriptions: 'descriptions',
-  offers: 'offers',
-  videoFile: 'video_file',
-  account: 'account',
-  output: 'output',
-};
-
-/** Columns kept as JSON text. */
-const JSON_PATCH_KEYS: ReadonlySet<keyof JobPatch> = new Set(['descriptions', 'offers']);
-
-/** The older two-level quality, for the column and the API's `quality` field. */
-const qualityOf = (params: PromptParams) => ((params.quality ?? 1) >= 2 ? 'high' : 'standard');
-
-const cursorSchema = z.tuple([z.number().int(), z.string()]);
-
-function encodeCursor(job: JobRecord): string {
-  return Buffer.from(JSON.stringify([job.createdAt, job.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [number, string] | undefined {
-  try {
-    const parsed = cursorSchema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Most words a search uses; more would narrow little and each costs an index lookup. */
-const SEARCH_MAX_WORDS = 8;
+const toRecord = (row: unknown): JobRecord => ROWS.job.parse(row);
+const toApiKey = (row: unknown): ApiKeyRecord => ROWS.apiKey.parse(row);
 
 /**
  * The FTS5 query for a search's words: each a quoted prefix term (served by the 2- and
  * 3-character prefix indexes), all required; a one-letter word only as a whole word. Words are
- * split again on whatever is neither letter, digit nor mark (the tokenizer's separators), so
- * no punctuation reaches FTS5's syntax. Marks stay with their word: inside the quotes the
+ * split again on whatever is neither letter, digit nor mark (the tokenizer's separators, as
+ * prompt-words.ts splits them), so no punctuation reaches FTS5's syntax. Marks stay with their word: inside the quotes the
  * tokenizer splits and strips them as it did the prompts (Devanagari, a decomposed é). A
  * search of punctuation alone has no words left and is no text filter (undefined), like an
  * empty search: matching nothing would only look broken.
  */
 function matchQuery(words: readonly string[]): string | undefined {
-  const terms = words
-    .flatMap((word) => word.split(/[^\p{L}\p{N}\p{M}]+/u))
-    .filter((term) => /[\p{L}\p{N}]/u.test(term))
-    .slice(0, SEARCH_MAX_WORDS);
+  const terms = words.flatMap(splitWords).slice(0, SEARCH_MAX_WORDS);
   // A one-letter prefix would scan every word of every prompt: one letter is a word of its own.
   const written = terms.map((term) => `"${term.replaceAll('"', '""')}"${[...term].length > 1 ? '*' : ''}`);
   return written.length > 0 ? written.join(' ') : undefined;
 }
 
-/** The stored statuses each public one stands for (job-view.ts shows `submitting` as pending). */
-const STORED_FOR: Record<JobStatus, readonly StoredStatus[]> = {
-  queued: ['queued'],
-  pending: ['submitting', 'pending'],
-  processing: ['processing'],
-  complete: ['complete'],
-  failed: ['failed'],
-  cancelled: ['cancelled'],
-};
-
-/** Distinct and sorted, so that the same set always makes the same SQL text (one statement). */
-const distinct = <T extends string>(values: readonly T[] | undefined): T[] => [...new Set(values ?? [])].sort();
 const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
 
 /**
@@ -382,7 +189,7 @@ function filterClauses(filter: JobFilter): { clauses: string[]; values: (string 
     clauses.push('jobs.rowid IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH ?)');
     values.push(match);
   }
-  const statuses = distinct(distinct(filter.statuses).flatMap((status) => STORED_FOR[status]));
+  const statuses = storedStatusesOf(filter.statuses);
   if (statuses.length > 0) {
     clauses.push(`status IN (${placeholders(statuses.length)})`);
     values.push(...statuses);
@@ -542,18 +349,15 @@ export class SqliteJobStore implements JobStore {
     return job;
   }
 
-  updateActive(id: string, patch: JobPatch, now: number): JobRecord | undefined {
-    const entries = Object.entries(patch)
-      .filter(([, value]) => value !== undefined)
-      .map(([key, value]) => [
-        key,
-        JSON_PATCH_KEYS.has(key as keyof JobPatch) && value !== null ? JSON.stringify(value) : value,
-      ]);
-    const sets = entries.map(([key]) => `${PATCH_COLUMNS[key as keyof JobPatch]} = @${key}`);
+  updateActive(id: string, patch: JobPatch, now: number, from?: readonly StoredStatus[]): JobRecord | undefined {
+    const sets = patchColumns(patch);
+    // Statuses are our own constants, never input: safe to write into the statement.
+    const only = from ? `status IN (${from.map((status) => `'${status}'`).join(', ')})` : ACTIVE_SQL;
+    // Each value is bound by its column's name: no patched column is called `id` or `now`.
     const result = this.#prepare(
-      `UPDATE jobs SET ${[...sets, 'updated_at = @now'].join(', ')}
-         WHERE id = @id AND ${ACTIVE_SQL}`,
-    ).run({ ...Object.fromEntries(entries), id, now });
+      `UPDATE jobs SET ${[...sets.map(({ column }) => `${column} = @${column}`), 'updated_at = @now'].join(', ')}
+         WHERE id = @id AND ${only}`,
+    ).run({ ...Object.fromEntries(sets.map(({ column, value }) => [column, value])), id, now });
     return result.changes > 0 ? this.get(id) : undefined;
   }
 
@@ -630,15 +434,7 @@ export class SqliteJobStore implements JobStore {
 
   getSession(idHash: string): SessionRecord | undefined {
     const row = this.#statements.getSession.get(idHash);
-    if (!row) return undefined;
-    const r = sessionRowSchema.parse(row);
-    return {
-      idHash: r.id_hash,
-      ownerId: r.owner_id,
-      tokenId: r.token_id,
-      createdAt: r.created_at,
-      expiresAt: r.expires_at,
-    };
+    return row ? ROWS.session.parse(row) : undefined;
   }
 
   deleteSession(idHash: string): void {
@@ -667,9 +463,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   listApiKeyCreators(): string[] {
-    return this.#statements.apiKeyCreators
-      .all()
-      .map((row) => z.object({ creator_id: z.string() }).parse(row).creator_id);
+    return this.#statements.apiKeyCreators.all().map((row) => ROWS.creator.parse(row).creator_id);
   }
 
   revokeApiKeysOf(creatorId: string, now: number): number {
@@ -689,13 +483,13 @@ export class SqliteJobStore implements JobStore {
       row = this.#statements.taskNumberOf.get(jobId);
     }
     if (!row) throw new DomainError('not_found', 'No such job');
-    return taskNumberRowSchema.parse(row).task_number;
+    return ROWS.taskNumber.parse(row).task_number;
   }
 
   jobIdOfTaskNumber(taskNumber: number): string | undefined {
     if (!Number.isSafeInteger(taskNumber)) return undefined;
     const row = this.#statements.jobOfTaskNumber.get(taskNumber);
-    return row ? taskJobRowSchema.parse(row).job_id : undefined;
+    return row ? ROWS.taskJob.parse(row).job_id : undefined;
   }
 
   reassignOwner(from: string, to: string): number {
@@ -726,18 +520,7 @@ export class SqliteJobStore implements JobStore {
 
   getUpload(id: string): UploadRecord | undefined {
     const row = this.#statements.getUpload.get(id);
-    if (!row) return undefined;
-    const r = uploadRowSchema.parse(row);
-    return {
-      id: r.id,
-      ownerId: r.owner_id,
-      file: r.file,
-      contentType: r.content_type,
-      width: r.width,
-      height: r.height,
-      bytes: r.bytes,
-      createdAt: r.created_at,
-    };
+    return row ? ROWS.upload.parse(row) : undefined;
   }
 
   deleteUpload(id: string): boolean {

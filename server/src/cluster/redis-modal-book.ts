@@ -1,0 +1,85 @@
+// The relay protocol's open windows for several instances: a window opened through one
+// instance is confirmed through another. Numbered by one Redis counter, kept a day at most,
+// and read back through a schema (Redis is shared, so what comes back is checked).
+import { JOB_ACTIONS } from '@shared/schemas/job';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { FIRST_MODAL_NUMBER, MODALS_PER_OWNER, type ModalBook } from '../relay/modal-book';
+import type { PendingModal } from '../relay/routes';
+
+const KEEP_MS = 24 * 60 * 60 * 1000;
+
+const modalSchema = z.object({
+  owner: z.string(),
+  parentId: z.string(),
+  action: z.enum(JOB_ACTIONS),
+  state: z.string().optional(),
+  hook: z.string().optional(),
+  openedAt: z.number(),
+  prompt: z.string(),
+});
+
+/** A stored window, or nothing when what is stored is not one. */
+function read(text: string | null): PendingModal | undefined {
+  if (text === null) return undefined;
+  try {
+    const parsed = modalSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class RedisModalBook implements ModalBook {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  /** `prefix`: this studio's keys (REDIS_PREFIX), to which `modal:` is added. */
+  constructor(redis: Redis, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = `${prefix}modal:`;
+  }
+
+  async open(modal: PendingModal): Promise<number> {
+    const counter = `${this.#prefix}next`;
+    await this.#redis.set(counter, String(FIRST_MODAL_NUMBER - 1), 'NX');
+    const number = await this.#redis.incr(counter);
+    const owned = `${this.#prefix}owner:${modal.owner}`;
+    await this.#redis
+      .multi()
+      .set(`${this.#prefix}${number}`, JSON.stringify(modal), 'PX', KEEP_MS)
+      .zadd(owned, number, String(number))
+      .pexpire(owned, KEEP_MS)
+      .exec();
+    // The owner's oldest beyond the limit close, as in one instance.
+    const surplus = await this.#redis.zrange(owned, 0, -(MODALS_PER_OWNER + 1));
+    if (surplus.length > 0) {
+      await this.#redis
+        .multi()
+        .del(...surplus.map((old) => `${this.#prefix}${old}`))
+        .zrem(owned, ...surplus)
+        .exec();
+    }
+    return number;
+  }
+
+  async get(number: number): Promise<PendingModal | undefined> {
+    return read(await this.#redis.get(`${this.#prefix}${number}`));
+  }
+
+  async take(number: number): Promise<PendingModal | undefined> {
+    const modal = read(await this.#redis.getdel(`${this.#prefix}${number}`));
+    if (modal) await this.#redis.zrem(`${this.#prefix}owner:${modal.owner}`, String(number));
+    return modal;
+  }
+
+  async restore(number: number, modal: PendingModal): Promise<void> {
+    const owned = `${this.#prefix}owner:${modal.owner}`;
+    await this.#redis
+      .multi()
+      .set(`${this.#prefix}${number}`, JSON.stringify(modal), 'PX', KEEP_MS)
+      .zadd(owned, number, String(number))
+      .pexpire(owned, KEEP_MS)
+      .exec();
+  }
+}
