@@ -484,9 +484,16 @@ function loopbackOrigin(address: AddressInfo): string {
 /** The cookie-signing secret when SESSION_SECRET is not set: made once and kept in DATA_DIR. */
 function keptSecret(dataDir: string): string {
   const file = path.join(dataDir, 'session-secret');
-  const kept = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-  if (kept) return kept;
-  if (existsSync(file)) throw new Error(`${file} is empty: remove it (or set SESSION_SECRET) and start again`);
+  // Another instance may be writing it this very moment: an empty file is read again, briefly.
+  const readWhole = (): string => {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const text = readFileSync(file, 'utf8').trim();
+      if (text) return text;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+    throw new Error(`${file} is empty: remove it (or set SESSION_SECRET) and start again`);
+  };
+  if (existsSync(file)) return readWhole();
   // Written whole under a name of its own, then linked into place: another instance on the
   // same DATA_DIR either finds no file or the whole secret, and the first link wins.
   const secret = randomBytes(32).toString('base64url');
@@ -497,14 +504,14 @@ function keptSecret(dataDir: string): string {
     linkSync(temporary, file);
     return secret;
   } catch (error) {
-    if (code(error) === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    if (code(error) === 'EEXIST') return readWhole();
     // A file system without hard links (FAT, some network mounts): an exclusive write instead.
     if (!['EPERM', 'ENOTSUP', 'ENOSYS', 'EOPNOTSUPP'].includes(String(code(error)))) throw error;
     try {
       writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
       return secret;
     } catch (again) {
-      if (code(again) === 'EEXIST') return readFileSync(file, 'utf8').trim();
+      if (code(again) === 'EEXIST') return readWhole();
       throw again;
     }
   } finally {

@@ -26,7 +26,7 @@ const modal = (owner: string, n = 0): PendingModal => ({
   prompt: `a prompt ${n}`,
 });
 
-test('a window opened through one instance is found and taken through another, once', async () => {
+test('a window opened through one instance is taken through another, once, and only by its owner', async () => {
   const one = new RedisModalBook(redis, prefix);
   const other = new RedisModalBook(redis, prefix);
 
@@ -34,7 +34,9 @@ test('a window opened through one instance is found and taken through another, o
 
   expect(number).toBeGreaterThanOrEqual(FIRST_MODAL_NUMBER);
   expect(await other.get(number)).toEqual(modal('alice'));
-  const [taken, again] = await Promise.all([other.take(number), one.take(number)]);
+  expect(await other.take(number, 'mallory')).toBeUndefined();
+  expect(await one.get(number)).toEqual(modal('alice'));
+  const [taken, again] = await Promise.all([other.take(number, 'alice'), one.take(number, 'alice')]);
   expect([taken, again].filter(Boolean)).toEqual([modal('alice')]);
   expect(await one.get(number)).toBeUndefined();
   await one.restore(number, modal('alice'));

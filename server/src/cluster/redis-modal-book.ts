@@ -9,6 +9,19 @@ import type { PendingModal } from '../relay/routes';
 
 const KEEP_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * Takes a window in one step, only for its owner: answers it and removes it and its place in
+ * the owner's list, or answers nothing and changes nothing. (GET and DEL: Redis 6.2's GETDEL
+ * is not needed.)
+ */
+const TAKE_SCRIPT = `local text = redis.call('get', KEYS[1])
+if not text then return false end
+local ok, modal = pcall(cjson.decode, text)
+if not ok or type(modal) ~= 'table' or modal.owner ~= ARGV[1] then return false end
+redis.call('del', KEYS[1])
+redis.call('zrem', KEYS[2], ARGV[2])
+return text`;
+
 const modalSchema = z.object({
   owner: z.string(),
   parentId: z.string(),
@@ -67,10 +80,16 @@ export class RedisModalBook implements ModalBook {
     return read(await this.#redis.get(`${this.#prefix}${number}`));
   }
 
-  async take(number: number): Promise<PendingModal | undefined> {
-    const modal = read(await this.#redis.getdel(`${this.#prefix}${number}`));
-    if (modal) await this.#redis.zrem(`${this.#prefix}owner:${modal.owner}`, String(number));
-    return modal;
+  async take(number: number, owner: string): Promise<PendingModal | undefined> {
+    const answer: unknown = await this.#redis.eval(
+      TAKE_SCRIPT,
+      2,
+      `${this.#prefix}${number}`,
+      `${this.#prefix}owner:${owner}`,
+      owner,
+      String(number),
+    );
+    return typeof answer === 'string' ? read(answer) : undefined;
   }
 
   async restore(number: number, modal: PendingModal): Promise<void> {

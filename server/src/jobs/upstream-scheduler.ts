@@ -112,6 +112,8 @@ export class UpstreamScheduler {
   readonly #queue: string[] = [];
   /** Jobs this scheduler is sending now (their submission's calls may take a while). */
   readonly #sendingIds = new Set<string>();
+  /** Jobs being admitted now (between their record and their place in the queue). */
+  readonly #admitting = new Set<string>();
   #sweptAt = Number.NEGATIVE_INFINITY;
   #stopped = false;
 
@@ -166,6 +168,16 @@ export class UpstreamScheduler {
    * when to try again. Either way the job is not kept.
    */
   async admit(job: JobRecord): Promise<JobRecord> {
+    // While it is being admitted, reconciling with the store must not queue it a second way.
+    this.#admitting.add(job.id);
+    try {
+      return await this.#admit(job);
+    } finally {
+      this.#admitting.delete(job.id);
+    }
+  }
+
+  async #admit(job: JobRecord): Promise<JobRecord> {
     const suitable = this.#service.suitableAccounts(job);
     if (suitable.length === 0) {
       this.#service.discard(job.id);
@@ -237,7 +249,7 @@ export class UpstreamScheduler {
     for (const job of active) {
       live.add(job.id);
       if (job.status === 'queued') {
-        if (!this.#queue.includes(job.id)) {
+        if (!this.#queue.includes(job.id) && !this.#admitting.has(job.id)) {
           this.#queue.push(job.id);
           joined = true;
         }

@@ -12,8 +12,11 @@ export interface ModalBook {
   /** Keeps a window open; answers its number (the owner's oldest beyond the limit close). */
   open(modal: PendingModal): Promise<number>;
   get(number: number): Promise<PendingModal | undefined>;
-  /** Removes and answers the window, at once for everyone: two confirmations never both act. */
-  take(number: number): Promise<PendingModal | undefined>;
+  /**
+   * Removes and answers the window if it is this owner's, at once for everyone: two
+   * confirmations never both act, and nobody else's confirmation touches it.
+   */
+  take(number: number, owner: string): Promise<PendingModal | undefined>;
   /** Puts a taken window back under its number (its confirmation failed). */
   restore(number: number, modal: PendingModal): Promise<void>;
 }
@@ -34,8 +37,9 @@ export class MemoryModalBook implements ModalBook {
     return this.#modals.get(number);
   }
 
-  async take(number: number): Promise<PendingModal | undefined> {
+  async take(number: number, owner: string): Promise<PendingModal | undefined> {
     const modal = this.#modals.get(number);
+    if (modal?.owner !== owner) return undefined;
     this.#modals.delete(number);
     return modal;
   }

@@ -201,8 +201,10 @@ export function relayRoutes(deps: RelayRouteDeps, speed?: Speed): Router {
     job: JobRecord,
     state: string | null | undefined,
     hook?: string | undefined,
+    onAdmitted?: () => void,
   ): Promise<RelayAnswer> => {
     const admitted = await scheduler.admit(job);
+    onAdmitted?.();
     if (state !== null && state !== undefined) jobs.setRelayState(admitted.id, state);
     if (hook) deps.hooks?.track(admitted.id, hook, deps.origin(req));
     const position = admitted.status === 'queued' ? scheduler.queuePosition(admitted.id) : undefined;
@@ -247,6 +249,7 @@ export function relayRoutes(deps: RelayRouteDeps, speed?: Speed): Router {
     request: JobActionRequest,
     state?: string | null,
     hook?: string | undefined,
+    onAdmitted?: () => void,
   ) => {
     const plan = jobs.planAction(owner, parent.id, request);
     let mask: Buffer | undefined;
@@ -255,7 +258,7 @@ export function relayRoutes(deps: RelayRouteDeps, speed?: Speed): Router {
       mask = await jobs.checkMask(request.mask);
     }
     await limits.admit({ owner, address: clientAddress(req) }, plan.cost);
-    return started(req, await jobs.recordAction(owner, plan, request, mask), state, hook);
+    return started(req, await jobs.recordAction(owner, plan, request, mask), state, hook, onAdmitted);
   };
 
   const actionRequest = (input: Record<string, unknown>): JobActionRequest => {
@@ -359,10 +362,10 @@ export function relayRoutes(deps: RelayRouteDeps, speed?: Speed): Router {
     image,
     submit(async (req, owner) => {
       const body = modalSchema.safeParse(req.body);
-      // Taken at once: a retry reaching another instance meanwhile finds no window.
-      const pending = body.success ? await modals.take(body.data.taskId) : undefined;
-      if (!body.success || !pending || pending.owner !== owner) {
-        if (body.success && pending) await modals.restore(body.data.taskId, pending);
+      // Taken at once, and only by its owner: a retry reaching another instance meanwhile
+      // finds no window.
+      const pending = body.success ? await modals.take(body.data.taskId, owner) : undefined;
+      if (!body.success || !pending) {
         return refused('Validation error: taskId of a task waiting for its window');
       }
       const taskId = body.data.taskId;
@@ -378,11 +381,18 @@ export function relayRoutes(deps: RelayRouteDeps, speed?: Speed): Router {
         ...(pending.action === 'vary_region' && mask ? { mask } : {}),
         ...(pending.action === 'zoom_custom' && zoom ? { zoom: Number(zoom) } : {}),
       });
+      let admitted = false;
       try {
-        return await act(req, owner, jobs.get(owner, pending.parentId), request, pending.state, pending.hook);
+        return await act(req, owner, jobs.get(owner, pending.parentId), request, pending.state, pending.hook, () => {
+          admitted = true;
+        });
       } catch (error) {
-        // Not confirmed after all (a limit, an invalid mask): the window stays open for a retry.
-        await modals.restore(taskId, pending);
+        // Refused before anything was sent (a limit, an invalid mask, a full queue): the window
+        // stays open for a retry. Once admitted, never: a retry would act twice.
+        if (!admitted) {
+          // Should that fail too (Redis away), the client's answer is still the first error.
+          await modals.restore(taskId, pending).catch(() => undefined);
+        }
         throw error;
       }
     }),
