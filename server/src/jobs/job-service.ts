@@ -785,13 +785,15 @@ export class JobService {
   /**
    * At start-up: a submission the upstream never answered cannot be resumed; say so. With
    * several instances, `claimedBefore`: only those claimed before then (their sender is gone).
+   * `active`: the store's active jobs, when the caller has just read them.
    */
   recoverInterrupted(
     claimedBefore = Number.POSITIVE_INFINITY,
     sendingHere: (id: string) => boolean = () => false,
+    active: readonly JobRecord[] = this.#deps.store.listActive(),
   ): number {
     let count = 0;
-    for (const job of this.#deps.store.listActive()) {
+    for (const job of active) {
       // `claimedBefore` (several instances): only claims too old to be still on their way, and
       // never one this instance is sending. Still `submitting` when failed: a confirmation
       // that came in meanwhile wins.

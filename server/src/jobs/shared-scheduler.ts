@@ -268,9 +268,15 @@ export class SharedScheduler implements Scheduling {
     try {
       const leading = this.#leading;
       if (!leading) return;
-      // A claimer that died mid-submission leaves its job `submitting`: end it once no call can be on its way.
-      this.#deps.service.recoverInterrupted(this.#now() - this.#deps.abandonAfterMs, (id) => leading.isSending(id));
-      leading.reconcile(this.#deps.service.listActive());
+      // A claimer that died mid-submission leaves its job `submitting`: end it once no call can
+      // be on its way. One read serves both (a job failed here is neither queued nor followed).
+      const active = this.#deps.service.listActive();
+      this.#deps.service.recoverInterrupted(
+        this.#now() - this.#deps.abandonAfterMs,
+        (id) => leading.isSending(id),
+        active,
+      );
+      leading.reconcile(active);
     } catch (error) {
       this.#deps.logger.warn({ err: error }, 'the plan could not be brought in line with the store');
     }
