@@ -33,19 +33,28 @@ const KEY = 'upstream-key';
 const SHARED_RETRY_MS = 1_000;
 
 /**
- * One short window counted in Redis, to the millisecond: the same fixed window as the memory
- * limiter (it opens at its first call and lasts the window), refusing without counting once
- * full. (rate-limiter-flexible's Redis store counts whole seconds: it rounds a 2.07 s window
- * down to 2 s, which breaks the proof above, and keeps a window under 1 s for ever.)
- * Answers {1: counted, or 0: full; ms until the window closes}.
+ * One call in one round trip, to the millisecond: refused while a 429's pause (KEYS[2]) lives,
+ * or while the short window (KEYS[1]: the same fixed window as the memory limiter, opened at
+ * its first call) is full, without counting; otherwise counted, and logged in the window's
+ * calls (KEYS[3]) that a new holder reads back. (rate-limiter-flexible's Redis store counts
+ * whole seconds: it rounds a 2.07 s window down to 2 s, which breaks the proof above, and keeps
+ * a window under 1 s for ever.) Answers {1: counted, 0: full, 2: paused; ms to wait}.
+ * ARGV: short window ms, burst, the call's time, a unique member, the whole window ms.
  */
-const SHORT_WINDOW_SCRIPT = `local calls = tonumber(redis.call('get', KEYS[1]) or '0')
+const SHORT_WINDOW_SCRIPT = `local paused = redis.call('pttl', KEYS[2])
+if paused > 0 then
+  return {2, paused}
+end
+local calls = tonumber(redis.call('get', KEYS[1]) or '0')
 if calls >= tonumber(ARGV[2]) then
   return {0, redis.call('pttl', KEYS[1])}
 end
 if redis.call('incr', KEYS[1]) == 1 then
   redis.call('pexpire', KEYS[1], ARGV[1])
 end
+redis.call('zadd', KEYS[3], ARGV[3], ARGV[4])
+redis.call('zremrangebyscore', KEYS[3], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[5]))
+redis.call('pexpire', KEYS[3], ARGV[5])
 return {1, redis.call('pttl', KEYS[1])}`;
 
 export class KeyBudget {
@@ -77,12 +86,12 @@ export class KeyBudget {
 
   /** Takes one call from the budget if it has one now; otherwise says how long to wait. */
   async tryTake(): Promise<TakeResult> {
+    const pausedFor = this.#pausedUntil - this.#now();
+    if (pausedFor > 0) return { ok: false, waitMs: pausedFor };
+    const at = this.#now();
     try {
-      if (this.#shared) await this.#readSharedPause(this.#shared);
-      const pausedFor = this.#pausedUntil - this.#now();
-      if (pausedFor > 0) return { ok: false, waitMs: pausedFor };
       if (this.#shared) {
-        const waitMs = await this.#takeShared(this.#shared);
+        const waitMs = await this.#takeShared(this.#shared, at);
         if (waitMs !== undefined) return { ok: false, waitMs };
       } else {
         await this.#limiter.consume(KEY, 1);
@@ -93,19 +102,7 @@ export class KeyBudget {
       if (this.#shared) return { ok: false, waitMs: SHARED_RETRY_MS };
       throw rejection;
     }
-    const at = this.#now();
     this.#recent.push(at);
-    if (this.#shared) {
-      const { redis, key } = this.#shared;
-      // The log only informs (the limiter above keeps the limit): written without waiting.
-      void redis
-        .multi()
-        .zadd(`${key}:calls`, at, `${at}:${Math.random().toString(36).slice(2, 10)}`)
-        .zremrangebyscore(`${key}:calls`, '-inf', at - this.windowMs)
-        .pexpire(`${key}:calls`, this.windowMs)
-        .exec()
-        .catch(() => undefined);
-    }
     return { ok: true };
   }
 
@@ -136,20 +133,30 @@ export class KeyBudget {
     await this.#readSharedPause(this.#shared);
   }
 
-  /** Counts one call in the shared short window; answers how long to wait when it is full. */
-  async #takeShared({ redis, key }: NonNullable<BudgetOptions['shared']>): Promise<number | undefined> {
+  /**
+   * Counts one call in the shared short window (and its log); answers how long to wait when
+   * the window is full or another instance's 429 paused the key.
+   */
+  async #takeShared({ redis, key }: NonNullable<BudgetOptions['shared']>, at: number): Promise<number | undefined> {
     const answer: unknown = await redis.eval(
       SHORT_WINDOW_SCRIPT,
-      1,
+      3,
       `${key}:window`,
+      `${key}:paused`,
+      `${key}:calls`,
       String(Math.ceil(this.#shortWindowMs)),
       String(this.#burst),
+      String(at),
+      `${at}:${Math.random().toString(36).slice(2, 10)}`,
+      String(this.windowMs),
     );
     if (!Array.isArray(answer) || typeof answer[0] !== 'number' || typeof answer[1] !== 'number') {
       throw new Error('Redis answered the budget script with something else');
     }
-    const [counted, ttl] = answer;
-    return counted === 1 ? undefined : Math.max(1, ttl);
+    const [outcome, waitMs] = answer;
+    if (outcome === 1) return undefined;
+    if (outcome === 2) this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + waitMs);
+    return Math.max(1, waitMs);
   }
 
   async #readSharedPause({ redis, key }: NonNullable<BudgetOptions['shared']>): Promise<void> {

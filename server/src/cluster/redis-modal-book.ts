@@ -57,13 +57,7 @@ export class RedisModalBook implements ModalBook {
     const counter = `${this.#prefix}next`;
     await this.#redis.set(counter, String(FIRST_MODAL_NUMBER - 1), 'NX');
     const number = await this.#redis.incr(counter);
-    const owned = `${this.#prefix}owner:${modal.owner}`;
-    await this.#redis
-      .multi()
-      .set(`${this.#prefix}${number}`, JSON.stringify(modal), 'PX', KEEP_MS)
-      .zadd(owned, number, String(number))
-      .pexpire(owned, KEEP_MS)
-      .exec();
+    const owned = await this.#keep(number, modal);
     // The owner's oldest beyond the limit close, as in one instance.
     const surplus = await this.#redis.zrange(owned, 0, -(MODALS_PER_OWNER + 1));
     if (surplus.length > 0) {
@@ -93,6 +87,11 @@ export class RedisModalBook implements ModalBook {
   }
 
   async restore(number: number, modal: PendingModal): Promise<void> {
+    await this.#keep(number, modal);
+  }
+
+  /** Stores the window under its number and in its owner's list; answers that list's key. */
+  async #keep(number: number, modal: PendingModal): Promise<string> {
     const owned = `${this.#prefix}owner:${modal.owner}`;
     await this.#redis
       .multi()
@@ -100,5 +99,6 @@ export class RedisModalBook implements ModalBook {
       .zadd(owned, number, String(number))
       .pexpire(owned, KEEP_MS)
       .exec();
+    return owned;
   }
 }

@@ -1,7 +1,8 @@
 // The accounts panel: each upstream account of the pool with its state (and why it is out of
 // rotation), its request budget in use, its running and queued work and its last error,
 // refreshed while the panel is open (api/list-accounts.ts).
-import { useEffect, useId, useRef } from 'react';
+import { useId } from 'react';
+import { usePanelFocus } from '@/lib/use-panel-focus';
 import { ACCOUNTS_REFRESH_MS, useAccounts } from '../api/list-accounts';
 import { AccountRow } from './account-row';
 
@@ -12,15 +13,7 @@ export interface AccountsPanelProps {
 export function AccountsPanel({ onClose }: AccountsPanelProps) {
   const accounts = useAccounts();
   const titleId = useId();
-  const title = useRef<HTMLHeadingElement>(null);
-  // Whatever opened the panel (the header's button) gets the focus back when it closes.
-  const opener = useRef(document.activeElement instanceof HTMLElement ? document.activeElement : null);
-
-  useEffect(() => {
-    title.current?.focus();
-    const back = opener.current;
-    return () => back?.focus();
-  }, []);
+  const title = usePanelFocus<HTMLHeadingElement>();
 
   const list = accounts.data?.accounts;
   const inRotation = list?.filter((account) => account.state === 'ready' || account.state === 'paused').length;

@@ -3,6 +3,7 @@
 import type { ApiKey, CreatedApiKey } from '@shared/schemas/api-key';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { useContract } from '@/lib/use-contract';
+import { usePanelFocus } from '@/lib/use-panel-focus';
 import { useCreateKey } from '../api/create-key';
 import { useKeys } from '../api/list-keys';
 import { useRevokeKey } from '../api/revoke-key';
@@ -24,15 +25,7 @@ export function KeysPanel({ onClose }: KeysPanelProps) {
   const [name, setName] = useState('');
   const titleId = useId();
   const nameId = useId();
-  const title = useRef<HTMLHeadingElement>(null);
-  // Whatever opened the panel (the header's button) gets the focus back when it closes.
-  const opener = useRef(document.activeElement instanceof HTMLElement ? document.activeElement : null);
-
-  useEffect(() => {
-    title.current?.focus();
-    const back = opener.current;
-    return () => back?.focus();
-  }, []);
+  const title = usePanelFocus<HTMLHeadingElement>();
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
